@@ -1,0 +1,201 @@
+"""Streaming X12 lexer: bytes in, segment texts out.
+
+The lexer knows nothing of schemas. It reads the source in chunks, detects
+the delimiters from every ISA (interchanges in one file may differ), and
+yields one string per segment, without its terminator. Memory use is bounded
+by the chunk size, whatever the size of the input.
+
+Tolerated: a UTF-8 BOM, CR/LF/CRLF as terminator or as padding after it,
+indented segments, a trailing Ctrl-Z, any byte delimiters (control
+characters included), several interchanges per file.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Iterator
+from typing import BinaryIO, Union
+
+from edi.delimiters import Delimiters
+from edi.errors import UnreadableInput
+from edi.findings import Code, Finding, Location, Severity
+from edi.isa import MAX_ISA_SCAN, detect_isa
+
+__all__ = ["DEFAULT_CHUNK_SIZE", "Lexer", "Source"]
+
+Source = Union[bytes, bytearray, memoryview, str, "os.PathLike[str]", BinaryIO]
+DEFAULT_CHUNK_SIZE = 1 << 20
+#: A segment longer than this means the terminator was detected wrongly.
+MAX_SEGMENT_BYTES = 16 << 20
+_JUNK = b" \t\r\n\x0b\x0c\x1a\x00"
+_WS = " \t\r\n\x0b\x0c"
+_BOM = b"\xef\xbb\xbf"
+
+
+def _chunks(source: Source, chunk_size: int) -> Iterator[bytes]:
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        data = bytes(source)
+        for i in range(0, len(data), chunk_size):
+            yield data[i : i + chunk_size]
+        return
+    if isinstance(source, (str, os.PathLike)):
+        try:
+            fh = open(source, "rb")  # noqa: SIM115 - closed in finally, generator-scoped
+        except OSError as exc:
+            raise UnreadableInput(f"cannot open {os.fspath(source)}: {exc.strerror}") from exc
+        try:
+            while chunk := fh.read(chunk_size):
+                yield chunk
+        finally:
+            fh.close()
+        return
+    reader: io.RawIOBase | io.BufferedIOBase | BinaryIO = source
+    while chunk := reader.read(chunk_size):
+        if isinstance(chunk, str):
+            raise TypeError("open X12 files in binary mode")
+        yield bytes(chunk)
+
+
+class Lexer:
+    """Iterate over segment texts of ``source``.
+
+    After the lexer yields an ISA, :attr:`delimiters` holds that interchange's
+    delimiters and :attr:`interchange_index` its 0-based index. Problems found
+    while framing (damaged ISA, junk between interchanges) accumulate in
+    :attr:`findings`.
+    """
+
+    def __init__(self, source: Source, chunk_size: int = DEFAULT_CHUNK_SIZE) -> None:
+        self._source = source
+        self._chunk_size = chunk_size
+        self.delimiters: Delimiters | None = None
+        self.interchange_index = -1
+        self.interchange_offset = 0
+        self.findings: list[Finding] = []
+
+    def _finding(self, code: Code, severity: Severity, message: str, offset: int | None = None) -> None:
+        loc = Location(interchange=max(self.interchange_index, 0), byte_offset=offset)
+        self.findings.append(Finding(code, message, loc, severity))
+
+    def __iter__(self) -> Iterator[str]:
+        chunks = _chunks(self._source, self._chunk_size)
+        buf = b""
+        consumed = 0  # absolute offset of buf[0]
+        eof = False
+
+        def more() -> bool:
+            nonlocal buf, eof
+            if eof:
+                return False
+            nxt = next(chunks, None)
+            if nxt is None:
+                eof = True
+                return False
+            buf += nxt
+            return True
+
+        more()
+        if buf.startswith(_BOM):
+            buf, consumed = buf[3:], 3
+        while True:
+            # ---- between interchanges: skip padding, find the next ISA ----------
+            while True:
+                stripped = buf.lstrip(_JUNK)
+                consumed += len(buf) - len(stripped)
+                buf = stripped
+                if buf or not more():
+                    break
+            if not buf:
+                if self.interchange_index < 0:
+                    raise UnreadableInput("no ISA segment found: the input is empty")
+                return
+            while len(buf) < MAX_ISA_SCAN and more():
+                pass
+            if not buf.startswith(b"ISA"):
+                at = buf.find(b"ISA")
+                while at < 0 and more():
+                    at = buf.find(b"ISA", max(0, len(buf) - self._chunk_size - 2))
+                if at < 0:
+                    if self.interchange_index < 0:
+                        raise UnreadableInput("no ISA segment found: this is not X12")
+                    self._finding(
+                        Code.SEGMENT_OUTSIDE_ENVELOPE,
+                        Severity.ERROR,
+                        f"{len(buf)} bytes of data after the last interchange",
+                        consumed,
+                    )
+                    return
+                self._finding(
+                    Code.SEGMENT_OUTSIDE_ENVELOPE,
+                    Severity.ERROR,
+                    f"{at} bytes of data before the ISA were skipped",
+                    consumed,
+                )
+                buf, consumed = buf[at:], consumed + at
+                while len(buf) < MAX_ISA_SCAN and more():
+                    pass
+            # ---- the ISA ---------------------------------------------------------
+            header = detect_isa(buf[:MAX_ISA_SCAN], eof)
+            self.interchange_index += 1
+            self.interchange_offset = consumed
+            self.delimiters = header.delimiters
+            for code, severity, message in header.problems:
+                self._finding(code, severity, message, consumed)
+            codec = header.codec
+            term = header.delimiters.segment
+            term_b = term.encode("latin-1")
+            es = header.delimiters.element
+            iea_prefix = "IEA" + es
+            isa_prefix = "ISA" + es
+            yield buf[: header.length - 1].decode(codec, "surrogateescape")
+            buf, consumed = buf[header.length :], consumed + header.length
+            # ---- segments until IEA ----------------------------------------------
+            ended = False
+            while not ended:
+                cut = buf.rfind(term_b)
+                if cut < 0:
+                    if more():
+                        if len(buf) > MAX_SEGMENT_BYTES:
+                            raise UnreadableInput(
+                                f"no segment terminator {term!r} within {MAX_SEGMENT_BYTES} bytes", consumed
+                            )
+                        continue
+                    tail = buf.strip(_JUNK)
+                    buf = b""
+                    if tail:
+                        self._finding(
+                            Code.INTERCHANGE_STRUCTURE,
+                            Severity.WARNING,
+                            "the last segment has no segment terminator",
+                            consumed,
+                        )
+                        yield tail.decode(codec, "surrogateescape")
+                    return
+                parts = buf[:cut].decode(codec, "surrogateescape").split(term)
+                rest = buf[cut + 1 :]
+                for k, seg in enumerate(parts):
+                    if seg and seg[0] in _WS:
+                        seg = seg.lstrip(_WS)
+                    if not seg:
+                        continue
+                    if seg.startswith(isa_prefix):
+                        # A new ISA before this interchange's IEA: re-detect its delimiters.
+                        ended = True
+                    else:
+                        yield seg
+                        if seg.startswith(iea_prefix) or seg == "IEA":
+                            ended = True
+                            k += 1
+                    if ended:
+                        # Give what follows back to the ISA search, byte for byte.
+                        remainder = term.join(parts[k:]).encode(codec, "surrogateescape")
+                        if k < len(parts):
+                            remainder += term_b
+                        consumed += cut + 1 - len(remainder)
+                        buf = remainder + rest
+                        break
+                else:
+                    consumed += cut + 1
+                    buf = rest
+                    more()

@@ -1,0 +1,1 @@
+"""edigate's async service: channels, store, pipeline, routing and the admin API."""

@@ -1,0 +1,1 @@
+"""The ``edigate`` command line: the composition root for scripts and support staff."""
