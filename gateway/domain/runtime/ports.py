@@ -1,0 +1,94 @@
+"""Ports: the one-method-ish interfaces the use cases need from the outside world.
+
+Adapters implement them at the edges (aio-pika, the file spool, channels);
+tests can swap in a real in-process peer. Nothing here does I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from gateway.domain.runtime.errors import BrokerAction
+from gateway.domain.runtime.records import OutboxMessage, PublishResult
+
+__all__ = [
+    "Destination",
+    "DestinationHealth",
+    "OutboundHandler",
+    "OutboundRequest",
+    "OutboundSendResult",
+    "OutboundSource",
+    "PartnerChannel",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class DestinationHealth:
+    ready: bool
+    detail: str = ""
+
+
+class Destination(Protocol):
+    """Where routed canonical documents go (RabbitMQ, or files in the embedded mode)."""
+
+    async def start(self) -> None:
+        """Connect and declare whatever the destination needs (topology, directories)."""
+
+    async def publish(self, messages: Sequence[OutboxMessage]) -> list[PublishResult]:
+        """Deliver a batch durably. One result per message, in order.
+
+        A message the destination refuses (e.g. unroutable) gets ``ok=False`` with a
+        reason. When the transport is down altogether, raise
+        :class:`gateway.domain.runtime.errors.TransientFailure`: the outbox keeps the
+        messages and retries later.
+        """
+        ...
+
+    async def health(self) -> DestinationHealth: ...
+
+    async def close(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class OutboundRequest:
+    """A canonical document an ERP/WMS wants sent to a partner."""
+
+    body: bytes
+    headers: dict[str, str] = field(default_factory=dict)
+    message_id: str | None = None
+    correlation_id: str | None = None
+
+
+OutboundHandler = Callable[[OutboundRequest], Awaitable[BrokerAction]]
+
+
+class OutboundSource(Protocol):
+    """Feeds outbound requests (the ``edigate.outbound`` queue) to a handler.
+
+    The handler's :class:`BrokerAction` decides the message's fate: ``ack``,
+    ``reject`` (dead-letter, with the reason in headers) or ``requeue``.
+    """
+
+    async def run(self, handler: OutboundHandler) -> None: ...
+
+    async def close(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class OutboundSendResult:
+    ok: bool
+    detail: str = ""
+    retryable: bool = True
+    remote_reference: str | None = None  # e.g. the remote file name or an AS2 Message-ID
+
+
+class PartnerChannel(Protocol):
+    """Sends a stored outbound payload to one partner over one channel kind."""
+
+    kind: str  # filedrop | as2 | sftp | webhook
+
+    async def send(
+        self, partner_id: str, payload_id: str, content: bytes, filename: str
+    ) -> OutboundSendResult: ...

@@ -1,0 +1,187 @@
+"""Plain records passed between use cases and ports (no ORM, no I/O)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from gateway.domain.runtime.lifecycle import AckStatus, Direction, OutboxState, State, Step
+
+__all__ = [
+    "AckExpectation",
+    "ChannelMeta",
+    "DocumentRecord",
+    "EnvelopeRecord",
+    "NewPayload",
+    "OutboxMessage",
+    "PayloadRecord",
+    "ProcessingResult",
+    "PublishResult",
+    "SentEnvelope",
+    "StoreOutcome",
+]
+
+HeaderValue = str | int | bool
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelMeta:
+    """What a channel knows about a payload when it hands it over. Never holds secrets."""
+
+    channel: str  # as2 | sftp | webhook | file | cli | api
+    partner_id: str | None = None  # None when the channel could not identify the sender
+    filename: str | None = None
+    content_type: str | None = None
+    document_type: str | None = None  # e.g. a webhook's path says "shipment_confirmation_json"
+    as2_message_id: str | None = None
+    idempotency_key: str | None = None
+    correlation_id: str | None = None
+    remote: str | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "channel": self.channel,
+            "partner_id": self.partner_id,
+            "filename": self.filename,
+            "content_type": self.content_type,
+            "document_type": self.document_type,
+            "as2_message_id": self.as2_message_id,
+            "idempotency_key": self.idempotency_key,
+            "correlation_id": self.correlation_id,
+            "remote": self.remote,
+            "headers": dict(self.headers),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class NewPayload:
+    content: bytes
+    meta: ChannelMeta
+    direction: Direction = Direction.INBOUND
+    state: State = State.RECEIVED
+    reason: str | None = None  # why it was rejected at the door, for support
+
+
+@dataclass(frozen=True, slots=True)
+class PayloadRecord:
+    id: str
+    received_at: datetime
+    direction: Direction
+    channel: str
+    partner_id: str | None
+    size: int
+    sha256: str
+    state: State
+    correlation_id: str
+    meta: dict[str, Any]
+    reason: str | None = None
+    failed_step: Step | None = None
+    duplicate_of: str | None = None
+    replay_count: int = 0
+    business_numbers: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class StoreOutcome:
+    record: PayloadRecord
+    created: bool  # False: an idempotent repeat, the earlier record is returned
+
+
+@dataclass(frozen=True, slots=True)
+class EnvelopeRecord:
+    """One transaction set as received or sent, with its envelope coordinates."""
+
+    interchange_index: int
+    group_index: int
+    set_index: int
+    sender_qualifier: str
+    sender: str
+    receiver_qualifier: str
+    receiver: str
+    isa13: str
+    gs06: str
+    st02: str
+    functional_id: str
+    set_id: str
+    version: str
+    usage: str
+    valid: bool
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentRecord:
+    """A canonical document; ``id`` is stable across replays (the AMQP message_id)."""
+
+    id: str
+    payload_id: str
+    partner_id: str
+    document_type: str
+    direction: Direction
+    schema_version: str
+    business_number: str | None
+    correlation_id: str
+    test: bool
+    body: bytes  # canonical JSON
+    state: State = State.MAPPED
+    envelope: EnvelopeRecord | None = None
+    replay_count: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxMessage:
+    id: str
+    document_id: str
+    destination: str
+    routing_key: str  # <destination>.<document_type>.<partner_id>
+    body: bytes
+    correlation_id: str
+    headers: Mapping[str, HeaderValue]
+    attempts: int = 0
+    state: OutboxState = OutboxState.PENDING
+
+
+@dataclass(frozen=True, slots=True)
+class PublishResult:
+    outbox_id: str
+    ok: bool
+    reason: str | None = None  # e.g. "unroutable" or "nacked by broker"
+
+
+@dataclass(frozen=True, slots=True)
+class SentEnvelope:
+    """Control numbers of something we sent, for matching the partner's ack."""
+
+    payload_id: str
+    partner_id: str
+    isa13: str
+    gs06: str | None
+    st02s: tuple[str, ...]
+    functional_id: str | None
+    expectation: AckExpectation
+
+
+@dataclass(frozen=True, slots=True)
+class AckExpectation:
+    kind: str  # 997 | 999 | TA1 | none
+    due_at: datetime | None
+    status: AckStatus = AckStatus.PENDING
+
+
+@dataclass(slots=True)
+class ProcessingResult:
+    """Everything one pipeline run produced, written by the store in one transaction."""
+
+    state: State
+    partner_id: str | None
+    envelopes: list[EnvelopeRecord] = field(default_factory=list)
+    documents: list[DocumentRecord] = field(default_factory=list)
+    outbox: list[OutboxMessage] = field(default_factory=list)
+    findings: list[dict[str, Any]] = field(default_factory=list)
+    business_numbers: list[str] = field(default_factory=list)
+    duplicate_of: str | None = None
+    failed_step: Step | None = None
+    reason: str | None = None
+    events: list[tuple[State, str]] = field(default_factory=list)
