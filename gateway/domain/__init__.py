@@ -1,0 +1,1 @@
+"""The domain: canonical documents, partner profiles, message lifecycle and use cases."""

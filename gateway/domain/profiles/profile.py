@@ -1,0 +1,143 @@
+"""The partner profile: one trading partner's complete onboarding configuration.
+
+Validate with ``PartnerProfile.model_validate(data, context={"base_dir": directory})`` so
+relative certificate and ``file:`` paths resolve against the profile's directory;
+:func:`gateway.domain.profiles.loader.load_profiles` does this for a whole directory.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BeforeValidator, Field, model_validator
+
+from gateway.domain.profiles.as2 import As2Channel
+from gateway.domain.profiles.common import FieldProblems, Loc, Slug, StrictModel
+from gateway.domain.profiles.documents import Direction, DocumentFormat, DocumentPolicy, DocumentType
+from gateway.domain.profiles.identity import Environment, Identity
+from gateway.domain.profiles.sequences import ControlNumbers
+from gateway.domain.profiles.sftp import SftpChannel
+from gateway.domain.profiles.webhook import WebhookChannel
+
+__all__ = ["Channels", "Contact", "ContactRole", "PartnerProfile"]
+
+_EMAIL = re.compile(r"^[^@\s]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+$")
+_PHONE = re.compile(r"^\+?[0-9][0-9 ().-]{4,24}(?:\s*(?:x|ext\.?)\s*[0-9]{1,6})?$")
+
+
+class ContactRole(StrEnum):
+    BUSINESS = "business"
+    EDI = "edi"
+    TECHNICAL = "technical"
+    ESCALATION = "escalation"
+
+
+def _check_email(value: str) -> str:
+    if not _EMAIL.fullmatch(value):
+        raise ValueError(f"'{value}' is not an email address")
+    return value
+
+
+def _check_phone(value: str) -> str:
+    if not _PHONE.fullmatch(value):
+        raise ValueError(
+            "phone must be digits with optional +, spaces, (), '.', '-' and an 'x'/'ext' extension"
+        )
+    return value
+
+
+class Contact(StrictModel):
+    name: str = Field(min_length=1, max_length=120)
+    email: Annotated[str, AfterValidator(_check_email)]
+    phone: Annotated[str, AfterValidator(_check_phone)] | None = None
+    role: ContactRole = ContactRole.EDI
+
+
+class Channels(StrictModel):
+    as2: As2Channel | None = None
+    sftp: SftpChannel | None = None
+    webhook: WebhookChannel | None = None
+
+    @model_validator(mode="after")
+    def _at_least_one(self) -> Channels:
+        if self.as2 is None and self.sftp is None and self.webhook is None:
+            raise FieldProblems([((), "configure at least one channel: as2, sftp or webhook")])
+        return self
+
+
+def _keys_to_str(value: Any) -> Any:
+    """YAML reads a routing key like ``850:`` as an integer; document types are text."""
+    if isinstance(value, dict):
+        return {str(k) if isinstance(k, int) and not isinstance(k, bool) else k: v for k, v in value.items()}
+    return value
+
+
+Routing = Annotated[
+    dict[DocumentType, Annotated[list[Slug], Field(min_length=1)]], BeforeValidator(_keys_to_str)
+]
+
+
+class PartnerProfile(StrictModel):
+    partner_id: Slug
+    name: str = Field(min_length=1, max_length=120)
+    environment: Environment
+    identity: Identity = Field(default_factory=Identity)
+    channels: Channels
+    documents: list[DocumentPolicy] = Field(min_length=1)
+    routing: Routing = Field(default_factory=dict, description="inbound document type -> destinations")
+    control_numbers: ControlNumbers = Field(default_factory=ControlNumbers)
+    contacts: list[Contact] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _cross_checks(self) -> PartnerProfile:
+        problems: list[tuple[Loc, str]] = []
+        seen: dict[tuple[Direction, str], int] = {}
+        for index, doc in enumerate(self.documents):
+            if doc.key in seen:
+                problems.append(
+                    (
+                        ("documents", index),
+                        f"{doc.direction} {doc.type} is already listed at documents[{seen[doc.key]}]",
+                    )
+                )
+            seen.setdefault(doc.key, index)
+        if any(doc.format is DocumentFormat.X12 for doc in self.documents) and self.identity.isa_key is None:
+            problems.append(
+                (("identity", "isa_id"), "X12 documents need identity.isa_qualifier and identity.isa_id")
+            )
+        if self.channels.as2 is not None and self.identity.as2_name is None:
+            problems.append((("identity", "as2_name"), "the AS2 channel needs identity.as2_name"))
+        inbound = {doc.type for doc in self.documents if doc.direction is Direction.INBOUND}
+        for doc_type in self.routing:
+            if doc_type not in inbound:
+                problems.append(
+                    (("routing", doc_type), f"no inbound document of type {doc_type} is configured")
+                )
+        for doc_type, destinations in self.routing.items():
+            if len(set(destinations)) != len(destinations):
+                problems.append((("routing", doc_type), "a destination is listed more than once"))
+        FieldProblems.raise_if_any(problems)
+        return self
+
+    def check_usage(self, isa15: str) -> str | None:
+        """A problem message when an interchange's ISA15 does not match this profile's environment."""
+        return self.environment.check_usage(isa15)
+
+    def document_policy(self, direction: Direction | str, document_type: str) -> DocumentPolicy | None:
+        """The policy for ``direction`` and ``document_type``, or ``None`` if not agreed with this partner."""
+        wanted = (Direction(direction), str(document_type))
+        return next((doc for doc in self.documents if doc.key == wanted), None)
+
+    def destinations(self, document_type: str) -> list[str]:
+        """Where inbound documents of this type are routed (empty when not routed)."""
+        return list(self.routing.get(document_type, []))
+
+    def redacted(self) -> dict[str, Any]:
+        """The resolved profile as plain data, fit to print: secrets appear as their references only.
+
+        A profile never holds secret values, so this is the JSON-mode dump; the name
+        states the guarantee callers rely on.
+        """
+        return self.model_dump(mode="json")
