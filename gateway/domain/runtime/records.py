@@ -109,6 +109,8 @@ class EnvelopeRecord:
     version: str
     usage: str
     valid: bool
+    ack_kind: str | None = None  # what we expect back for something we send
+    ack_due_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

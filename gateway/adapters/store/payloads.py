@@ -1,0 +1,368 @@
+"""Payload persistence: raw bytes first, claims, pipeline results, replay resets."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import and_, delete, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from gateway.adapters.store import tables as t
+from gateway.adapters.store.rows import now, payload_from_row
+from gateway.domain.runtime.errors import NotFound
+from gateway.domain.runtime.lifecycle import Direction, OutboxState, State, Step
+from gateway.domain.runtime.records import NewPayload, PayloadRecord, ProcessingResult, StoreOutcome
+
+__all__ = ["PayloadOps"]
+
+_PAYLOAD_COLUMNS = [c for c in t.payloads.c if c.name != "content"]
+
+
+class PayloadOps:
+    engine: AsyncEngine
+
+    def _is_pg(self) -> bool:
+        return self.engine.dialect.name == "postgresql"
+
+    async def _existing(self, conn: AsyncConnection, new: NewPayload) -> Any | None:
+        m = new.meta
+        if m.partner_id is None:
+            return None
+        p = t.payloads.c
+        if m.idempotency_key:
+            row = (
+                await conn.execute(
+                    select(*_PAYLOAD_COLUMNS).where(
+                        p.partner_id == m.partner_id,
+                        p.channel == m.channel,
+                        p.idempotency_key == m.idempotency_key,
+                    )
+                )
+            ).first()
+            if row is not None:
+                return row
+        if m.as2_message_id:
+            row = (
+                await conn.execute(
+                    select(*_PAYLOAD_COLUMNS).where(
+                        p.partner_id == m.partner_id,
+                        p.as2_message_id == m.as2_message_id,
+                        p.direction == new.direction.value,
+                    )
+                )
+            ).first()
+            if row is not None:
+                return row
+        return None
+
+    def _row(self, new: NewPayload) -> dict[str, Any]:
+        at = now()
+        pid = str(uuid.uuid4())
+        return {
+            "id": pid,
+            "received_at": at,
+            "updated_at": at,
+            "direction": new.direction.value,
+            "channel": new.meta.channel,
+            "partner_id": new.meta.partner_id,
+            "content": new.content,
+            "size": len(new.content),
+            "sha256": hashlib.sha256(new.content).hexdigest(),
+            "meta": new.meta.as_dict(),
+            "correlation_id": new.meta.correlation_id or pid,
+            "as2_message_id": new.meta.as2_message_id,
+            "idempotency_key": new.meta.idempotency_key,
+            "state": new.state.value,
+            "reason": new.reason,
+            "replay_count": 0,
+            "attempts": 0,
+        }
+
+    async def save_payloads(self, batch: Sequence[NewPayload]) -> list[StoreOutcome]:
+        try:
+            return await self._save(batch)
+        except IntegrityError:
+            # A concurrent repeat of the same idempotency key won the race: go one by one.
+            return [(await self._save([new]))[0] for new in batch]
+
+    async def _save(self, batch: Sequence[NewPayload]) -> list[StoreOutcome]:
+        outcomes: list[StoreOutcome | None] = [None] * len(batch)
+        rows: list[dict[str, Any]] = []
+        events: list[dict[str, Any]] = []
+        keys: list[dict[str, Any]] = []
+        async with self.engine.begin() as conn:
+            for i, new in enumerate(batch):
+                if new.meta.idempotency_key or new.meta.as2_message_id:
+                    existing = await self._existing(conn, new)
+                    if existing is not None:
+                        outcomes[i] = StoreOutcome(payload_from_row(existing), created=False)
+                        continue
+                row = self._row(new)
+                rows.append(row)
+                at = row["received_at"]
+                detail = f"{row['size']} bytes via {new.meta.channel}" + (
+                    f": {new.reason}" if new.reason else ""
+                )
+                events.append(
+                    {
+                        "entity_type": "payload",
+                        "entity_id": row["id"],
+                        "state": new.state.value,
+                        "at": at,
+                        "detail": detail,
+                    }
+                )
+                keys.append(
+                    {"payload_id": row["id"], "kind": "correlation_id", "value": row["correlation_id"]}
+                )
+                if new.meta.as2_message_id:
+                    keys.append(
+                        {"payload_id": row["id"], "kind": "as2_message_id", "value": new.meta.as2_message_id}
+                    )
+                outcomes[i] = StoreOutcome(payload_from_row(_RowView(row)), created=True)
+            if rows:
+                await conn.execute(insert(t.payloads), rows)
+                await conn.execute(insert(t.audit_events), events)
+                await conn.execute(insert(t.correlation_keys), keys)
+        return [o for o in outcomes if o is not None]
+
+    async def get_payload(self, payload_id: str) -> PayloadRecord | None:
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(select(*_PAYLOAD_COLUMNS).where(t.payloads.c.id == payload_id))).first()
+            if row is None:
+                return None
+            numbers = (
+                (
+                    await conn.execute(
+                        select(t.documents.c.business_number).where(
+                            t.documents.c.payload_id == payload_id, t.documents.c.business_number.isnot(None)
+                        )
+                    )
+                )
+                .scalars()
+                .all()
+            )
+        return payload_from_row(row, tuple(n for n in numbers if n))
+
+    async def payload_content(self, payload_id: str) -> bytes:
+        async with self.engine.connect() as conn:
+            content = (
+                await conn.execute(select(t.payloads.c.content).where(t.payloads.c.id == payload_id))
+            ).scalar_one_or_none()
+        if content is None:
+            raise NotFound(f"no stored payload {payload_id}")
+        return bytes(content)
+
+    async def claim_payloads(
+        self, worker: str, limit: int, lease_seconds: float, direction: Direction = Direction.INBOUND
+    ) -> list[PayloadRecord]:
+        p = t.payloads.c
+        at = now()
+        free = or_(p.claim_until.is_(None), p.claim_until < at)
+        due = or_(p.not_before.is_(None), p.not_before <= at)
+        pick = (
+            select(p.id)
+            .where(p.state == State.RECEIVED.value, p.direction == direction.value, free, due)
+            .order_by(p.received_at)
+            .limit(limit)
+        )
+        if self._is_pg():
+            pick = pick.with_for_update(skip_locked=True)
+        stmt = (
+            update(t.payloads)
+            .where(p.id.in_(pick.scalar_subquery()), free)
+            .values(
+                claimed_by=worker, claim_until=at + timedelta(seconds=lease_seconds), attempts=p.attempts + 1
+            )
+            .returning(*_PAYLOAD_COLUMNS)
+        )
+        async with self.engine.begin() as conn:
+            rows = (await conn.execute(stmt)).all()
+        return sorted((payload_from_row(r) for r in rows), key=lambda r: r.received_at)
+
+    async def find_duplicate(self, partner_id: str, sha256: str, exclude_id: str) -> str | None:
+        p = t.payloads.c
+        stmt = (
+            select(p.id)
+            .where(
+                p.partner_id == partner_id,
+                p.sha256 == sha256,
+                p.id != exclude_id,
+                p.direction == Direction.INBOUND.value,
+                p.state.notin_([State.FAILED.value, State.RECEIVED.value, State.REJECTED.value]),
+            )
+            .order_by(p.received_at)
+            .limit(1)
+        )
+        async with self.engine.connect() as conn:
+            return (await conn.execute(stmt)).scalar_one_or_none()
+
+    async def finish_processing(self, payload_id: str, worker: str, result: ProcessingResult) -> bool:
+        at = now()
+        p = t.payloads.c
+        async with self.engine.begin() as conn:
+            claimed = await conn.execute(
+                update(t.payloads)
+                .where(p.id == payload_id, p.claimed_by == worker)
+                .values(
+                    state=result.state.value,
+                    reason=result.reason,
+                    failed_step=result.failed_step.value if result.failed_step else None,
+                    duplicate_of=result.duplicate_of,
+                    partner_id=result.partner_id if result.partner_id else p.partner_id,
+                    findings=result.findings or None,
+                    claimed_by=None,
+                    claim_until=None,
+                    updated_at=at,
+                )
+            )
+            if claimed.rowcount != 1:
+                return False
+            await self._write_result(conn, payload_id, result)
+            events = [(s.value, d) for s, d in result.events]
+            final = result.reason or result.state.value
+            events.append(
+                (
+                    result.state.value,
+                    final if result.failed_step is None else f"{result.failed_step.value}: {result.reason}",
+                )
+            )
+            await conn.execute(
+                insert(t.audit_events),
+                [
+                    {"entity_type": "payload", "entity_id": payload_id, "state": s, "at": at, "detail": d}
+                    for s, d in events
+                ],
+            )
+        return True
+
+    async def _write_result(self, conn: AsyncConnection, payload_id: str, result: ProcessingResult) -> None:
+        from gateway.adapters.store.envelopes import write_documents, write_envelopes
+
+        await write_envelopes(conn, payload_id, result)
+        await write_documents(conn, self.engine.dialect.name, payload_id, result)
+        if result.outbox:
+            at = now()
+            await conn.execute(
+                insert(t.outbox),
+                [
+                    {
+                        "id": m.id,
+                        "document_id": m.document_id,
+                        "destination": m.destination,
+                        "routing_key": m.routing_key,
+                        "body": m.body,
+                        "correlation_id": m.correlation_id,
+                        "headers": dict(m.headers),
+                        "state": OutboxState.PENDING.value,
+                        "attempts": 0,
+                        "created_at": at,
+                    }
+                    for m in result.outbox
+                ],
+            )
+
+    async def reset_for_replay(self, payload_id: str, *, reason: str, actor: str) -> PayloadRecord:
+        p = t.payloads.c
+        at = now()
+        async with self.engine.begin() as conn:
+            row = (
+                await conn.execute(
+                    update(t.payloads)
+                    .where(p.id == payload_id)
+                    .values(
+                        state=State.RECEIVED.value,
+                        reason=None,
+                        failed_step=None,
+                        duplicate_of=None,
+                        claimed_by=None,
+                        claim_until=None,
+                        not_before=None,
+                        replay_count=p.replay_count + 1,
+                        updated_at=at,
+                    )
+                    .returning(*_PAYLOAD_COLUMNS)
+                )
+            ).first()
+            if row is None:
+                raise NotFound(f"no stored payload {payload_id}")
+            await conn.execute(
+                insert(t.audit_events).values(
+                    entity_type="payload",
+                    entity_id=payload_id,
+                    state=State.REPLAYED.value,
+                    at=at,
+                    detail="replay from raw",
+                    actor=actor,
+                    reason=reason,
+                )
+            )
+        return payload_from_row(row)
+
+    async def set_payload_state(
+        self,
+        payload_id: str,
+        state: State,
+        *,
+        detail: str,
+        step: Step | None = None,
+        actor: str | None = None,
+    ) -> None:
+        p = t.payloads.c
+        at = now()
+        values: dict[str, Any] = {
+            "state": state.value,
+            "updated_at": at,
+            "claimed_by": None,
+            "claim_until": None,
+        }
+        if state is State.FAILED:
+            values.update(reason=detail, failed_step=step.value if step else None)
+        async with self.engine.begin() as conn:
+            await conn.execute(update(t.payloads).where(p.id == payload_id).values(**values))
+            await conn.execute(
+                insert(t.audit_events).values(
+                    entity_type="payload",
+                    entity_id=payload_id,
+                    state=state.value,
+                    at=at,
+                    detail=detail if step is None else f"{step.value}: {detail}",
+                    actor=actor,
+                )
+            )
+
+    async def retry_payload_later(
+        self, payload_id: str, worker: str, delay_seconds: float, reason: str
+    ) -> None:
+        """Release a claim and keep the payload in ``received`` until ``delay_seconds`` pass."""
+        p = t.payloads.c
+        at = now()
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                update(t.payloads)
+                .where(and_(p.id == payload_id, p.claimed_by == worker))
+                .values(
+                    claimed_by=None,
+                    claim_until=None,
+                    not_before=at + timedelta(seconds=delay_seconds),
+                    reason=reason,
+                    updated_at=at,
+                )
+            )
+
+    async def delete_derived(self, conn: AsyncConnection, payload_id: str) -> None:
+        await conn.execute(delete(t.correlation_keys).where(t.correlation_keys.c.payload_id == payload_id))
+
+
+class _RowView:
+    """Attribute access over a dict, for records built from rows we just inserted."""
+
+    def __init__(self, row: dict[str, Any]) -> None:
+        self.__dict__.update(row)
+        self.__dict__.setdefault("failed_step", None)
+        self.__dict__.setdefault("duplicate_of", None)

@@ -1,0 +1,168 @@
+"""Read side for support: message lists with filters, details with the audit trail, metrics."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from gateway.adapters.store import tables as t
+from gateway.adapters.store.rows import aware, now, payload_from_row
+from gateway.domain.runtime.records import PayloadRecord
+from gateway.domain.runtime.store import AuditEvent, MessageFilter
+
+__all__ = ["QueryOps"]
+
+_PAYLOAD_COLUMNS = [c for c in t.payloads.c if c.name != "content"]
+
+
+class QueryOps:
+    engine: AsyncEngine
+
+    async def list_payloads(self, flt: MessageFilter) -> list[PayloadRecord]:
+        p, d, k = t.payloads.c, t.documents.c, t.correlation_keys.c
+        stmt = select(*_PAYLOAD_COLUMNS)
+        if flt.partner_id:
+            stmt = stmt.where(p.partner_id == flt.partner_id)
+        if flt.state:
+            stmt = stmt.where(p.state == flt.state.value)
+        if flt.direction:
+            stmt = stmt.where(p.direction == flt.direction.value)
+        if flt.channel:
+            stmt = stmt.where(p.channel == flt.channel)
+        if flt.since:
+            stmt = stmt.where(p.received_at >= flt.since)
+        if flt.until:
+            stmt = stmt.where(p.received_at < flt.until)
+        if flt.correlation_id:
+            stmt = stmt.where(p.correlation_id == flt.correlation_id)
+        if flt.document_type:
+            stmt = stmt.where(p.id.in_(select(d.payload_id).where(d.document_type == flt.document_type)))
+        if flt.business_number:
+            stmt = stmt.where(
+                p.id.in_(
+                    select(k.payload_id).where(
+                        k.value == flt.business_number,
+                        k.kind.in_(["business_number", "isa13", "gs06", "st02", "as2_message_id"]),
+                    )
+                )
+            )
+        stmt = stmt.order_by(p.received_at.desc(), p.id).limit(flt.limit).offset(flt.offset)
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(stmt)).all()
+        return [payload_from_row(r) for r in rows]
+
+    async def payload_detail(self, payload_id: str) -> dict[str, Any] | None:
+        p, d, s, g, i = t.payloads.c, t.documents.c, t.transaction_sets.c, t.groups.c, t.interchanges.c
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(select(*_PAYLOAD_COLUMNS).where(p.id == payload_id))).first()
+            if row is None:
+                return None
+            docs = (
+                await conn.execute(
+                    select(
+                        d.id,
+                        d.document_type,
+                        d.business_number,
+                        d.state,
+                        d.schema_version,
+                        d.replay_count,
+                        d.direction,
+                    )
+                    .where(d.payload_id == payload_id)
+                    .order_by(d.created_at, d.id)
+                )
+            ).all()
+            sets = (
+                await conn.execute(
+                    select(
+                        i.index.label("interchange"),
+                        i.isa13,
+                        i.sender,
+                        i.receiver,
+                        g.index.label("group"),
+                        g.gs06,
+                        g.functional_id,
+                        g.ack_kind,
+                        g.ack_status,
+                        g.ack_due_at,
+                        s.index.label("set"),
+                        s.set_id,
+                        s.st02,
+                        s.valid,
+                        s.state,
+                        s.document_id,
+                    )
+                    .join(t.groups, g.id == s.group_id)
+                    .join(t.interchanges, i.id == g.interchange_id)
+                    .where(s.payload_id == payload_id)
+                    .order_by(i.index, g.index, s.index)
+                )
+            ).all()
+        events = await self.audit_trail("payload", payload_id)
+        record = payload_from_row(row, tuple(x.business_number for x in docs if x.business_number))
+        return {
+            "payload": record,
+            "findings": list(row.findings or []),
+            "documents": [dict(x._mapping) for x in docs],
+            "envelopes": [{**dict(x._mapping), "ack_due_at": aware(x.ack_due_at)} for x in sets],
+            "audit": events,
+        }
+
+    async def audit_trail(self, entity_type: str, entity_id: str) -> list[AuditEvent]:
+        a = t.audit_events.c
+        async with self.engine.connect() as conn:
+            rows = (
+                await conn.execute(
+                    select(a.entity_type, a.entity_id, a.state, a.at, a.detail, a.actor, a.reason)
+                    .where(a.entity_type == entity_type, a.entity_id == entity_id)
+                    .order_by(a.id)
+                )
+            ).all()
+        return [
+            AuditEvent(r.entity_type, r.entity_id, r.state, aware(r.at) or now(), r.detail, r.actor, r.reason)
+            for r in rows
+        ]
+
+    async def add_audit(
+        self,
+        entity_type: str,
+        entity_id: str,
+        state: str,
+        *,
+        detail: str | None = None,
+        actor: str | None = None,
+        reason: str | None = None,
+    ) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                insert(t.audit_events).values(
+                    entity_type=entity_type,
+                    entity_id=entity_id,
+                    state=state,
+                    at=now(),
+                    detail=detail,
+                    actor=actor,
+                    reason=reason,
+                )
+            )
+
+    async def counts_by_state(self) -> list[tuple[str | None, str, str, int]]:
+        p, d = t.payloads.c, t.documents.c
+        async with self.engine.connect() as conn:
+            docs = (
+                await conn.execute(
+                    select(d.partner_id, d.document_type, d.state, func.count()).group_by(
+                        d.partner_id, d.document_type, d.state
+                    )
+                )
+            ).all()
+            raw = (
+                await conn.execute(
+                    select(p.partner_id, p.state, func.count()).group_by(p.partner_id, p.state)
+                )
+            ).all()
+        out = [(r[0], r[1], r[2], int(r[3])) for r in docs]
+        out += [(r[0], "payload", r[1], int(r[2])) for r in raw]
+        return out

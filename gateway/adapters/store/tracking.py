@@ -1,0 +1,291 @@
+"""Control-number sequences, sent-envelope ack tracking and named locks."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from gateway.adapters.store import tables as t
+from gateway.adapters.store.rows import aware, now
+from gateway.domain.runtime.lifecycle import AckStatus, State
+from gateway.domain.runtime.store import SentGroup
+
+__all__ = ["TrackingOps"]
+
+
+class TrackingOps:
+    engine: AsyncEngine
+
+    async def next_control_numbers(
+        self, partner_id: str, kind: str, count: int = 1, *, start: int = 1, maximum: int = 999_999_999
+    ) -> list[int]:
+        """Monotonic per (partner, kind) across restarts and instances.
+
+        The stored counter only ever grows (one atomic UPDATE ... RETURNING); the
+        numbers handed out wrap into ``[start, maximum]``. Every number issued is
+        recorded, so gaps (allocated but never sent, e.g. after a crash) can be audited.
+        """
+        if count < 1:
+            return []
+        s = t.control_sequences.c
+        ins = (postgresql.insert if self.engine.dialect.name == "postgresql" else sqlite.insert)(
+            t.control_sequences
+        ).values(partner_id=partner_id, kind=kind, value=start - 1)
+        at = now()
+        async with self.engine.begin() as conn:
+            await conn.execute(ins.on_conflict_do_nothing(index_elements=["partner_id", "kind"]))
+            top = (
+                await conn.execute(
+                    update(t.control_sequences)
+                    .where(s.partner_id == partner_id, s.kind == kind)
+                    .values(value=s.value + count)
+                    .returning(s.value)
+                )
+            ).scalar_one()
+            span = maximum - start + 1
+            numbers = [start + ((n - start) % span) for n in range(top - count + 1, top + 1)]
+            await conn.execute(
+                insert(t.control_numbers_issued),
+                [{"partner_id": partner_id, "kind": kind, "value": n, "issued_at": at} for n in numbers],
+            )
+        return numbers
+
+    async def find_sent_group(
+        self, partner_id: str, gs06: str, functional_id: str | None
+    ) -> SentGroup | None:
+        g, i = t.groups.c, t.interchanges.c
+        stmt = (
+            select(
+                g.id,
+                g.payload_id,
+                g.partner_id,
+                i.isa13,
+                g.gs06,
+                g.functional_id,
+                g.ack_kind,
+                g.ack_status,
+                g.ack_due_at,
+            )
+            .join(t.interchanges, i.id == g.interchange_id)
+            .where(g.partner_id == partner_id, g.direction == "outbound", g.gs06 == (gs06.lstrip("0") or "0"))
+            .order_by(g.id.desc())
+            .limit(1)
+        )
+        if functional_id:
+            stmt = stmt.where(g.functional_id == functional_id)
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(stmt)).first()
+            if row is None:
+                return None
+            st02s = (
+                (
+                    await conn.execute(
+                        select(t.transaction_sets.c.st02).where(t.transaction_sets.c.group_id == row.id)
+                    )
+                )
+                .scalars()
+                .all()
+            )
+        return _sent(row, tuple(st02s))
+
+    async def find_sent_interchange(self, partner_id: str, isa13: str) -> str | None:
+        i = t.interchanges.c
+        async with self.engine.connect() as conn:
+            return (
+                await conn.execute(
+                    select(i.payload_id)
+                    .where(i.partner_id == partner_id, i.direction == "outbound", i.isa13 == isa13)
+                    .order_by(i.id.desc())
+                    .limit(1)
+                )
+            ).scalar_one_or_none()
+
+    async def record_ack(
+        self, group_id: int, status: AckStatus, detail: dict[str, Any], ack_payload_id: str
+    ) -> None:
+        g = t.groups.c
+        at = now()
+        async with self.engine.begin() as conn:
+            payload_id = (
+                await conn.execute(
+                    update(t.groups)
+                    .where(g.id == group_id)
+                    .values(
+                        ack_status=status.value,
+                        ack_detail={**detail, "ack_payload_id": ack_payload_id},
+                        state=State.ACK_RECEIVED.value,
+                    )
+                    .returning(g.payload_id)
+                )
+            ).scalar_one()
+            sets = detail.get("sets") or {}
+            for st02, set_status in sets.items():
+                await conn.execute(
+                    update(t.transaction_sets)
+                    .where(t.transaction_sets.c.group_id == group_id, t.transaction_sets.c.st02 == st02)
+                    .values(ack_status=set_status)
+                )
+            await conn.execute(
+                insert(t.audit_events),
+                [
+                    {
+                        "entity_type": "group",
+                        "entity_id": str(group_id),
+                        "state": State.ACK_RECEIVED.value,
+                        "at": at,
+                        "detail": f"{status.value} by {ack_payload_id}",
+                    },
+                    {
+                        "entity_type": "payload",
+                        "entity_id": payload_id,
+                        "state": State.ACK_RECEIVED.value,
+                        "at": at,
+                        "detail": f"group {group_id}: {status.value}",
+                    },
+                ],
+            )
+            await conn.execute(
+                update(t.payloads)
+                .where(t.payloads.c.id == payload_id)
+                .values(
+                    state=State.ACK_RECEIVED.value
+                    if status is not AckStatus.REJECTED
+                    else State.FAILED.value,
+                    reason=None if status is not AckStatus.REJECTED else f"partner rejected group {group_id}",
+                    updated_at=at,
+                )
+            )
+
+    async def record_interchange_ack(
+        self, partner_id: str, isa13: str, status: AckStatus, detail: dict[str, Any]
+    ) -> int:
+        i = t.interchanges.c
+        async with self.engine.begin() as conn:
+            result = await conn.execute(
+                update(t.interchanges)
+                .where(i.partner_id == partner_id, i.direction == "outbound", i.isa13 == isa13)
+                .values(ack_status=status.value, ack_detail=detail)
+            )
+        return int(result.rowcount)
+
+    async def overdue_groups(self, at: datetime) -> list[SentGroup]:
+        g, i = t.groups.c, t.interchanges.c
+        async with self.engine.begin() as conn:
+            rows = (
+                await conn.execute(
+                    update(t.groups)
+                    .where(
+                        g.ack_status == AckStatus.PENDING.value, g.ack_due_at.isnot(None), g.ack_due_at < at
+                    )
+                    .values(ack_status=AckStatus.OVERDUE.value)
+                    .returning(
+                        g.id,
+                        g.payload_id,
+                        g.partner_id,
+                        g.gs06,
+                        g.functional_id,
+                        g.ack_kind,
+                        g.ack_status,
+                        g.ack_due_at,
+                        g.interchange_id,
+                    )
+                )
+            ).all()
+            out: list[SentGroup] = []
+            for r in rows:
+                isa13 = (await conn.execute(select(i.isa13).where(i.id == r.interchange_id))).scalar_one()
+                out.append(
+                    SentGroup(
+                        r.id,
+                        r.payload_id,
+                        r.partner_id or "",
+                        isa13,
+                        r.gs06,
+                        r.functional_id,
+                        r.ack_kind or "",
+                        AckStatus(r.ack_status),
+                        aware(r.ack_due_at),
+                    )
+                )
+            if rows:
+                await conn.execute(
+                    insert(t.audit_events),
+                    [
+                        {
+                            "entity_type": "group",
+                            "entity_id": str(r.id),
+                            "state": AckStatus.OVERDUE.value,
+                            "at": at,
+                            "detail": f"{r.ack_kind} for GS06 {r.gs06} was due {r.ack_due_at}",
+                        }
+                        for r in rows
+                    ],
+                )
+        return out
+
+    async def list_overdue(self) -> list[SentGroup]:
+        g, i = t.groups.c, t.interchanges.c
+        stmt = (
+            select(
+                g.id,
+                g.payload_id,
+                g.partner_id,
+                i.isa13,
+                g.gs06,
+                g.functional_id,
+                g.ack_kind,
+                g.ack_status,
+                g.ack_due_at,
+            )
+            .join(t.interchanges, i.id == g.interchange_id)
+            .where(g.ack_status == AckStatus.OVERDUE.value)
+            .order_by(g.ack_due_at)
+        )
+        async with self.engine.connect() as conn:
+            return [_sent(r, ()) for r in (await conn.execute(stmt)).all()]
+
+    async def try_lock(self, name: str, owner: str, ttl_seconds: float) -> bool:
+        lk = t.locks.c
+        at = now()
+        until = at + timedelta(seconds=ttl_seconds)
+        async with self.engine.begin() as conn:
+            taken = await conn.execute(
+                update(t.locks)
+                .where(lk.name == name, or_(lk.owner == owner, lk.until < at))
+                .values(owner=owner, until=until)
+            )
+            if taken.rowcount == 1:
+                return True
+            exists = (await conn.execute(select(lk.name).where(lk.name == name))).first()
+            if exists is not None:
+                return False
+        try:
+            async with self.engine.begin() as conn:
+                await conn.execute(insert(t.locks).values(name=name, owner=owner, until=until))
+        except IntegrityError:
+            return False
+        return True
+
+    async def release_lock(self, name: str, owner: str) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(delete(t.locks).where(t.locks.c.name == name, t.locks.c.owner == owner))
+
+
+def _sent(row: Any, st02s: tuple[str, ...]) -> SentGroup:
+    return SentGroup(
+        group_id=row.id,
+        payload_id=row.payload_id,
+        partner_id=row.partner_id or "",
+        isa13=row.isa13,
+        gs06=row.gs06,
+        functional_id=row.functional_id,
+        ack_kind=row.ack_kind or "",
+        ack_status=AckStatus(row.ack_status) if row.ack_status else AckStatus.NOT_EXPECTED,
+        ack_due_at=aware(row.ack_due_at),
+        st02s=st02s,
+    )

@@ -1,0 +1,290 @@
+"""The SQL store on SQLite and PostgreSQL: raw first, claims, results, outbox, sequences, acks."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from gateway.adapters.store import SqlStore
+from gateway.domain.runtime.lifecycle import AckStatus, Direction, State, Step
+from gateway.domain.runtime.records import (
+    ChannelMeta,
+    DocumentRecord,
+    EnvelopeRecord,
+    NewPayload,
+    OutboxMessage,
+    ProcessingResult,
+)
+from gateway.domain.runtime.store import MessageFilter
+
+
+def _payload(content: bytes = b"ISA*...", partner: str | None = "acme", **meta: str) -> NewPayload:
+    return NewPayload(content, ChannelMeta(channel=meta.pop("channel", "file"), partner_id=partner, **meta))
+
+
+def _envelope(
+    i: int = 0,
+    g: int = 0,
+    s: int = 0,
+    *,
+    gs06: str = "7",
+    ack: str | None = None,
+    due: datetime | None = None,
+) -> EnvelopeRecord:
+    return EnvelopeRecord(
+        i,
+        g,
+        s,
+        "ZZ",
+        "ACME",
+        "ZZ",
+        "US",
+        "000000007",
+        gs06,
+        f"{s + 1:04d}",
+        "PO",
+        "850",
+        "004010",
+        "P",
+        True,
+        ack,
+        due,
+    )
+
+
+def _result(payload_id: str, n_docs: int = 2, destinations: tuple[str, ...] = ("erp",)) -> ProcessingResult:
+    docs, outbox = [], []
+    for s in range(n_docs):
+        doc_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{payload_id}/0/0/{s}"))
+        docs.append(
+            DocumentRecord(
+                doc_id,
+                payload_id,
+                "acme",
+                "purchase_order",
+                Direction.INBOUND,
+                "1.0",
+                f"PO-{s}",
+                "corr-1",
+                False,
+                b'{"po": %d}' % s,
+                State.ROUTED,
+                _envelope(s=s),
+            )
+        )
+        for dest in destinations:
+            outbox.append(
+                OutboxMessage(
+                    str(uuid.uuid4()),
+                    doc_id,
+                    dest,
+                    f"{dest}.purchase_order.acme",
+                    b'{"po": %d}' % s,
+                    "corr-1",
+                    {"partner": "acme", "replay_count": 0},
+                )
+            )
+    return ProcessingResult(
+        State.ROUTED,
+        "acme",
+        envelopes=[_envelope(s=s) for s in range(n_docs)],
+        documents=docs,
+        outbox=outbox,
+        business_numbers=[d.business_number or "" for d in docs],
+    )
+
+
+async def test_payload_is_stored_with_metadata_and_audit(store: SqlStore) -> None:
+    [out] = await store.save_payloads([_payload(b"hello", filename="po.edi", correlation_id="c-1")])
+    assert out.created
+    rec = await store.get_payload(out.record.id)
+    assert rec is not None
+    assert rec.state is State.RECEIVED
+    assert rec.size == 5
+    assert rec.meta["filename"] == "po.edi"
+    assert rec.correlation_id == "c-1"
+    assert await store.payload_content(rec.id) == b"hello"
+    trail = await store.audit_trail("payload", rec.id)
+    assert [e.state for e in trail] == ["received"]
+
+
+async def test_idempotency_key_and_as2_message_id_repeat_return_the_original(store: SqlStore) -> None:
+    [a] = await store.save_payloads([_payload(b"1", channel="webhook", idempotency_key="k1")])
+    [b] = await store.save_payloads([_payload(b"2", channel="webhook", idempotency_key="k1")])
+    assert not b.created
+    assert b.record.id == a.record.id
+    [c] = await store.save_payloads([_payload(b"x", channel="as2", as2_message_id="<m1@acme>")])
+    [d] = await store.save_payloads([_payload(b"x", channel="as2", as2_message_id="<m1@acme>")])
+    assert (c.created, d.created, d.record.id) == (True, False, c.record.id)
+    # the same key from another partner is a different message
+    [e] = await store.save_payloads(
+        [_payload(b"x", partner="other", channel="as2", as2_message_id="<m1@acme>")]
+    )
+    assert e.created
+
+
+async def test_claims_are_leases(store: SqlStore) -> None:
+    outs = await store.save_payloads([_payload(b"%d" % i) for i in range(5)])
+    first = await store.claim_payloads("w1", 3, lease_seconds=60)
+    second = await store.claim_payloads("w2", 10, lease_seconds=60)
+    assert len(first) == 3
+    assert len(second) == 2
+    assert {r.id for r in first} | {r.id for r in second} == {o.record.id for o in outs}
+    assert await store.claim_payloads("w3", 10, lease_seconds=60) == []
+    expired = await store.claim_payloads("w4", 10, lease_seconds=-1)  # nothing free to take yet
+    assert expired == []
+
+
+async def test_expired_lease_is_taken_over_and_the_old_worker_cannot_finish(store: SqlStore) -> None:
+    [out] = await store.save_payloads([_payload()])
+    [mine] = await store.claim_payloads("crashed", 1, lease_seconds=0.01)
+    await asyncio.sleep(0.05)
+    [again] = await store.claim_payloads("w2", 1, lease_seconds=60)
+    assert again.id == mine.id == out.record.id
+    assert not await store.finish_processing(out.record.id, "crashed", _result(out.record.id))
+    assert await store.finish_processing(out.record.id, "w2", _result(out.record.id))
+
+
+async def test_finish_processing_writes_everything_and_delivery_completes(store: SqlStore) -> None:
+    [out] = await store.save_payloads([_payload()])
+    pid = out.record.id
+    await store.claim_payloads("w", 1, 60)
+    assert await store.finish_processing(pid, "w", _result(pid, n_docs=2, destinations=("erp", "wms")))
+    detail = await store.payload_detail(pid)
+    assert detail is not None
+    assert detail["payload"].state is State.ROUTED
+    assert sorted(d["business_number"] for d in detail["documents"]) == ["PO-0", "PO-1"]
+    assert [e["st02"] for e in detail["envelopes"]] == ["0001", "0002"]
+    assert await store.outbox_backlog() == 4
+    claimed = await store.claim_outbox("relay", 10, 60)
+    assert len(claimed) == 4
+    assert await store.claim_outbox("relay2", 10, 60) == []
+    await store.mark_published([m.id for m in claimed[:3]])
+    rec = await store.get_payload(pid)
+    assert rec is not None
+    assert rec.state is State.ROUTED  # one document still has an unconfirmed destination
+    await store.mark_published([claimed[3].id])
+    rec = await store.get_payload(pid)
+    assert rec is not None
+    assert rec.state is State.DELIVERED
+    assert await store.outbox_backlog() == 0
+    found = await store.list_payloads(MessageFilter(business_number="PO-1"))
+    assert [r.id for r in found] == [pid]
+
+
+async def test_outbox_retry_waits_and_failure_marks_the_document(store: SqlStore) -> None:
+    [out] = await store.save_payloads([_payload()])
+    await store.claim_payloads("w", 1, 60)
+    await store.finish_processing(out.record.id, "w", _result(out.record.id, n_docs=2))
+    a, b = await store.claim_outbox("r", 10, 60)
+    await store.retry_outbox([a.id], "broker down", delay_seconds=30)
+    assert await store.claim_outbox("r", 10, 60) == []
+    await store.fail_outbox(b.id, "unroutable: NO_ROUTE")
+    detail = await store.payload_detail(out.record.id)
+    assert detail is not None
+    states = {d["id"]: d["state"] for d in detail["documents"]}
+    assert states[b.document_id] == "failed"
+    trail = await store.audit_trail("document", b.document_id)
+    assert trail[-1].detail == "publish: unroutable: NO_ROUTE"
+
+
+async def test_replay_from_canonical_adds_outbox_rows_with_replay_count(store: SqlStore) -> None:
+    [out] = await store.save_payloads([_payload()])
+    await store.claim_payloads("w", 1, 60)
+    await store.finish_processing(out.record.id, "w", _result(out.record.id, n_docs=1))
+    [m] = await store.claim_outbox("r", 10, 60)
+    await store.mark_published([m.id])
+    assert await store.requeue_documents([m.document_id], reason="ERP lost it", actor="alice") == 1
+    [again] = await store.claim_outbox("r", 10, 60)
+    assert again.document_id == m.document_id
+    assert again.id != m.id
+    assert again.headers["replay_count"] == 1
+    trail = await store.audit_trail("document", m.document_id)
+    assert (trail[-1].state, trail[-1].actor, trail[-1].reason) == ("replayed", "alice", "ERP lost it")
+
+
+async def test_replay_from_raw_resets_and_keeps_document_ids(store: SqlStore) -> None:
+    [out] = await store.save_payloads([_payload()])
+    pid = out.record.id
+    await store.claim_payloads("w", 1, 60)
+    await store.finish_processing(pid, "w", _result(pid, n_docs=1))
+    rec = await store.reset_for_replay(pid, reason="mapping fixed", actor="bob")
+    assert (rec.state, rec.replay_count) == (State.RECEIVED, 1)
+    assert len(await store.claim_payloads("w", 1, 60)) == 1
+    assert await store.finish_processing(pid, "w", _result(pid, n_docs=1))
+    detail = await store.payload_detail(pid)
+    assert detail is not None
+    assert len(detail["documents"]) == 1  # upserted under the same ID, not duplicated
+    assert detail["documents"][0]["replay_count"] == 1
+    assert len(detail["envelopes"]) == 1
+    assert "replayed" in [e.state for e in detail["audit"]]
+
+
+async def test_control_numbers_are_unique_under_concurrency_and_wrap(store: SqlStore) -> None:
+    results = await asyncio.gather(*(store.next_control_numbers("acme", "isa") for _ in range(30)))
+    numbers = [n for r in results for n in r]
+    assert sorted(numbers) == list(range(1, 31))
+    assert await store.next_control_numbers("acme", "isa", 3) == [31, 32, 33]
+    assert await store.next_control_numbers("other", "isa") == [1]
+    assert await store.next_control_numbers("acme", "st", 4, start=1, maximum=3) == [1, 2, 3, 1]
+
+
+async def test_ack_tracking_and_overdue(store: SqlStore) -> None:
+    past = datetime.now(UTC) - timedelta(hours=1)
+    [out] = await store.save_payloads(
+        [NewPayload(b"ISA", ChannelMeta("filedrop", "acme"), Direction.OUTBOUND)]
+    )
+    pid = out.record.id
+    await store.claim_payloads("s", 1, 60, direction=Direction.OUTBOUND)
+    result = ProcessingResult(
+        State.SENT,
+        "acme",
+        envelopes=[_envelope(gs06="41", ack="997", due=past), _envelope(g=1, gs06="42", ack="997", due=None)],
+    )
+    assert await store.finish_processing(pid, "s", result)
+    sent = await store.find_sent_group("acme", "0041", "PO")
+    assert sent is not None
+    assert (sent.ack_status, sent.st02s) == (AckStatus.PENDING, ("0001",))
+    overdue = await store.overdue_groups(datetime.now(UTC))
+    assert [g.gs06 for g in overdue] == ["41"]
+    assert [g.gs06 for g in await store.list_overdue()] == ["41"]
+    other = await store.find_sent_group("acme", "42", None)
+    assert other is not None
+    await store.record_ack(other.group_id, AckStatus.ACCEPTED, {"sets": {"0001": "accepted"}}, "ack-1")
+    again = await store.find_sent_group("acme", "42", None)
+    assert again is not None
+    assert again.ack_status is AckStatus.ACCEPTED
+
+
+async def test_failure_state_keeps_step_and_reason(store: SqlStore) -> None:
+    [out] = await store.save_payloads([_payload(partner=None)])
+    await store.set_payload_state(
+        out.record.id, State.FAILED, detail="unknown partner ZZ:NOBODY", step=Step.PARSE
+    )
+    rec = await store.get_payload(out.record.id)
+    assert rec is not None
+    assert (rec.state, rec.failed_step, rec.reason) == (State.FAILED, Step.PARSE, "unknown partner ZZ:NOBODY")
+    failed = await store.list_payloads(MessageFilter(state=State.FAILED))
+    assert [r.id for r in failed] == [out.record.id]
+
+
+async def test_locks_are_exclusive_until_they_expire(store: SqlStore) -> None:
+    assert await store.try_lock("sftp-poll:acme", "i1", 60)
+    assert not await store.try_lock("sftp-poll:acme", "i2", 60)
+    assert await store.try_lock("sftp-poll:acme", "i1", 60)  # the owner renews
+    await store.release_lock("sftp-poll:acme", "i1")
+    assert await store.try_lock("sftp-poll:acme", "i2", 0.01)
+    await asyncio.sleep(0.05)
+    assert await store.try_lock("sftp-poll:acme", "i3", 60)
+
+
+async def test_migrations_are_idempotent(store: SqlStore) -> None:
+    from sqlalchemy import inspect
+
+    from gateway.adapters.store import upgrade
+
+    await upgrade(store.engine)  # a second upgrade is a no-op
+    async with store.engine.connect() as conn:
+        names = await conn.run_sync(lambda c: set(inspect(c).get_table_names()))
+    assert {"payloads", "documents", "outbox", "audit_events", "alembic_version"} <= names
