@@ -19,8 +19,25 @@ from gateway.domain.runtime.records import (
 from gateway.domain.runtime.store import MessageFilter
 
 
-def _payload(content: bytes = b"ISA*...", partner: str | None = "acme", **meta: str) -> NewPayload:
-    return NewPayload(content, ChannelMeta(channel=meta.pop("channel", "file"), partner_id=partner, **meta))
+def _payload(
+    content: bytes = b"ISA*...",
+    partner: str | None = "acme",
+    *,
+    channel: str = "file",
+    filename: str | None = None,
+    correlation_id: str | None = None,
+    idempotency_key: str | None = None,
+    as2_message_id: str | None = None,
+) -> NewPayload:
+    meta = ChannelMeta(
+        channel,
+        partner,
+        filename=filename,
+        correlation_id=correlation_id,
+        idempotency_key=idempotency_key,
+        as2_message_id=as2_message_id,
+    )
+    return NewPayload(content, meta)
 
 
 def _envelope(
