@@ -46,7 +46,7 @@ def load_certificates(path: Path) -> list[x509.Certificate]:
             return certs
         attempts.append(f"{label}: no certificates inside")
     detail = "; ".join(attempts) if attempts else "not PEM, DER or PKCS#7"
-    raise CertificateLoadError(f"certificate does not load ({detail})")
+    raise CertificateLoadError(f"certificate {path} does not load ({detail})")
 
 
 def _loaders(data: bytes) -> list[tuple[str, _Loader]]:

@@ -6,7 +6,7 @@ deviations on top with :func:`merge`. Every field is optional and empty by defau
 X12 locations in ``field_sources`` take two forms:
 
 * ``SEGnn`` or ``SEGnn-c``: element ``nn`` (and component ``c``) of segment ``SEG``,
-  e.g. ``BEG03``, ``N104``, ``PO107``, ``C00101-2``;
+  e.g. ``BEG03``, ``N104``, ``PO107``, ``SV101-2``;
 * ``SEG*QUAL``: the segment whose first element is ``QUAL``, value from its second
   element, e.g. ``REF*PO`` (REF02 of the REF with REF01 = PO) or ``DTM*002``.
 """
@@ -50,7 +50,7 @@ def _check_code_value(value: str) -> str:
 def _check_location(value: str) -> str:
     if _ELEMENT_REF.fullmatch(value) or _QUALIFIED.fullmatch(value):
         return value
-    raise ValueError(f"'{value}' is not an X12 location (like 'BEG03', 'N104', 'C00101-2' or 'REF*PO')")
+    raise ValueError(f"'{value}' is not an X12 location (like 'BEG03', 'N104', 'SV101-2' or 'REF*PO')")
 
 
 def _scalar_to_str(value: Any) -> Any:

@@ -112,10 +112,11 @@ class DocumentPolicy(StrictModel):
     def _consistent(self) -> DocumentPolicy:
         problems: list[tuple[Loc, str]] = []
         x12_type = is_x12_type(self.type)
-        if x12_type and self.format is not DocumentFormat.X12:
-            problems.append((("format",), f"document type {self.type} is X12; format must be x12"))
-        if not x12_type and self.format is not DocumentFormat.JSON:
-            problems.append((("format",), f"document type {self.type} is a JSON shape; format must be json"))
+        if x12_type != (self.format is DocumentFormat.X12):
+            kind, wanted = ("X12", "x12") if x12_type else ("a JSON shape", "json")
+            raise FieldProblems(
+                [(("format",), f"document type {self.type} is {kind}; format must be {wanted}")]
+            )
         if self.format is DocumentFormat.X12 and self.version is None:
             problems.append((("version",), "X12 documents need a version such as 004010"))
         if self.format is DocumentFormat.JSON:

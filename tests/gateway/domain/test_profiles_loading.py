@@ -1,0 +1,312 @@
+"""Loading partner profiles from disk: examples, invalid fixtures, every problem at once, look-ups."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import yaml
+
+from gateway.domain.profiles import (
+    Direction,
+    PartnerProfile,
+    ProfileError,
+    ProfileSet,
+    SftpPoll,
+    check_profiles,
+    load_profile_file,
+    load_profiles,
+)
+from gateway.domain.profiles.deviations import merge
+
+REPO = Path(__file__).resolve().parents[3]
+PARTNERS = REPO / "partners"
+FIXTURES = REPO / "tests" / "fixtures_profiles"
+INVALID = FIXTURES / "invalid"
+
+
+@pytest.fixture(scope="module")
+def examples() -> ProfileSet:
+    return load_profiles(PARTNERS)
+
+
+def _problems(path: Path) -> list[tuple[str, str, str]]:
+    with pytest.raises(ProfileError) as info:
+        load_profiles(path)
+    return [(p.file.name, p.path, p.reason) for p in info.value.problems]
+
+
+# --- the shipped examples -----------------------------------------------------------------
+
+
+def test_examples_load(examples: ProfileSet) -> None:
+    assert examples.partner_ids == ["acme-retail", "northwind-supply", "swift-3pl"]
+    assert examples.source("swift-3pl") == PARTNERS / "swift-3pl.yaml"
+
+
+def test_acme_retail_as2_rollover(examples: ProfileSet) -> None:
+    acme = examples["acme-retail"]
+    as2 = acme.channels.as2
+    assert as2 is not None
+    assert [c.path.name for c in as2.partner_certificates] == ["acme-retail-2026.pem", "acme-retail-2027.p7b"]
+    before_switch = as2.certificates_at(datetime(2027, 8, 31, tzinfo=UTC))
+    after_switch = as2.certificates_at(datetime(2027, 9, 2, tzinfo=UTC))
+    assert [c.path.name for c in before_switch] == ["acme-retail-2026.pem"]
+    assert [c.path.name for c in after_switch] == ["acme-retail-2027.p7b"]
+    # the second certificate's end comes from the certificate file itself (PKCS#7)
+    assert as2.partner_certificates[1].not_after == datetime(2030, 6, 1, tzinfo=UTC)
+    assert as2.our_key is not None
+    assert as2.our_key.reference == f"file:{REPO / 'deploy/dev-keys/edigate-test-as2.key'}"
+    assert as2.mdn.mode == "async"
+    assert {(d.direction.value, d.type) for d in acme.documents} == {
+        ("inbound", "850"),
+        ("outbound", "855"),
+        ("outbound", "856"),
+        ("outbound", "810"),
+        ("inbound", "997"),
+    }
+
+
+def test_northwind_deviations_and_poll(examples: ProfileSet) -> None:
+    northwind = examples["northwind-supply"]
+    sftp = northwind.channels.sftp
+    assert isinstance(sftp, SftpPoll)
+    assert sftp.known_host_key.startswith("ssh-ed25519 AAAA")
+    assert sftp.after_pickup == "archive"
+    assert sftp.wants("PO_0001.x12")
+    assert not sftp.wants("PO_0001.tmp")
+    cron = sftp.schedule.cron_expression
+    assert cron is not None
+    assert cron.matches(datetime(2026, 11, 23, 6, 10))  # Monday 06:10
+    assert not cron.matches(datetime(2026, 11, 22, 6, 10))  # Sunday
+    policy = examples.document_policy("northwind-supply", "inbound", "856")
+    assert policy is not None
+    deviations = policy.mapping.deviations
+    assert deviations.field_sources == {"po_number": "REF*PO"}
+    assert deviations.party_roles["Z7"] == "mark_for"
+    assert deviations.code_maps == {"uom": {"CA": "CS"}}
+    assert "TD3" in deviations.ignore_segments
+    assert "ZZ" in deviations.keep_references
+    # zero-padded YAML numbers stayed text
+    assert northwind.identity.isa_qualifier == "01"
+    assert northwind.identity.isa_id == "0123456789"
+    assert northwind.check_usage("T") is None
+    assert northwind.check_usage("P") is not None
+
+
+def test_swift_routing_and_webhook(examples: ProfileSet) -> None:
+    swift = examples["swift-3pl"]
+    assert swift.destinations("shipment_confirmation_json") == ["wms", "erp"]
+    assert swift.channels.webhook is not None
+    assert swift.channels.webhook.inbound is not None
+    assert str(swift.channels.webhook.inbound.secret) == "env:SWIFT_3PL_INBOUND_SECRET"
+    assert swift.identity.isa_key is None
+
+
+def test_lookups(examples: ProfileSet) -> None:
+    assert examples.by_isa("ZZ", "ACMERETAIL     ") is examples["acme-retail"]  # ISA06 arrives padded
+    assert examples.by_isa("01", "0123456789") is examples["northwind-supply"]
+    assert examples.by_isa("01", "ACMERETAIL") is None
+    assert examples.by_as2_name("ACME-RETAIL-AS2") is examples["acme-retail"]
+    assert examples.by_as2_name('"ACME-RETAIL-AS2"') is examples["acme-retail"]
+    assert examples.by_as2_name("acme-retail-as2") is None  # AS2 names are case-sensitive
+    assert examples.get("nobody") is None
+    assert "swift-3pl" in examples
+    policy = examples.document_policy("acme-retail", Direction.OUTBOUND, "856")
+    assert policy is not None
+    assert policy.ack.type == "997"
+    assert policy.ack.overdue_hours == 24
+    assert examples.document_policy("acme-retail", "inbound", "856") is None
+    assert examples.document_policy("nobody", "inbound", "850") is None
+
+
+def test_resolved_profile_round_trips(examples: ProfileSet) -> None:
+    for profile in examples:
+        again = PartnerProfile.model_validate(profile.redacted())
+        assert again == profile
+
+
+# --- invalid profiles: file, field path and reason ----------------------------------------
+
+
+def test_every_invalid_fixture_is_reported_at_once() -> None:
+    problems = _problems(INVALID)
+    files = {name for name, _, _ in problems}
+    assert files == {
+        "missing-field.yaml",
+        "bad-qualifier.yaml",
+        "inline-secret.yaml",
+        "bad-certificate.yaml",
+        "duplicate-b.yaml",
+    }
+    assert len(problems) == 5
+
+
+def test_missing_field() -> None:
+    _, problems = load_profile_file(INVALID / "missing-field.yaml")
+    assert [(p.file.name, p.path, p.reason) for p in problems] == [
+        ("missing-field.yaml", "name", "required field is missing")
+    ]
+
+
+def test_bad_qualifier() -> None:
+    _, problems = load_profile_file(INVALID / "bad-qualifier.yaml")
+    assert len(problems) == 1
+    assert problems[0].path == "identity.isa_qualifier"
+    assert "'99' is not an ISA05 interchange ID qualifier" in problems[0].reason
+
+
+def test_inline_secret_is_rejected_without_echoing_it() -> None:
+    _, problems = load_profile_file(INVALID / "inline-secret.yaml")
+    assert len(problems) == 1
+    assert problems[0].path == "channels.webhook.inbound.secret"
+    assert "inline secret" in problems[0].reason
+    assert "hunter2" not in str(problems[0])
+
+
+def test_certificate_that_does_not_load() -> None:
+    _, problems = load_profile_file(INVALID / "bad-certificate.yaml")
+    assert len(problems) == 1
+    assert problems[0].path == "channels.as2.partner_certificates[1].path"
+    assert "truncated.pem does not load" in problems[0].reason
+    assert str(problems[0]).startswith(
+        f"{INVALID / 'bad-certificate.yaml'}: channels.as2.partner_certificates[1].path: "
+    )
+
+
+def test_duplicate_partner_id_names_both_files() -> None:
+    problems = [p for p in _problems(INVALID) if p[0].startswith("duplicate")]
+    assert len(problems) == 1
+    name, path, reason = problems[0]
+    assert (name, path) == ("duplicate-b.yaml", "partner_id")
+    assert "duplicate partner_id 'duplicate-partner'" in reason
+    assert "duplicate-a.yaml" in reason
+
+
+def test_duplicate_isa_and_as2_across_partners(tmp_path: Path) -> None:
+    acme = yaml.safe_load((PARTNERS / "acme-retail.yaml").read_text())
+    partners = tmp_path / "partners"
+    shutil.copytree(PARTNERS / "certs", partners / "certs")
+    shutil.copytree(REPO / "deploy" / "dev-keys", tmp_path / "deploy" / "dev-keys")
+    for partner_id in ("acme-one", "acme-two"):
+        (partners / f"{partner_id}.yaml").write_text(yaml.safe_dump({**acme, "partner_id": partner_id}))
+    problems = _problems(partners)
+    assert [(n, p) for n, p, _ in problems] == [
+        ("acme-two.yaml", "identity.isa_id"),
+        ("acme-two.yaml", "identity.as2_name"),
+    ]
+    assert all("acme-one.yaml" in reason and "'acme-one'" in reason for _, _, reason in problems)
+
+
+def test_several_problems_in_one_file_and_cross_field_paths(tmp_path: Path) -> None:
+    (tmp_path / "many.yaml").write_text(
+        """
+partner_id: Not A Slug
+name: Many Problems
+environment: staging
+channels:
+  webhook:
+    inbound: {secret: env:X, timestamp_tolerance_seconds: 0}
+    outbound: {url: ftp://example.com/x, secret: file:secret.txt}
+documents:
+  - {direction: inbound, type: po_json, format: x12}
+  - {direction: sideways, type: "850", format: x12}
+contacts:
+  - {name: A, email: not-an-email}
+tpyo: true
+"""
+    )
+    problems = {(p, r.split(":")[0]) for _, p, r in _problems(tmp_path)}
+    paths = {p for p, _ in problems}
+    assert paths == {
+        "partner_id",
+        "environment",
+        "channels.webhook.inbound.timestamp_tolerance_seconds",
+        "channels.webhook.outbound.url",
+        "documents[0].format",
+        "documents[1].direction",
+        "contacts[0].email",
+        "tpyo",
+    }
+
+
+def test_profile_level_cross_checks(tmp_path: Path) -> None:
+    (tmp_path / "cross.yaml").write_text(
+        """
+partner_id: cross
+name: Cross Checks
+environment: test
+channels:
+  webhook:
+    inbound: {secret: env:X}
+documents:
+  - {direction: inbound, type: "850", format: x12, version: "004010"}
+  - {direction: inbound, type: "850", format: x12, version: "004010"}
+routing:
+  "856": [erp]
+"""
+    )
+    problems = {(p, r) for _, p, r in _problems(tmp_path)}
+    assert ("documents[1]", "inbound 850 is already listed at documents[0]") in problems
+    assert ("identity.isa_id", "X12 documents need identity.isa_qualifier and identity.isa_id") in problems
+    assert ("routing.856", "no inbound document of type 856 is configured") in problems
+
+
+# --- YAML handling ------------------------------------------------------------------------
+
+
+def test_yaml_errors_and_repeated_keys(tmp_path: Path) -> None:
+    (tmp_path / "broken.yaml").write_text("partner_id: [unclosed\n")
+    (tmp_path / "twice.yml").write_text("partner_id: a\npartner_id: b\n")
+    (tmp_path / "list.yaml").write_text("- just\n- a list\n")
+    (tmp_path / "notes.txt").write_text("not a profile")
+    problems = _problems(tmp_path)
+    by_file = {name: reason for name, _, reason in problems}
+    assert set(by_file) == {"broken.yaml", "twice.yml", "list.yaml"}
+    assert by_file["broken.yaml"].startswith("invalid YAML")
+    assert "key 'partner_id' appears twice" in by_file["twice.yml"]
+    assert "line 2" in by_file["twice.yml"]
+    assert by_file["list.yaml"] == "a profile must be a YAML mapping of fields"
+
+
+def test_missing_directory() -> None:
+    problems = _problems(REPO / "no-such-dir")
+    assert problems == [("no-such-dir", "", "not a directory of partner profiles")]
+
+
+def test_mapping_variants_checked_when_asked(tmp_path: Path) -> None:
+    mappings = tmp_path / "mappings"
+    mappings.mkdir()
+    (mappings / "json-shipment-confirmation.yaml").write_text("{}")
+    partners = tmp_path / "partners"
+    partners.mkdir()
+    shutil.copy(PARTNERS / "swift-3pl.yaml", partners)
+    with pytest.raises(ProfileError) as info:
+        load_profiles(partners, mappings_dir=mappings)
+    assert [(p.path, p.reason) for p in info.value.problems] == [
+        ("documents[1].mapping.variant", f"no mapping 'json-warehouse-order' in {mappings}")
+    ]
+    (mappings / "json-warehouse-order.json").write_text("{}")
+    assert len(load_profiles(partners, mappings_dir=mappings)) == 1
+
+
+def test_certificate_expiry_warnings() -> None:
+    soon = check_profiles(PARTNERS, now=datetime(2027, 8, 20, tzinfo=UTC))
+    assert not soon.problems
+    assert [(w.path, w.reason) for w in soon.warnings] == [
+        ("channels.as2.partner_certificates[0]", "certificate window ends soon, on 2027-09-01")
+    ]
+    late = check_profiles(PARTNERS, now=datetime(2031, 2, 1, tzinfo=UTC))
+    reasons = {(w.path, w.reason) for w in late.warnings}
+    assert ("channels.as2.partner_certificates", "no partner certificate is valid now") in reasons
+    assert ("channels.as2.our_certificate", "certificate window ended 2031-01-01") in reasons
+
+
+def test_deviations_apply_on_top_of_a_variant(examples: ProfileSet) -> None:
+    policy = examples.document_policy("northwind-supply", "inbound", "856")
+    assert policy is not None
+    variant = policy.mapping.deviations.model_validate({"party_roles": {"BY": "buyer", "Z7": "other"}})
+    merged = merge(variant, policy.mapping.deviations)
+    assert merged.party_roles == {"BY": "buyer", "Z7": "mark_for", "SF": "ship_from", "ST": "ship_to"}
