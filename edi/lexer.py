@@ -5,6 +5,11 @@ the delimiters from every ISA (interchanges in one file may differ), and
 yields one string per segment, without its terminator. Memory use is bounded
 by the chunk size, whatever the size of the input.
 
+The hot path works a chunk at a time: one decode and one split per chunk, and
+C-level scans (regular expressions) for the rare cases that need per-segment
+care (padding after a terminator, empty segments, the IEA or a new ISA), so
+:meth:`Lexer.batches` costs next to nothing per segment.
+
 Tolerated: a UTF-8 BOM, CR/LF/CRLF as terminator or as padding after it,
 indented segments, a trailing Ctrl-Z, any byte delimiters (control
 characters included), several interchanges per file.
@@ -14,6 +19,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 from collections.abc import Iterator
 from typing import BinaryIO, Union
 
@@ -31,6 +37,26 @@ MAX_SEGMENT_BYTES = 16 << 20
 _JUNK = b" \t\r\n\x0b\x0c\x1a\x00"
 _WS = " \t\r\n\x0b\x0c"
 _BOM = b"\xef\xbb\xbf"
+
+
+def _scanners(term: str, es: str) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """Two scans of a decoded chunk for one interchange's delimiters.
+
+    The first finds a terminator followed by padding or by another terminator
+    (segments that need stripping or skipping); the second finds the first
+    segment after a terminator that ends the interchange (``IEA`` or a new ``ISA``),
+    capturing where its ID starts.
+    """
+    t, e = re.escape(term), re.escape(es)
+    pad = "".join(re.escape(c) for c in _WS if c != term)
+    irregular = re.compile(f"{t}[{pad}{t}]")
+    stop = re.compile(f"{t}[{pad}]*(ISA{e}|IEA(?:{e}|(?={t})|\\Z))")
+    return irregular, stop
+
+
+def _ends_interchange(segment: str, isa_prefix: str, iea_prefix: str) -> bool:
+    seg = segment.lstrip(_WS)
+    return seg.startswith((isa_prefix, iea_prefix)) or seg == "IEA"
 
 
 def _chunks(source: Source, chunk_size: int) -> Iterator[bytes]:
@@ -79,6 +105,15 @@ class Lexer:
         self.findings.append(Finding(code, message, loc, severity))
 
     def __iter__(self) -> Iterator[str]:
+        for batch in self.batches():
+            yield from batch
+
+    def batches(self) -> Iterator[list[str]]:
+        """The same segment texts as iterating, a list at a time (the fast way to stream).
+
+        An interchange's ISA always starts a batch and no batch spans two
+        interchanges, so :attr:`delimiters` is right for every segment of a batch.
+        """
         chunks = _chunks(self._source, self._chunk_size)
         buf = b""
         consumed = 0  # absolute offset of buf[0]
@@ -148,7 +183,8 @@ class Lexer:
             es = header.delimiters.element
             iea_prefix = "IEA" + es
             isa_prefix = "ISA" + es
-            yield buf[: header.length - 1].decode(codec, "surrogateescape")
+            irregular, stop = _scanners(term, es)
+            yield [buf[: header.length - 1].decode(codec, "surrogateescape")]
             buf, consumed = buf[header.length :], consumed + header.length
             # ---- segments until IEA ----------------------------------------------
             ended = False
@@ -170,32 +206,38 @@ class Lexer:
                             "the last segment has no segment terminator",
                             consumed,
                         )
-                        yield tail.decode(codec, "surrogateescape")
+                        yield [tail.decode(codec, "surrogateescape")]
                     return
-                parts = buf[:cut].decode(codec, "surrogateescape").split(term)
+                text = buf[:cut].decode(codec, "surrogateescape")
+                parts = text.split(term)
                 rest = buf[cut + 1 :]
-                for k, seg in enumerate(parts):
-                    if seg and seg[0] in _WS:
-                        seg = seg.lstrip(_WS)
-                    if not seg:
-                        continue
-                    if seg.startswith(isa_prefix):
-                        # A new ISA before this interchange's IEA: re-detect its delimiters.
-                        ended = True
-                    else:
-                        yield seg
-                        if seg.startswith(iea_prefix) or seg == "IEA":
-                            ended = True
-                            k += 1
-                    if ended:
-                        # Give what follows back to the ISA search, byte for byte.
-                        remainder = term.join(parts[k:]).encode(codec, "surrogateescape")
-                        if k < len(parts):
-                            remainder += term_b
-                        consumed += cut + 1 - len(remainder)
-                        buf = remainder + rest
-                        break
-                else:
+                # k: the first segment that ends the interchange (an IEA or a new ISA).
+                k = -1
+                if _ends_interchange(parts[0], isa_prefix, iea_prefix):
+                    k = 0
+                elif found := stop.search(text):
+                    k = text.count(term, 0, found.start(1))
+                batch = parts if k < 0 else parts[:k]
+                if not text or text[0] in _WS or text[-1] == term or irregular.search(text):
+                    # Padding after a terminator is stripped; empty segments are skipped.
+                    batch = [seg for seg in [p.lstrip(_WS) for p in batch] if seg]
+                if k < 0:
+                    if batch:
+                        yield batch
                     consumed += cut + 1
                     buf = rest
                     more()
+                    continue
+                ended = True
+                seg = parts[k].lstrip(_WS)
+                if not seg.startswith(isa_prefix):  # a new ISA is left for the ISA search
+                    batch.append(seg)
+                    k += 1
+                if batch:
+                    yield batch
+                # Give what follows back to the ISA search, byte for byte.
+                remainder = term.join(parts[k:]).encode(codec, "surrogateescape")
+                if k < len(parts):
+                    remainder += term_b
+                consumed += cut + 1 - len(remainder)
+                buf = remainder + rest

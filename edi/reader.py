@@ -249,8 +249,28 @@ class Reader:
             ix, model = None, None
             return done
 
+        def texts() -> Iterator[str]:
+            """The lexer's segments, with set-body runs counted here in bulk.
+
+            Only segments whose ID starts with S, G or I can be envelope segments.
+            Inside a set, a run of other segments is pure body: it is counted (and
+            parsed when collecting) without a trip through the per-segment walk.
+            """
+            nonlocal ipos
+            for batch in lexer.batches():
+                i = 0
+                for j in [k for k, t in enumerate(batch) if t[0] in "SGI"] + [len(batch)]:
+                    if cur is not None and j > i:
+                        ipos += j - i
+                        cur.count += j - i
+                        if cur.segments is not None:
+                            cur.segments += [Segment.parse(t, es) for t in batch[i:j]]
+                        i = j
+                    yield from batch[i : j + 1]
+                    i = j + 1
+
         ix_index = -1
-        for text in lexer:
+        for text in texts():
             ipos += 1
             if cur is not None:
                 ch = text[0]
