@@ -1,0 +1,174 @@
+"""Gateway configuration: one YAML file plus ``EDIGATE_*`` environment variables.
+
+Precedence (highest first): keyword arguments, environment variables
+(``EDIGATE_DATABASE_URL``, nested with ``__`` as in ``EDIGATE_LISTEN__PORT``), the YAML
+file (``--config`` or ``EDIGATE_CONFIG``), then the embedded defaults: SQLite under
+``var/``, no broker, destinations written as files to ``var/spool``.
+
+API tokens are given by reference (``env:NAME`` / ``file:PATH``), never inline.
+"""
+
+from __future__ import annotations
+
+import os
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    YamlConfigSettingsSource,
+)
+
+from gateway.domain.profiles import SecretRef
+
+__all__ = [
+    "ApiToken",
+    "ListenSettings",
+    "PipelineSettings",
+    "RabbitSettings",
+    "Role",
+    "Settings",
+    "load_settings",
+]
+
+
+class Role(StrEnum):
+    SUPPORT = "support"  # reads and replays
+    ONBOARDING = "onboarding"  # manages profiles
+    ADMIN = "admin"  # everything
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ApiToken(_Section):
+    name: str = Field(min_length=1, max_length=64)
+    role: Role
+    token: SecretRef
+
+
+class ListenSettings(_Section):
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=0, le=65535)
+    tls_cert: Path | None = None  # PEM certificate chain for HTTPS
+    tls_key: SecretRef | None = None  # the private key, by reference
+
+
+class RabbitSettings(_Section):
+    exchange: str = "edigate.documents"
+    dead_letter_exchange: str = "edigate.dlx"
+    dead_letter_queue: str = "edigate.dead-letter"
+    outbound_queue: str = "edigate.outbound"
+    queue_prefix: str = "edigate."
+    prefetch: int = Field(64, ge=1)
+
+
+class PipelineSettings(_Section):
+    workers: int = Field(2, ge=1, le=64)
+    batch_size: int = Field(64, ge=1, le=1000)
+    lease_seconds: float = Field(60.0, gt=0)
+    poll_seconds: float = Field(0.5, gt=0)
+    max_attempts: int = Field(5, ge=1)
+    retry_backoff_seconds: float = Field(5.0, ge=0)
+    ack_scan_seconds: float = Field(60.0, gt=0)
+    max_payload_bytes: int = Field(100 * 1024 * 1024, ge=1024)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="EDIGATE_", env_nested_delimiter="__", extra="forbid", validate_default=True
+    )
+
+    config_file: Path | None = Field(None, exclude=True)
+    database_url: str = "sqlite:///var/edigate.db"
+    amqp_url: str | None = None
+    partners_dir: Path = Path("partners")
+    mappings_dir: Path = Path("mappings")
+    var_dir: Path = Path("var")
+    spool_dir: Path = Path("var/spool")
+    filedrop_dir: Path = Path("var/filedrop")
+    destinations: list[str] = Field(default_factory=lambda: ["erp", "wms"])
+    listen: ListenSettings = Field(default_factory=lambda: ListenSettings())
+    rabbit: RabbitSettings = Field(default_factory=lambda: RabbitSettings())
+    pipeline: PipelineSettings = Field(default_factory=lambda: PipelineSettings())
+    api_tokens: list[ApiToken] = Field(default_factory=list)
+    instance_id: str = Field(default_factory=lambda: f"{os.uname().nodename}-{os.getpid()}")
+    log_level: str = "INFO"
+    auto_migrate: bool = True
+
+    @field_validator("destinations")
+    @classmethod
+    def _destinations(cls, value: list[str]) -> list[str]:
+        for name in value:
+            if not name.isidentifier() or name != name.lower():
+                raise ValueError(f"destination {name!r} must be a lowercase identifier")
+        if len(set(value)) != len(value):
+            raise ValueError("destinations must be unique")
+        return value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        path = _config_path(init_settings)
+        if path is not None:
+            sources.append(YamlConfigSettingsSource(settings_cls, yaml_file=path))
+        return tuple(sources)
+
+    def banner(self) -> list[str]:
+        """What goes where, for the start-up banner. Never contains a secret."""
+        scheme = "https" if self.listen.tls_cert else "http"
+        lines = [
+            f"listening     {scheme}://{self.listen.host}:{self.listen.port}",
+            f"store         {_redact_url(self.database_url)}",
+            f"partners      {self.partners_dir.resolve()}",
+        ]
+        if self.amqp_url:
+            lines.append(
+                f"destinations  RabbitMQ {_redact_url(self.amqp_url)} exchange {self.rabbit.exchange}"
+            )
+            lines.append(f"outbound in   queue {self.rabbit.outbound_queue}")
+        else:
+            lines.append(
+                f"destinations  files under {self.spool_dir.resolve()}/<{'|'.join(self.destinations)}>"
+            )
+            lines.append(f"outbound in   files dropped in {self.spool_dir.resolve()}/outbound")
+        lines.append(f"partner files {self.filedrop_dir.resolve()}/<partner>/ (file-drop channel)")
+        return lines
+
+
+def _config_path(init_settings: PydanticBaseSettingsSource) -> Path | None:
+    explicit: Any = init_settings().get("config_file")
+    value = explicit or os.environ.get("EDIGATE_CONFIG")
+    return Path(value) if value else None
+
+
+def _redact_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # not an SQLAlchemy URL (e.g. amqp://): strip any password by hand
+        if "@" in url and "://" in url:
+            scheme, rest = url.split("://", 1)
+            creds, host = rest.rsplit("@", 1)
+            user = creds.split(":", 1)[0]
+            return f"{scheme}://{user}:***@{host}"
+        return url
+
+
+def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
+    if config_file is not None:
+        overrides["config_file"] = config_file
+    return Settings(**overrides)
