@@ -1,0 +1,328 @@
+"""997 / 999 / TA1 generation: exact segments for findings at every level.
+
+The expected segments are written from the X12 997/999/TA1 layouts (AK3/AK4
+element order, C030 composites, max use), not produced by the code under test.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from edi.acks import (
+    AckControlNumbers,
+    AckPolicy,
+    AckStatus,
+    acknowledge,
+    build_997,
+    build_999,
+    build_ta1,
+    flavor_for,
+    needs_ta1,
+)
+from edi.delimiters import Delimiters
+from edi.errors import WriteError
+from edi.findings import Code, Finding, Location, Severity
+from edi.model import Interchange, TransactionSet
+from edi.reader import ParseResult, parse
+from edi.writer import segment_text, write
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "acks"
+WHEN = datetime(2024, 1, 15, 11, 0)
+
+
+def interchange(
+    sets: int = 2,
+    *,
+    version: str = "004010",
+    ack_requested: bool = False,
+    functional_id: str = "PO",
+    ge_count: int | None = None,
+) -> bytes:
+    isa12, isa11 = ("00501", "^") if version >= "005010" else ("00401", "U")
+    segs = [
+        f"ISA*00*          *00*          *ZZ*BUYER          *ZZ*SELLER         *240115*1030*{isa11}*{isa12}"
+        f"*000000101*{int(ack_requested)}*T*>",
+        f"GS*{functional_id}*BUYERAPP*SELLERAPP*20240115*1030*501*X*{version}",
+    ]
+    for n in range(1, sets + 1):
+        segs += [f"ST*850*{n:04d}", "BEG*00*SA*PO-1**20240115", "PO1*1*10*EA*9.99**VP*W-1", "CTT*1"]
+        segs.append(f"SE*5*{n:04d}")
+    segs += [f"GE*{sets if ge_count is None else ge_count}*501", "IEA*1*000000101"]
+    return "".join(s + "~\n" for s in segs).encode()
+
+
+def lines(ts: TransactionSet, delimiters: Delimiters | None = None) -> list[str]:
+    return [segment_text(s, delimiters or Delimiters(repetition=None)) for s in ts.segments]
+
+
+def at(transaction: int, position: int, segment_id: str, **kw: object) -> Location:
+    return Location(0, 0, transaction, position, segment_id, **kw)  # type: ignore[arg-type]
+
+
+def test_golden_envelope_findings_997_999_and_ta1() -> None:
+    """SE01 wrong, duplicate ST02, bad GE count, ISA14=1: the exact acks of the fixture."""
+    result = parse(FIXTURES / "850-errors.x12")
+    acks = acknowledge(result, control_numbers=AckControlNumbers(), when=WHEN)
+    assert write(acks, newline=True) == (FIXTURES / "850-errors.envelope-only.ack").read_bytes()
+
+
+def test_segment_and_element_errors_997() -> None:
+    result = parse(interchange(3))
+    findings = [
+        Finding(Code.SEGMENT_MISSING, "BEG missing", at(0, 2, "BEG")),
+        Finding(
+            Code.ELEMENT_INVALID_DATE, "bad date", at(1, 2, "BEG", element=5, element_reference="373"),
+            bad_value="20241350",
+        ),
+        Finding(
+            Code.ELEMENT_INVALID_CODE, "bad code", at(1, 2, "BEG", element=1, element_reference="353"),
+            bad_value="ZZ",
+        ),
+        Finding(
+            Code.ELEMENT_TOO_LONG,
+            "too long",
+            at(2, 3, "PO1", element=7, loop_id="PO1", element_reference="234"),
+            bad_value="X" * 150,
+        ),
+    ]  # fmt: skip
+    ts = build_997(result.summaries[0], 0, findings, control_number=12)
+    assert lines(ts) == [
+        "ST*997*0012",
+        "AK1*PO*501",
+        "AK2*850*0001",
+        "AK3*BEG*2**3",
+        "AK5*R*5",
+        "AK2*850*0002",
+        "AK3*BEG*2**8",
+        "AK4*5*373*8*20241350",
+        "AK4*1*353*7*ZZ",
+        "AK5*R*5",
+        "AK2*850*0003",
+        "AK3*PO1*3*PO1*8",
+        "AK4*7*234*5*" + "X" * 99,
+        "AK5*R*5",
+        "AK9*R*3*3*0",
+        "SE*16*0012",
+    ]
+
+
+def test_composite_component_and_repetition_positions_999() -> None:
+    result = parse(interchange(1, version="005010"))
+    findings = [
+        Finding(
+            Code.ELEMENT_INVALID_CODE, "bad unit", at(0, 3, "PO1", element=3, component=2, repetition=3),
+            bad_value="QQ",
+        ),
+        Finding(Code.ELEMENT_MISSING, "missing", at(0, 3, "PO1", element=4, element_reference="212")),
+        Finding(Code.ELEMENT_TOO_LONG, "holds a delimiter", at(0, 3, "PO1", element=7), bad_value="A>B"),
+    ]  # fmt: skip
+    delimiters = result.summaries[0].delimiters
+    ts = build_999(result.summaries[0], 0, findings, control_number=1, group=result.interchanges[0].groups[0])
+    assert lines(ts, delimiters) == [
+        "ST*999*0001",
+        "AK1*PO*501*005010",
+        "AK2*850*0001",
+        "IK3*PO1*3**8",
+        "IK4*3>2>3**7*QQ",  # C030 joined with the interchange's component separator
+        "IK4*4*212*1",
+        "IK4*7**5",  # IK404 omitted: the bad value holds the component separator
+        "IK5*R*5",
+        "AK9*R*1*1*0",
+        "SE*10*0001",
+    ]
+
+
+def test_997_for_004010_drops_the_repetition_position() -> None:
+    result = parse(interchange(1))
+    finding = Finding(Code.ELEMENT_INVALID_CODE, "x", at(0, 3, "PO1", element=3, component=2, repetition=3))
+    ts = build_997(result.summaries[0], 0, [finding], control_number=1)
+    assert "AK4*3>2**7" in lines(ts, result.summaries[0].delimiters)
+
+
+def test_set_codes_capped_at_five_and_deduplicated() -> None:
+    result = parse(interchange(1))
+    codes = [
+        Code.SE_COUNT,
+        Code.SE_CONTROL_MISMATCH,
+        Code.SE_COUNT,
+        Code.ST_CONTROL_NUMBER,
+        Code.ST_INVALID_ID,
+    ]
+    findings = [Finding(c, "x", Location(0, 0, 0)) for c in codes]
+    findings += [Finding(Code.ST_DUPLICATE, "x", Location(0, 0, 0))]
+    findings += [Finding(Code.SEGMENT_UNRECOGNIZED, "x", at(0, 3, "ZZZ"))]
+    ts = build_997(result.summaries[0], 0, findings, control_number=1)
+    # 4, 3, 7, 6, 23 then 5 (segments in error): six distinct codes, AK502..AK506 holds five.
+    assert lines(ts)[2:5] == ["AK2*850*0001", "AK3*ZZZ*3**1", "AK5*R*4*3*7*6*23"]
+
+
+def test_ak4_max_use_is_99_per_ak3() -> None:
+    result = parse(interchange(1))
+    findings = [
+        Finding(Code.ELEMENT_TOO_LONG, "x", at(0, 2, "BEG", element=n % 5 + 1), bad_value=str(n))
+        for n in range(120)
+    ]
+    body = lines(build_997(result.summaries[0], 0, findings, control_number=1))
+    assert sum(line.startswith("AK4*") for line in body) == 99
+    assert body[3] == "AK3*BEG*2**8"
+
+
+def test_group_codes_capped_at_five() -> None:
+    result = parse(interchange(1))
+    codes = [Code.GS_INVALID, Code.GS_VERSION_UNSUPPORTED, Code.GE_MISSING, Code.GE_CONTROL_MISMATCH]
+    codes += [Code.GE_COUNT, Code.GS_CONTROL_NUMBER, Code.GS_DUPLICATE]
+    findings = [Finding(c, "x", Location(0, 0), bad_value="7" if c is Code.GE_COUNT else None) for c in codes]
+    ak9 = lines(build_997(result.summaries[0], 0, findings, control_number=1))[-2]
+    assert ak9 == "AK9*R*7*1*0*1*2*3*4*5"  # AK902 from the GE_COUNT finding's GE01
+
+
+def test_policy_warnings_accept_with_errors_and_info_is_silent() -> None:
+    result = parse(interchange(3))
+    findings = [
+        Finding(Code.ELEMENT_TOO_LONG, "w", at(0, 2, "BEG", element=3), Severity.WARNING, "LONG"),
+        Finding(Code.SET_UNSUPPORTED, "no schema", Location(0, 0, 1), Severity.INFO),
+        Finding(Code.ELEMENT_INVALID_CODE, "e", at(2, 2, "BEG", element=1), bad_value="ZZ"),
+    ]
+    body = lines(build_997(result.summaries[0], 0, findings, control_number=1))
+    assert body[2:-1] == [
+        "AK2*850*0001",
+        "AK3*BEG*2**8",
+        "AK4*3**5*LONG",
+        "AK5*E*5",
+        "AK2*850*0002",
+        "AK5*A",
+        "AK2*850*0003",
+        "AK3*BEG*2**8",
+        "AK4*1**7*ZZ",
+        "AK5*R*5",
+        "AK9*P*3*3*2",
+    ]
+    tolerant = AckPolicy(tolerated=frozenset({Code.ELEMENT_INVALID_CODE}))
+    body = lines(build_997(result.summaries[0], 0, findings, control_number=1, policy=tolerant))
+    assert body[-3] == "AK5*E*5"
+    assert body[-2] == "AK9*E*3*3*3"
+
+
+def test_all_sets_rejected_rejects_the_group() -> None:
+    result = parse(interchange(2))
+    findings = [Finding(Code.SE_COUNT, "x", Location(0, 0, n)) for n in range(2)]
+    assert lines(build_997(result.summaries[0], 0, findings, control_number=1))[-2] == "AK9*R*2*2*0"
+
+
+def test_bad_ack_control_number_is_refused() -> None:
+    result = parse(interchange(1))
+    with pytest.raises(WriteError, match="1-9 digits"):
+        build_997(result.summaries[0], 0, [], control_number=1_000_000_000)
+
+
+# --- choosing acks, envelopes and TA1 ---------------------------------------------------------------
+
+
+def ack_lines(acks: list[Interchange]) -> list[str]:
+    return write(acks).decode().split("~")[:-1]
+
+
+def test_envelope_swaps_parties_and_echoes_versions() -> None:
+    result = parse(interchange(1, version="005010X222A1"))
+    [ack] = acknowledge(result, control_numbers=AckControlNumbers(7, 8, 9), when=WHEN)
+    out = ack_lines([ack])
+    assert out[0] == (
+        "ISA*00*          *00*          *ZZ*SELLER         *ZZ*BUYER          "
+        "*240115*1100*^*00501*000000007*0*T*>"
+    )
+    assert out[1] == "GS*FA*SELLERAPP*BUYERAPP*20240115*1100*8*X*005010X222A1"
+    assert out[2:4] == ["ST*999*0009", "AK1*PO*501*005010X222A1"]
+
+
+@pytest.mark.parametrize(
+    ("version", "flavor"),
+    [("003040", "997"), ("004010", "997"), ("004010VICS", "997"), ("005010", "999"), ("005010X231A1", "999")],
+)
+def test_auto_picks_997_before_005010_and_999_after(version: str, flavor: str) -> None:
+    assert flavor_for(version) == flavor
+
+
+def test_kind_forces_the_ack_type() -> None:
+    result = parse(interchange(1, version="005010"))
+    out = ack_lines(acknowledge(result, kind="997", control_numbers=AckControlNumbers(), when=WHEN))
+    assert out[2:5] == ["ST*997*0001", "AK1*PO*501*005010", "AK2*850*0001"]
+    out = ack_lines(acknowledge(result, kind="ta1", control_numbers=AckControlNumbers(), when=WHEN))
+    assert out[1:] == ["TA1*000000101*240115*1030*A*000", "IEA*0*000000001"]
+
+
+def test_ta1_when_requested_goes_before_the_groups() -> None:
+    result = parse(interchange(1, ack_requested=True))
+    out = ack_lines(acknowledge(result, control_numbers=AckControlNumbers(), when=WHEN))
+    assert [line[:3] for line in out] == [
+        "ISA",
+        "TA1",
+        "GS*",
+        "ST*",
+        "AK1",
+        "AK2",
+        "AK5",
+        "AK9",
+        "SE*",
+        "GE*",
+        "IEA",
+    ]
+    assert out[1] == "TA1*000000101*240115*1030*A*000"
+
+
+def test_interchange_error_rejects_with_ta1_only() -> None:
+    data = interchange(1).replace(b"IEA*1*000000101", b"IEA*1*000000999")
+    result = parse(data)
+    assert needs_ta1(result.summaries[0], result.findings)
+    out = ack_lines(acknowledge(result, control_numbers=AckControlNumbers(), when=WHEN))
+    assert out[1:] == ["TA1*000000101*240115*1030*R*001", "IEA*0*000000001"]
+
+
+def test_interchange_warning_alone_needs_no_ta1_but_marks_a_requested_one() -> None:
+    result = parse(interchange(1).rstrip(b"\n~"))  # no terminator after IEA: a warning
+    assert [(f.code, f.severity) for f in result.findings] == [(Code.INTERCHANGE_STRUCTURE, Severity.WARNING)]
+    assert not needs_ta1(result.summaries[0], result.findings)
+    assert acknowledge(result, control_numbers=AckControlNumbers(), when=WHEN)[0].service_segments == []
+    ta1 = build_ta1(result.summaries[0], result.findings)
+    assert ta1.elements[3:] == [AckStatus.ACCEPTED_WITH_ERRORS.value, "022"]
+
+
+def test_ack_groups_are_not_acknowledged() -> None:
+    result = parse(interchange(1, functional_id="FA"))
+    assert acknowledge(result, control_numbers=AckControlNumbers(), when=WHEN) == []
+
+
+def test_control_numbers_count_up_across_interchanges() -> None:
+    data = interchange(1) + interchange(1).replace(b"000000101", b"000000102")
+    result = parse(data)
+    numbers = AckControlNumbers(41, 51, 61)
+    acks = acknowledge(result, control_numbers=numbers, when=WHEN)
+    assert [ix.control_number for ix in acks] == ["000000041", "000000042"]
+    assert [ix.groups[0].control_number for ix in acks] == ["51", "52"]
+    assert [ix.groups[0].transactions[0].control_number for ix in acks] == ["0061", "0062"]
+    assert (numbers.interchange, numbers.group, numbers.transaction) == (43, 53, 63)
+
+
+def test_groups_with_the_same_parties_and_version_share_one_fa_group() -> None:
+    two_groups = interchange(1).replace(
+        b"GE*1*501~\n", b"GE*1*501~\nGS*IN*BUYERAPP*SELLERAPP*20240115*1030*502*X*004010~\n"
+        b"ST*810*0001~\nSE*2*0001~\nGE*1*502~\n"
+    ).replace(b"IEA*1*", b"IEA*2*")  # fmt: skip
+    result = parse(two_groups)
+    [ack] = acknowledge(result, control_numbers=AckControlNumbers(), when=WHEN)
+    assert len(ack.groups) == 1
+    assert [ts.control_number for ts in ack.groups[0].transactions] == ["0001", "0002"]
+    assert ack.groups[0].trailer is not None
+    assert ack.groups[0].trailer.elements == ["2", "1"]
+
+
+def test_acknowledge_uses_only_each_interchanges_own_findings() -> None:
+    data = interchange(1) + interchange(1).replace(b"000000101", b"000000102")
+    result = parse(data)
+    bad = Finding(Code.SEGMENT_UNRECOGNIZED, "x", Location(1, 0, 0, 3, "ZZZ"))
+    result = ParseResult(result.interchanges, result.summaries, [*result.findings, bad])
+    first, second = acknowledge(result, control_numbers=AckControlNumbers(), when=WHEN)
+    assert "AK5*A" in ack_lines([first])
+    assert "AK3*ZZZ*3**1" in ack_lines([second])
