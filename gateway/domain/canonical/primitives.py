@@ -5,7 +5,8 @@ Exactness policy for numbers: money, quantities, rates and measures are
 string (``"12.50"``) or an integer; binary floats (Python ``float`` or a
 non-integer JSON number) are rejected because they cannot be trusted to be
 exact. NaN and infinities are rejected. JSON output always writes decimals as
-strings (``"12.50"``, scale preserved), which is what ERP consumers must read.
+fixed-point strings (``"12.50"``: scale preserved, never exponent notation),
+which is what ERP consumers must read.
 
 Text policy: identifiers and texts never have leading/trailing whitespace or
 control characters (X12 padding and stray delimiters are garbage, not data).
@@ -17,7 +18,15 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, WithJsonSchema
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    StringConstraints,
+    WithJsonSchema,
+)
 
 __all__ = [
     "DECIMAL_PATTERN",
@@ -63,11 +72,17 @@ def _reject_inexact(value: Any) -> Any:
     return value
 
 
-#: An exact decimal number: Decimal, decimal string or int in; string out in JSON.
+def _fixed_point(value: Decimal) -> str:
+    # str() would write 1E-7 or 1E+2; fixed-point keeps the scale and always matches DECIMAL_PATTERN.
+    return format(value, "f")
+
+
+#: An exact decimal number: Decimal, decimal string or int in; fixed-point string out in JSON.
 ExactDecimal = Annotated[
     Decimal,
     BeforeValidator(_reject_inexact),
     Field(allow_inf_nan=False),
+    PlainSerializer(_fixed_point, return_type=str, when_used="json"),
     WithJsonSchema(
         {
             "anyOf": [{"type": "string", "pattern": DECIMAL_PATTERN}, {"type": "integer"}],

@@ -10,6 +10,7 @@ validation mode); decimals are strings (integers also accepted).
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any
 
@@ -33,6 +34,12 @@ def schema_file_name(document_type: str) -> str:
 
 def schema_files() -> dict[str, str]:
     """File name -> file text for every document schema and the index."""
+    return dict(_render())
+
+
+@functools.cache
+def _render() -> tuple[tuple[str, str], ...]:
+    # Models are fixed once imported, so the (slow) generation runs once per process.
     files: dict[str, str] = {}
     index: list[dict[str, Any]] = []
     for doc_type, model in DOCUMENT_MODELS.items():
@@ -57,4 +64,4 @@ def schema_files() -> dict[str, str]:
             "discriminator": "type",
         }
     )
-    return files
+    return tuple(files.items())
