@@ -1,0 +1,1 @@
+"""Adapters: one external library per module, translating its errors at the edge."""
