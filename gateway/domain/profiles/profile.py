@@ -16,7 +16,7 @@ from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 from gateway.domain.profiles.as2 import As2Channel
 from gateway.domain.profiles.common import FieldProblems, Loc, Slug, StrictModel
 from gateway.domain.profiles.documents import Direction, DocumentFormat, DocumentPolicy, DocumentType
-from gateway.domain.profiles.identity import Environment, Identity
+from gateway.domain.profiles.identity import Environment, Identity, normalise_as2_name
 from gateway.domain.profiles.sequences import ControlNumbers
 from gateway.domain.profiles.sftp import SftpChannel
 from gateway.domain.profiles.webhook import WebhookChannel
@@ -107,8 +107,15 @@ class PartnerProfile(StrictModel):
             problems.append(
                 (("identity", "isa_id"), "X12 documents need identity.isa_qualifier and identity.isa_id")
             )
-        if self.channels.as2 is not None and self.identity.as2_name is None:
+        as2 = self.channels.as2
+        if as2 is not None and self.identity.as2_name is None:
             problems.append((("identity", "as2_name"), "the AS2 channel needs identity.as2_name"))
+        elif as2 is not None and normalise_as2_name(as2.our_as2_id) == normalise_as2_name(
+            self.identity.as2_name or ""
+        ):
+            problems.append(
+                (("channels", "as2", "our_as2_id"), "our AS2 id must differ from the partner's as2_name")
+            )
         inbound = {doc.type for doc in self.documents if doc.direction is Direction.INBOUND}
         for doc_type in self.routing:
             if doc_type not in inbound:

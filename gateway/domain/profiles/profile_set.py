@@ -14,6 +14,7 @@ from gateway.domain.profiles.documents import Direction, DocumentPolicy
 from gateway.domain.profiles.errors import Problem, ProfileError
 from gateway.domain.profiles.identity import normalise_as2_name
 from gateway.domain.profiles.profile import PartnerProfile
+from gateway.domain.profiles.sftp import SftpPush
 
 __all__ = ["ProfileSet", "find_conflicts"]
 
@@ -25,11 +26,12 @@ def _isa_key(qualifier: str, isa_id: str) -> tuple[str, str]:
 
 
 def find_conflicts(entries: Iterable[tuple[PartnerProfile, Path]]) -> list[Problem]:
-    """Partner IDs, ISA qualifier+ID pairs and AS2 names claimed by more than one profile."""
+    """Partner IDs, ISA qualifier+ID pairs, AS2 names and SFTP accounts claimed by more than one profile."""
     problems: list[Problem] = []
     ids: dict[str, Path] = {}
     isa: dict[tuple[str, str], tuple[str, Path]] = {}
     as2: dict[str, tuple[str, Path]] = {}
+    sftp_users: dict[str, tuple[str, Path]] = {}
     for profile, source in entries:
         if profile.partner_id in ids:
             problems.append(
@@ -67,6 +69,20 @@ def find_conflicts(entries: Iterable[tuple[PartnerProfile, Path]]) -> list[Probl
                 )
             else:
                 as2[name] = (profile.partner_id, source)
+        sftp = profile.channels.sftp
+        if isinstance(sftp, SftpPush):
+            user = sftp.account.username
+            if user in sftp_users:
+                owner, where = sftp_users[user]
+                problems.append(
+                    Problem(
+                        source,
+                        "channels.sftp.account.username",
+                        f"SFTP account '{user}' is already used by '{owner}' in {where}",
+                    )
+                )
+            else:
+                sftp_users[user] = (profile.partner_id, source)
     return problems
 
 

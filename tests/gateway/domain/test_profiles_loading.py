@@ -25,6 +25,7 @@ REPO = Path(__file__).resolve().parents[3]
 PARTNERS = REPO / "partners"
 FIXTURES = REPO / "tests" / "fixtures_profiles"
 INVALID = FIXTURES / "invalid"
+ED25519 = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAILztyI1GrsvqS3UtEWdZhDWNHXGdlK9gYnkZZfwqZNZl"
 
 
 @pytest.fixture(scope="module")
@@ -198,6 +199,31 @@ def test_duplicate_isa_and_as2_across_partners(tmp_path: Path) -> None:
         ("acme-two.yaml", "identity.as2_name"),
     ]
     assert all("acme-one.yaml" in reason and "'acme-one'" in reason for _, _, reason in problems)
+
+
+def test_duplicate_sftp_push_account(tmp_path: Path) -> None:
+    for partner_id in ("first", "second"):
+        (tmp_path / f"{partner_id}.yaml").write_text(
+            yaml.safe_dump(
+                {
+                    "partner_id": partner_id,
+                    "name": partner_id,
+                    "environment": "test",
+                    "channels": {
+                        "sftp": {
+                            "mode": "push",
+                            "account": {"username": "shared", "authorized_keys": [ED25519]},
+                            "paths": {"inbox": "/in", "outbox": "/out"},
+                        }
+                    },
+                    "documents": [{"direction": "inbound", "type": "po_json", "format": "json"}],
+                }
+            )
+        )
+    problems = _problems(tmp_path)
+    assert len(problems) == 1
+    assert problems[0][:2] == ("second.yaml", "channels.sftp.account.username")
+    assert "SFTP account 'shared' is already used by 'first'" in problems[0][2]
 
 
 def test_several_problems_in_one_file_and_cross_field_paths(tmp_path: Path) -> None:

@@ -299,6 +299,12 @@ def test_as2_field_rules(tmp_path: Path, changes: dict[str, Any], path: str) -> 
     assert [p for p, _ in check(tmp_path, changes)] == [path]
 
 
+def test_our_as2_id_differs_from_partners(tmp_path: Path) -> None:
+    assert check(tmp_path, {"channels.as2.our_as2_id": '"MODEL-TEST"'}) == [
+        ("channels.as2.our_as2_id", "our AS2 id must differ from the partner's as2_name")
+    ]
+
+
 def test_quoted_as2_name_may_contain_spaces(tmp_path: Path) -> None:
     assert check(tmp_path, {"identity.as2_name": '"Model Test AS2"'}) == []
 
@@ -543,3 +549,19 @@ def test_sequences_and_retry() -> None:
     assert strict.after(5) == 100
     retry = RetryPolicy(backoff_seconds=10, multiplier=3, max_backoff_seconds=100)
     assert [retry.delay(n) for n in (1, 2, 3, 4)] == [10, 30, 90, 100]
+
+
+def test_public_api_is_pinned() -> None:
+    import gateway.domain.profiles as profiles
+
+    assert set(profiles.__all__) == {
+        "ISA_QUALIFIERS", "AckPolicy", "AckType", "As2Channel", "As2Mdn", "Certificate", "Channels",
+        "Contact", "ContactRole", "ControlNumbers", "CronExpression", "Direction", "DocumentFormat",
+        "DocumentPolicy",
+        "EncryptionAlgorithm", "Environment", "Identity", "KeyTransport", "LoadResult", "MappingDeviations",
+        "MappingRef", "PartnerProfile", "Problem", "ProfileError", "ProfileSet", "RetryPolicy", "Schedule",
+        "SecretRef", "SecretUnavailable", "Sequence", "SftpAccount", "SftpChannel", "SftpPaths", "SftpPoll",
+        "SftpPush", "SignatureDigest", "SignatureScheme", "WebhookChannel", "WebhookInbound",
+        "WebhookOutbound", "check_profiles", "load_profile_file", "load_profiles", "merge",
+    }  # fmt: skip
+    assert all(hasattr(profiles, name) for name in profiles.__all__)
