@@ -1,0 +1,1 @@
+"""Use cases: inbound pipeline, outbound sending, acknowledgement tracking and replay."""

@@ -1,0 +1,191 @@
+"""Replay: what support staff use to push any stored document through again.
+
+Three modes, each needing a reason and each written to the audit trail:
+
+* ``raw``: re-parse and re-map a stored payload with the current profile and
+  mappings (the pipeline picks it up again; canonical document IDs stay the
+  same, so consumers can recognise what they already have);
+* ``canonical``: publish stored canonical documents again (same message IDs,
+  ``replay_count`` header incremented);
+* ``outbound``: resend a stored outbound payload to the partner, keeping its
+  control numbers or renewing them.
+
+Bulk replays select payloads with a :class:`MessageFilter`, run in the
+background, and report progress and a summary.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from gateway.domain.runtime.errors import GatewayError, InvalidDocument, NotFound
+from gateway.domain.runtime.lifecycle import Direction
+from gateway.domain.runtime.store import MessageFilter, Store
+
+__all__ = ["ReplayJob", "ReplayMode", "ReplayRequest", "ReplayService"]
+
+#: Resends an outbound payload: (payload id, renew control numbers, reason, actor) -> new payload id.
+Resender = Callable[[str, bool, str, str], Awaitable[str]]
+
+
+class ReplayMode(StrEnum):
+    RAW = "raw"
+    CANONICAL = "canonical"
+    OUTBOUND = "outbound"
+
+
+@dataclass(frozen=True, slots=True)
+class ReplayRequest:
+    mode: ReplayMode
+    reason: str
+    actor: str
+    payload_ids: tuple[str, ...] = ()
+    document_ids: tuple[str, ...] = ()
+    filter: MessageFilter | None = None
+    renew_control_numbers: bool = False
+
+    def __post_init__(self) -> None:
+        if not self.reason.strip():
+            raise InvalidDocument(
+                "a replay needs a reason", details=[{"field": "reason", "error": "required"}]
+            )
+        if not (self.payload_ids or self.document_ids or self.filter):
+            raise InvalidDocument(
+                "say what to replay: payload_ids, document_ids or a filter",
+                details=[{"field": "payload_ids", "error": "nothing selected"}],
+            )
+
+
+@dataclass(slots=True)
+class ReplayJob:
+    id: str
+    request: ReplayRequest
+    started_at: datetime
+    total: int = 0
+    done: int = 0
+    succeeded: int = 0
+    failed: list[dict[str, str]] = field(default_factory=list)
+    finished_at: datetime | None = None
+
+    @property
+    def running(self) -> bool:
+        return self.finished_at is None
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "mode": self.request.mode.value,
+            "reason": self.request.reason,
+            "actor": self.request.actor,
+            "started_at": self.started_at.isoformat(),
+            "finished_at": self.finished_at.isoformat() if self.finished_at else None,
+            "running": self.running,
+            "total": self.total,
+            "done": self.done,
+            "succeeded": self.succeeded,
+            "failed": list(self.failed),
+        }
+
+
+class ReplayService:
+    def __init__(
+        self, store: Store, resend: Resender | None = None, wake: Callable[[], None] | None = None
+    ) -> None:
+        self._store = store
+        self._resend = resend
+        self._wake = wake or (lambda: None)
+        self._jobs: dict[str, ReplayJob] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def job(self, job_id: str) -> ReplayJob:
+        try:
+            return self._jobs[job_id]
+        except KeyError:
+            raise NotFound(f"no replay job {job_id}") from None
+
+    def jobs(self) -> list[ReplayJob]:
+        return sorted(self._jobs.values(), key=lambda j: j.started_at, reverse=True)
+
+    async def start(self, request: ReplayRequest) -> ReplayJob:
+        """Begin a replay in the background and return its job (poll it for progress)."""
+        job = ReplayJob(str(uuid.uuid4()), request, datetime.now(UTC))
+        self._jobs[job.id] = job
+        targets = await self._targets(request)
+        job.total = len(targets)
+        task = asyncio.create_task(self._run(job, targets))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return job
+
+    async def run(self, request: ReplayRequest) -> ReplayJob:
+        """Replay and wait for the summary (the CLI's way)."""
+        job = await self.start(request)
+        while job.running:
+            await asyncio.sleep(0.02)
+        return job
+
+    async def _targets(self, request: ReplayRequest) -> list[str]:
+        if request.mode is ReplayMode.CANONICAL and request.document_ids:
+            return list(request.document_ids)
+        ids = list(request.payload_ids)
+        if request.filter is not None:
+            flt = request.filter
+            offset = 0
+            while True:
+                page = await self._store.list_payloads(
+                    MessageFilter(**{**_filter_fields(flt), "limit": 500, "offset": offset})
+                )
+                ids += [p.id for p in page if p.id not in ids]
+                if len(page) < 500:
+                    break
+                offset += 500
+        if request.mode is ReplayMode.CANONICAL:
+            docs: list[str] = []
+            for pid in ids:
+                detail = await self._store.payload_detail(pid)
+                if detail is not None:
+                    docs += [d["id"] for d in detail["documents"]]
+            return docs
+        return ids
+
+    async def _run(self, job: ReplayJob, targets: list[str]) -> None:
+        req = job.request
+        try:
+            for target in targets:
+                try:
+                    await self._one(req, target)
+                    job.succeeded += 1
+                except GatewayError as exc:
+                    job.failed.append({"id": target, "error": exc.message})
+                job.done += 1
+        finally:
+            job.finished_at = datetime.now(UTC)
+            self._wake()
+
+    async def _one(self, req: ReplayRequest, target: str) -> None:
+        if req.mode is ReplayMode.CANONICAL:
+            await self._store.requeue_documents([target], reason=req.reason, actor=req.actor)
+            return
+        record = await self._store.get_payload(target)
+        if record is None:
+            raise NotFound(f"no stored payload {target}")
+        if req.mode is ReplayMode.RAW:
+            if record.direction is not Direction.INBOUND:
+                raise InvalidDocument(f"payload {target} is outbound: replay it with mode 'outbound'")
+            await self._store.reset_for_replay(target, reason=req.reason, actor=req.actor)
+            return
+        if record.direction is not Direction.OUTBOUND:
+            raise InvalidDocument(f"payload {target} is inbound: replay it with mode 'raw' or 'canonical'")
+        if self._resend is None:
+            raise InvalidDocument("outbound resend is not available in this process")
+        await self._resend(target, req.renew_control_numbers, req.reason, req.actor)
+
+
+def _filter_fields(flt: MessageFilter) -> dict[str, Any]:
+    return {name: getattr(flt, name) for name in MessageFilter.__dataclass_fields__}
