@@ -1,0 +1,81 @@
+"""Smoke test of the benchmark machinery: valid generated data, and numbers out.
+
+No timing assertions: speed is measured by ``scripts/bench``, not by tests.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bench.contestants import Outcome, bare_tokeniser, check, edigate_envelope, pyx12_reader
+from bench.generate import DataSpec, ensure_file, generate
+from bench.measure import measure_child
+from bench.run import run_file
+from edi.reader import parse, read_summary
+
+TINY = DataSpec("tiny", orders_per_interchange=3, interchanges=2, lines_per_order=4)
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return ensure_file(TINY, tmp_path_factory.mktemp("bench"))
+
+
+def test_generated_file_is_valid_and_shaped_like_the_spec(tiny: Path) -> None:
+    summaries, findings = read_summary(tiny)
+    assert findings == []
+    assert [ix.control_number for ix in summaries] == ["000000001", "000000002"]
+    sets = [t for ix in summaries for g in ix.groups for t in g.transactions]
+    assert len(sets) == TINY.orders
+    assert {t.set_id for t in sets} == {"850"}
+    # ST, 14 header segments, 3 segments per line, CTT, SE
+    assert {t.segments for t in sets} == {1 + 14 + 3 * TINY.lines_per_order + 1 + 1}
+    ids = [s.id for s in parse(tiny).interchanges[0].groups[0].transactions[0].segments]
+    assert ids[:6] == ["ST", "BEG", "CUR", "REF", "REF", "PER"]
+    assert ids.count("PO1") == ids.count("PID") == ids.count("PO4") == TINY.lines_per_order
+    assert ids[-2:] == ["CTT", "SE"]
+
+
+def test_generation_is_deterministic(tiny: Path, tmp_path: Path) -> None:
+    again = generate(TINY, tmp_path / "again.x12")
+    assert again.read_bytes() == tiny.read_bytes()
+    other = generate(DataSpec("tiny", 3, 2, 4, seed=1), tmp_path / "other.x12")
+    assert other.read_bytes() != tiny.read_bytes()
+
+
+def test_contestants_agree_on_the_tiny_file(tiny: Path) -> None:
+    edigate = edigate_envelope(tiny)
+    pyx12 = pyx12_reader(tiny)
+    tokens = bare_tokeniser(tiny)
+    assert edigate.transactions == pyx12.transactions == TINY.orders
+    assert edigate.problems == pyx12.problems == 0
+    # pyx12 and the tokeniser count every segment; edigate counts those inside sets.
+    per_set = 1 + 14 + 3 * TINY.lines_per_order + 2
+    assert edigate.segments == TINY.orders * per_set
+    assert pyx12.segments == tokens.segments == edigate.segments + TINY.interchanges * 4
+
+
+def test_check_refuses_invalid_or_incomplete_runs() -> None:
+    check("edigate-envelope", Outcome(6, 100, 0), 6)
+    with pytest.raises(AssertionError, match="problems"):
+        check("pyx12", Outcome(6, 100, 2), 6)
+    with pytest.raises(AssertionError, match="saw 5 sets"):
+        check("edigate-envelope", Outcome(5, 100, 0), 6)
+
+
+def test_a_measurement_produces_numbers(tiny: Path) -> None:
+    (series,) = run_file(tiny, TINY, {"edigate-envelope": 2})
+    assert len(series.samples) == 2
+    assert series.wall > 0
+    assert series.cpu >= 0
+    assert series.outcome.transactions == TINY.orders
+
+
+def test_a_fresh_process_run_reports_peak_rss(tiny: Path) -> None:
+    sample = measure_child("edigate-envelope", tiny)
+    assert sample.outcome.transactions == TINY.orders
+    assert sample.wall > 0
+    assert sample.peak_rss_kib is not None
+    assert 1_000 < sample.peak_rss_kib < 1_000_000  # a Python interpreter: MBs, not GBs
