@@ -100,7 +100,7 @@ class RabbitDestination:
         for outcome in outcomes:
             if isinstance(outcome, PublishResult):
                 results.append(outcome)
-            elif isinstance(outcome, BROKER_ERRORS | asyncio.CancelledError):
+            elif isinstance(outcome, (*BROKER_ERRORS, asyncio.CancelledError)):
                 raise translate(outcome, f"publishing a batch of {len(messages)} to RabbitMQ") from outcome
             else:
                 raise outcome

@@ -127,6 +127,11 @@ class RabbitOutboundSource:
             await self._cancel_consumer()
 
     async def health(self) -> DestinationHealth:
+        """Ready only while consuming over a live link."""
+        if self._queue is None:
+            return DestinationHealth(False, "RabbitMQ outbound source is not started")
+        if self._consumer_tag is None:
+            return DestinationHealth(False, "RabbitMQ outbound source is not consuming (run() not called)")
         return self._link.health()
 
     async def close(self) -> None:
