@@ -130,7 +130,8 @@ class Lexer:
             buf += nxt
             return True
 
-        more()
+        while len(buf) < len(_BOM) and more():  # a BOM may span tiny chunks
+            pass
         if buf.startswith(_BOM):
             buf, consumed = buf[3:], 3
         while True:
