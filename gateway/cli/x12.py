@@ -1,4 +1,4 @@
-"""``edigate x12``: inspect and validate X12 files (``ack`` lives in :mod:`gateway.cli.x12_ack`).
+"""``edigate x12``: inspect and validate X12 files; ``ack`` comes from :mod:`gateway.cli.x12_ack`.
 
 Scripts and support rely on this contract:
 
@@ -38,6 +38,7 @@ from edi.errors import UnreadableInput
 from edi.findings import Finding, Location, Severity
 from edi.reader import SetValidator, read_summary
 from edi.summary import GroupSummary, InterchangeSummary
+from gateway.cli.x12_ack import add_ack_command
 
 __all__ = ["format_finding", "format_location", "register"]
 
@@ -67,6 +68,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     validate.add_argument("file", metavar="FILE", help="X12 file to read")
     _envelope_only_option(validate)
     validate.set_defaults(handler=_validate)
+
+    add_ack_command(sub)
 
 
 def _envelope_only_option(parser: argparse.ArgumentParser) -> None:

