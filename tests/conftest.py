@@ -19,13 +19,6 @@ from pathlib import Path
 
 import pytest
 
-# pytest's default "prepend" import mode puts this directory first on sys.path to import this
-# file. Its sub-directories tests/edi and tests/gateway would then shadow the real edi and gateway
-# packages (as namespace packages, found before the editable install's finder runs). Nothing
-# imports from tests/ by name, so take the entry off again.
-_HERE = os.path.realpath(os.path.dirname(__file__))
-sys.path[:] = [entry for entry in sys.path if os.path.realpath(entry or os.curdir) != _HERE]
-
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CORPUS_DIR = REPO_ROOT.parent / "shared" / "corpus" / "x12"
 _META_FILES = frozenset({"README.md", "SOURCES.tsv"})
