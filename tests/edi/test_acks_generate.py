@@ -27,6 +27,7 @@ from edi.errors import WriteError
 from edi.findings import Code, Finding, Location, Severity
 from edi.model import Interchange, TransactionSet
 from edi.reader import ParseResult, parse
+from edi.validator import schema_validator
 from edi.writer import segment_text, write
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "acks"
@@ -67,6 +68,15 @@ def test_golden_envelope_findings_997_999_and_ta1() -> None:
     result = parse(FIXTURES / "850-errors.x12")
     acks = acknowledge(result, control_numbers=AckControlNumbers(), when=WHEN)
     assert write(acks, newline=True) == (FIXTURES / "850-errors.envelope-only.ack").read_bytes()
+
+
+def test_golden_schema_findings_997_999_and_ta1() -> None:
+    """The same fixture through the schema validator: missing BEG, bad dates, an open-list code
+    (a warning: AK5 E), a too-long element, an unknown segment, a missing element and an error
+    inside the PO1 loop, on top of the envelope errors. See fixtures/acks/README.md."""
+    result = parse(FIXTURES / "850-errors.x12", validator=schema_validator)
+    acks = acknowledge(result, control_numbers=AckControlNumbers(), when=WHEN)
+    assert write(acks, newline=True) == (FIXTURES / "850-errors.validated.ack").read_bytes()
 
 
 def test_segment_and_element_errors_997() -> None:
