@@ -52,6 +52,14 @@ class ApiToken(_Section):
     token: SecretRef
 
 
+class OurIdentity(_Section):
+    """Who we are on the wire when we send X12 (ISA06/GS02); partners' IDs live in their profiles."""
+
+    isa_qualifier: str = Field("ZZ", min_length=2, max_length=2)
+    isa_id: str = Field("EDIGATE", min_length=1, max_length=15)
+    gs_id: str = Field("EDIGATE", min_length=2, max_length=15)
+
+
 class ListenSettings(_Section):
     host: str = "127.0.0.1"
     port: int = Field(8080, ge=0, le=65535)
@@ -93,6 +101,7 @@ class Settings(BaseSettings):
     spool_dir: Path = Path("var/spool")
     filedrop_dir: Path = Path("var/filedrop")
     destinations: list[str] = Field(default_factory=lambda: ["erp", "wms"])
+    identity: OurIdentity = Field(default_factory=lambda: OurIdentity())
     listen: ListenSettings = Field(default_factory=lambda: ListenSettings())
     rabbit: RabbitSettings = Field(default_factory=lambda: RabbitSettings())
     pipeline: PipelineSettings = Field(default_factory=lambda: PipelineSettings())

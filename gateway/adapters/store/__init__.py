@@ -6,14 +6,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gateway.adapters.store.engine import create_engine, normalise_url, upgrade
 from gateway.adapters.store.outbox import OutboxOps
-from gateway.adapters.store.payloads import PayloadOps
+from gateway.adapters.store.payloads import OutboundOps
 from gateway.adapters.store.queries import QueryOps
 from gateway.adapters.store.tracking import TrackingOps
 
 __all__ = ["SqlStore", "create_engine", "normalise_url", "open_store", "upgrade"]
 
 
-class SqlStore(PayloadOps, OutboxOps, TrackingOps, QueryOps):
+class SqlStore(OutboundOps, OutboxOps, TrackingOps, QueryOps):
     """Implements :class:`gateway.domain.runtime.store.Store` on one engine."""
 
     def __init__(self, engine: AsyncEngine) -> None:

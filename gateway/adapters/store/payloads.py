@@ -18,7 +18,7 @@ from gateway.domain.runtime.errors import NotFound
 from gateway.domain.runtime.lifecycle import Direction, OutboxState, State, Step
 from gateway.domain.runtime.records import NewPayload, PayloadRecord, ProcessingResult, StoreOutcome
 
-__all__ = ["PayloadOps"]
+__all__ = ["OutboundOps", "PayloadOps"]
 
 _PAYLOAD_COLUMNS = [c for c in t.payloads.c if c.name != "content"]
 
@@ -185,6 +185,26 @@ class PayloadOps:
             rows = (await conn.execute(stmt)).all()
         return sorted((payload_from_row(r) for r in rows), key=lambda r: r.received_at)
 
+    async def claim_payload(self, payload_id: str, worker: str, lease_seconds: float) -> PayloadRecord | None:
+        """Lease one payload in ``received`` (if nobody holds it)."""
+        p = t.payloads.c
+        at = now()
+        stmt = (
+            update(t.payloads)
+            .where(
+                p.id == payload_id,
+                p.state == State.RECEIVED.value,
+                or_(p.claim_until.is_(None), p.claim_until < at),
+            )
+            .values(
+                claimed_by=worker, claim_until=at + timedelta(seconds=lease_seconds), attempts=p.attempts + 1
+            )
+            .returning(*_PAYLOAD_COLUMNS)
+        )
+        async with self.engine.begin() as conn:
+            row = (await conn.execute(stmt)).first()
+        return payload_from_row(row) if row is not None else None
+
     async def find_duplicate(self, partner_id: str, sha256: str, exclude_id: str) -> str | None:
         p = t.payloads.c
         stmt = (
@@ -224,6 +244,22 @@ class PayloadOps:
             if claimed.rowcount != 1:
                 return False
             await self._write_result(conn, payload_id, result)
+            if result.outbound:
+                rows = [self._row(new) for new in result.outbound]
+                await conn.execute(insert(t.payloads), rows)
+                await conn.execute(
+                    insert(t.audit_events),
+                    [
+                        {
+                            "entity_type": "payload",
+                            "entity_id": r["id"],
+                            "state": State.RECEIVED.value,
+                            "at": at,
+                            "detail": f"outbound, produced while processing {payload_id}",
+                        }
+                        for r in rows
+                    ],
+                )
             events = [(s.value, d) for s, d in result.events]
             final = result.reason or result.state.value
             events.append(
@@ -366,3 +402,29 @@ class _RowView:
         self.__dict__.update(row)
         self.__dict__.setdefault("failed_step", None)
         self.__dict__.setdefault("duplicate_of", None)
+
+
+class OutboundOps(PayloadOps):
+    """Outbound payloads are stored with their envelopes in one transaction, ready to send."""
+
+    async def record_outbound(self, new: NewPayload, result: ProcessingResult) -> StoreOutcome:
+        async with self.engine.begin() as conn:
+            if new.meta.idempotency_key:
+                existing = await self._existing(conn, new)
+                if existing is not None:
+                    return StoreOutcome(payload_from_row(existing), created=False)
+            row = self._row(new)
+            row["state"] = State.RECEIVED.value if new.state is State.RECEIVED else new.state.value
+            await conn.execute(insert(t.payloads).values(**row))
+            await self._write_result(conn, row["id"], result)
+            at = row["received_at"]
+            events = [(State.RECEIVED.value, f"{row['size']} bytes to send via {new.meta.channel}")]
+            events += [(s.value, d) for s, d in result.events]
+            await conn.execute(
+                insert(t.audit_events),
+                [
+                    {"entity_type": "payload", "entity_id": row["id"], "state": s, "at": at, "detail": d}
+                    for s, d in events
+                ],
+            )
+        return StoreOutcome(payload_from_row(_RowView(row)), created=True)

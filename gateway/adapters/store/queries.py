@@ -110,6 +110,13 @@ class QueryOps:
             "audit": events,
         }
 
+    async def document_body(self, document_id: str) -> bytes | None:
+        async with self.engine.connect() as conn:
+            body = (
+                await conn.execute(select(t.documents.c.body).where(t.documents.c.id == document_id))
+            ).scalar_one_or_none()
+        return bytes(body) if body is not None else None
+
     async def audit_trail(self, entity_type: str, entity_id: str) -> list[AuditEvent]:
         a = t.audit_events.c
         async with self.engine.connect() as conn:

@@ -187,3 +187,5 @@ class ProcessingResult:
     failed_step: Step | None = None
     reason: str | None = None
     events: list[tuple[State, str]] = field(default_factory=list)
+    #: Payloads to send to the partner, stored in the same transaction (e.g. our 997).
+    outbound: list[NewPayload] = field(default_factory=list)

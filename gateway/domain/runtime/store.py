@@ -87,6 +87,10 @@ class Store(Protocol):
         """Lease payloads in ``received`` whose previous lease (if any) has expired."""
         ...
 
+    async def claim_payload(self, payload_id: str, worker: str, lease_seconds: float) -> PayloadRecord | None:
+        """Lease one specific payload in ``received`` if nobody holds it."""
+        ...
+
     async def finish_processing(self, payload_id: str, worker: str, result: ProcessingResult) -> bool:
         """Write everything a pipeline run produced, atomically; False if the lease was lost."""
         ...
@@ -97,6 +101,19 @@ class Store(Protocol):
 
     async def reset_for_replay(self, payload_id: str, *, reason: str, actor: str) -> PayloadRecord:
         """Put a payload back to ``received`` (replay from raw), with an audit event."""
+        ...
+
+    async def record_outbound(self, new: NewPayload, result: ProcessingResult) -> StoreOutcome:
+        """Store a payload to send with its envelopes and documents, in ``received`` (ready to send).
+
+        A repeat of ``meta.idempotency_key`` (e.g. the ERP's message ID) returns the earlier record.
+        """
+        ...
+
+    async def retry_payload_later(
+        self, payload_id: str, worker: str, delay_seconds: float, reason: str
+    ) -> None:
+        """Release a lease and keep the payload waiting for ``delay_seconds``."""
         ...
 
     async def set_payload_state(
@@ -156,6 +173,10 @@ class Store(Protocol):
     async def list_payloads(self, flt: MessageFilter) -> list[PayloadRecord]: ...
 
     async def payload_detail(self, payload_id: str) -> dict[str, Any] | None: ...
+
+    async def document_body(self, document_id: str) -> bytes | None:
+        """A stored canonical document's JSON."""
+        ...
 
     async def audit_trail(self, entity_type: str, entity_id: str) -> list[AuditEvent]: ...
 
