@@ -28,12 +28,13 @@ from typing import get_args
 from edi.acks import AckControlNumbers, AckKind, acknowledge
 from edi.errors import UnreadableInput, WriteError
 from edi.reader import ParseResult, SetValidator, parse
+from edi.validator import schema_validator
 from edi.writer import write
 
 __all__ = ["add_ack_command"]
 
-#: Validates every set that has a schema before acknowledging (``None``: envelope checks only).
-SCHEMA_VALIDATOR: SetValidator | None = None
+#: Validates every set that has a schema before acknowledging (``--envelope-only`` skips it).
+SCHEMA_VALIDATOR: SetValidator = schema_validator
 
 _MAX_CONTROL_NUMBER = 999_999_999
 
