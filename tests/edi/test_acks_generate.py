@@ -336,3 +336,30 @@ def test_acknowledge_uses_only_each_interchanges_own_findings() -> None:
     first, second = acknowledge(result, control_numbers=AckControlNumbers(), when=WHEN)
     assert "AK5*A" in ack_lines([first])
     assert "AK3*ZZZ*3**1" in ack_lines([second])
+
+
+def test_delimiters_override_applies_to_envelope_and_bad_values() -> None:
+    result = parse(interchange(1))
+    bad = Finding(Code.ELEMENT_INVALID_CODE, "x", at(0, 2, "BEG", element=1), bad_value="A|B")
+    result = ParseResult(result.interchanges, result.summaries, [bad])
+    delimiters = Delimiters("|", "^", "\n", None)
+    [ack] = acknowledge(result, control_numbers=AckControlNumbers(), when=WHEN, delimiters=delimiters)
+    text = write(ack).decode()
+    assert text.startswith("ISA|00|")
+    assert text.split("\n")[0].endswith("|0|T|^")
+    assert "AK4|1||7\n" in text  # the bad value holds the new element separator: AK404 left out
+
+
+def test_public_api_is_pinned() -> None:
+    import edi.acks
+
+    assert sorted(edi.acks.__all__) == sorted(
+        [
+            "DEFAULT_POLICY", "ELEMENT_ERROR_CODES", "GROUP_ERROR_CODES", "INTERCHANGE_NOTE_CODES",
+            "SEGMENT_ERROR_CODES", "SET_ERROR_CODES", "AckControlNumbers", "AckEnvelope", "AckFlavor",
+            "AckKind", "AckPolicy", "AckResult", "AckStatus", "ControlNumbers", "ElementError", "GroupAck",
+            "InterchangeAck", "SegmentError", "SetAck", "acknowledge", "build_997", "build_999",
+            "build_functional_ack", "build_ta1", "flavor_for", "needs_ta1", "parse_acks", "ta1_status",
+        ]
+    )  # fmt: skip
+    assert all(hasattr(edi.acks, name) for name in edi.acks.__all__)
