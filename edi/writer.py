@@ -131,11 +131,18 @@ def build_interchange(
     delimiters = delimiters or Delimiters(repetition="^" if version >= "00402" else None)
     when = when or datetime.now()
     ctrl = f"{int(control_number):09d}"
-    if len(ctrl) != 9:
+    if len(ctrl) != 9 or not ctrl.isdigit():
         raise WriteError(f"interchange control number {control_number} does not fit 9 digits")
     for label, value, width in (("sender", parties.sender, 15), ("receiver", parties.receiver, 15)):
         if len(value) > width:
             raise WriteError(f"ISA {label} ID {value!r} is longer than {width} characters")
+    for label, value, width in (
+        ("sender qualifier", parties.sender_qualifier, 2),
+        ("receiver qualifier", parties.receiver_qualifier, 2),
+        ("version", version, 5),
+    ):
+        if len(value) != width:
+            raise WriteError(f"ISA {label} {value!r} is not {width} characters")
     if usage not in ("P", "T", "I"):
         raise WriteError(f"usage indicator {usage!r} is not P, T or I")
     isa11 = delimiters.repetition if version >= "00402" and delimiters.repetition else "U"
