@@ -38,7 +38,7 @@ from gateway.adapters.rabbitmq.errors import BROKER_ERRORS
 from gateway.adapters.rabbitmq.link import BrokerLink
 from gateway.adapters.rabbitmq.settings import RabbitSettings
 from gateway.adapters.rabbitmq.topology import declare_topology
-from gateway.domain.runtime.errors import BrokerAction, GatewayError
+from gateway.domain.runtime.errors import BrokerAction, GatewayError, TransientFailure
 from gateway.domain.runtime.ports import DestinationHealth, OutboundHandler, OutboundRequest
 
 __all__ = ["ERROR_HEADER", "RETRIES_HEADER", "SOURCE_HEADER", "RabbitOutboundSource"]
@@ -48,6 +48,9 @@ log = logging.getLogger(__name__)
 ERROR_HEADER = "x-edigate-error"
 RETRIES_HEADER = "x-edigate-retries"
 SOURCE_HEADER = "x-edigate-source-queue"
+
+# What may interrupt a settlement when the link drops (ready_channel raises TransientFailure).
+_SETTLE_ERRORS: tuple[type[BaseException], ...] = (TransientFailure, *BROKER_ERRORS)
 
 
 def _text(value: Any) -> str:
@@ -160,7 +163,7 @@ class RabbitOutboundSource:
         try:
             action, reason = await self._decide(message, handler)
             await self._settle(message, action, reason)
-        except BROKER_ERRORS as exc:
+        except _SETTLE_ERRORS as exc:
             log.warning(
                 "settling outbound message %s failed (%s); the broker will redeliver it",
                 message.message_id,

@@ -16,6 +16,7 @@ from gateway.adapters.rabbitmq import RabbitDestination, RabbitSettings, RabbitT
 from gateway.domain.runtime.errors import Conflict, TransientFailure
 from gateway.domain.runtime.records import OutboxMessage
 from tests.support.rabbitmq import collect, queue_depth
+from tests.support.services import require_service
 
 pytestmark = pytest.mark.rabbitmq
 
@@ -145,9 +146,12 @@ async def test_unroutable_message_fails_alone_and_results_keep_order(
 async def test_batch_with_repeated_document_ids_is_confirmed_and_delivered(
     destination: RabbitDestination, topology: RabbitTopology, inspect_channel: AbstractChannel
 ) -> None:
-    # One document routed to both destinations shares its message_id; a third copy is unroutable.
-    batch = [m for n in range(300) for m in (outbox(n), outbox(n, destination="wms"))]
-    batch.insert(100, outbox(5, destination="nowhere"))
+    # One document routed to both destinations shares its message_id; a third copy, ahead of the
+    # others, is unroutable. aiormq maps a returned message to its confirm by message_id, so the
+    # return must be charged to that copy and not to the later ones with the same id.
+    order = [5, *(n for n in range(300) if n != 5)]
+    batch = [outbox(5, destination="nowhere")]
+    batch += [m for n in order for m in (outbox(n), outbox(n, destination="wms"))]
     results = await destination.publish(batch)
     assert len(results) == len(batch)
     failed = [r.outbox_id for r in results if not r.ok]
@@ -169,9 +173,7 @@ async def test_publish_before_start_is_transient_and_not_ready(settings: RabbitS
 
 
 async def test_unreachable_broker_at_start_is_transient(topology: RabbitTopology) -> None:
-    with socket.socket() as sock:  # a port nobody listens on
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = _free_port()  # nobody listens there
     dest = RabbitDestination(
         RabbitSettings(url=f"amqp://guest:secret@127.0.0.1:{port}/", topology=topology, connect_timeout=1.0)
     )
@@ -191,3 +193,20 @@ async def test_queue_declared_with_other_arguments_is_a_conflict(
         await dest.start()
     assert not (await dest.health()).ready
     await dest.close()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def test_missing_broker_fails_under_ci_and_skips_elsewhere(monkeypatch: pytest.MonkeyPatch) -> None:
+    port = _free_port()
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="rabbitmq-server -detached"):
+        require_service("RabbitMQ", "127.0.0.1", port, "rabbitmq-server -detached")
+    monkeypatch.delenv("CI")
+    with pytest.raises(pytest.skip.Exception, match=f"not reachable at 127.0.0.1:{port}"):
+        require_service("RabbitMQ", "127.0.0.1", port, "rabbitmq-server -detached")
