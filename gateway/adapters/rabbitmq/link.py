@@ -4,8 +4,8 @@ Resilience is aio-pika's layer (``connect_robust``): after a drop it reconnects
 every ``reconnect_interval`` seconds and restores the channel, its QoS, the
 declared exchanges/queues and the consumers. This module only observes it: the
 last close reason is kept for ``health()``, and :meth:`BrokerLink.ready_channel`
-refuses to hand out a channel while the link is down (callers turn that into
-:class:`TransientFailure` instead of waiting on a reconnect).
+raises :class:`TransientFailure` while the link is down instead of waiting on a
+reconnect.
 
 The publisher (``RabbitDestination``) and the consumer (``RabbitOutboundSource``)
 each own a link: RabbitMQ's flow control blocks a publishing connection, and a

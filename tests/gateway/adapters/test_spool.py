@@ -177,3 +177,34 @@ async def test_outbound_source_moves_files_per_action(tmp_path: Path) -> None:
     assert requests["ack"].headers == {"x-spool-file": "ack.json"}
     assert sorted(p.name for p in inbox.iterdir() if p.is_file()) == [".partial.json", "notes.tmp"]
     assert (await source.health()).ready
+
+
+def test_public_api_and_port_conformance(tmp_path: Path) -> None:
+    import gateway.adapters.rabbitmq as rabbitmq
+    import gateway.adapters.spool as spool_module
+    from gateway.adapters.rabbitmq import RabbitDestination, RabbitOutboundSource
+    from gateway.domain.runtime.ports import Destination, OutboundSource
+
+    assert sorted(spool_module.__all__) == [
+        "SpoolDestination",
+        "SpoolOutboundSource",
+        "envelope_bytes",
+        "spool_file_name",
+    ]
+    assert sorted(rabbitmq.__all__) == [
+        "DeclaredTopology",
+        "ERROR_HEADER",
+        "RETRIES_HEADER",
+        "RabbitDestination",
+        "RabbitOutboundSource",
+        "RabbitSettings",
+        "RabbitTopology",
+        "SOURCE_HEADER",
+        "amqp_message",
+        "declare_topology",
+        "delete_topology",
+    ]
+    # Structural checks: mypy verifies these assignments against the ports.
+    destinations: list[Destination] = [SpoolDestination(tmp_path), RabbitDestination()]
+    sources: list[OutboundSource] = [SpoolOutboundSource(tmp_path), RabbitOutboundSource()]
+    assert len(destinations) == len(sources) == 2
