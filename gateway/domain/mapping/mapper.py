@@ -1,0 +1,190 @@
+"""The mapping engine's facade: named variants + partner deviations, X12/JSON in, X12 out.
+
+:meth:`Mapper.load` reads ``mappings/*.yaml``; each call picks the partner's policy for the
+document, merges the named variant with the profile's own deviations
+(:meth:`Mapper.deviations_for`) and compiles them once into :class:`Rules` (cached per
+profile and policy).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import cast
+
+from edi.model import FunctionalGroup, Interchange, TransactionSet
+from gateway.domain.canonical import (
+    X12_DOCUMENT_TYPES,
+    CanonicalDocument,
+    DocumentHeader,
+    DocumentType,
+    Invoice,
+    PurchaseOrder,
+    PurchaseOrderAck,
+    ShipmentConfirmation,
+    ShipNotice,
+)
+from gateway.domain.mapping.errors import MappingError
+from gateway.domain.mapping.json_docs import JSON_DOCUMENT_TYPES, read_json
+from gateway.domain.mapping.rules import EMPTY_RULES, Rules
+from gateway.domain.mapping.variants import Variant, load_variants
+from gateway.domain.mapping.x12_orders import read_order
+from gateway.domain.profiles import DocumentPolicy, MappingDeviations, PartnerProfile, merge
+
+__all__ = ["Mapper", "functional_id_for", "set_id_for"]
+
+_SET_IDS = {
+    DocumentType.PURCHASE_ORDER: "850",
+    DocumentType.PURCHASE_ORDER_ACK: "855",
+    DocumentType.SHIP_NOTICE: "856",
+    DocumentType.INVOICE: "810",
+}
+_FUNCTIONAL_IDS = {"850": "PO", "855": "PR", "856": "SH", "810": "IN", "997": "FA", "999": "FA"}
+_JSON_TYPES = {
+    "po_json": DocumentType.PURCHASE_ORDER,
+    "shipment_confirmation_json": DocumentType.SHIPMENT_CONFIRMATION,
+}
+
+
+def set_id_for(document_type: str) -> str:
+    """X12 set ID for a canonical type (``purchase_order`` -> ``850``) or a set ID itself."""
+    if document_type in _FUNCTIONAL_IDS:
+        return document_type
+    try:
+        return _SET_IDS[DocumentType(document_type)]
+    except (ValueError, KeyError):
+        raise MappingError(
+            f"no X12 transaction set for document type {document_type!r}", field="type"
+        ) from None
+
+
+def functional_id_for(set_id: str) -> str:
+    """GS01 functional identifier for a set ID: 850 PO, 855 PR, 856 SH, 810 IN, 997/999 FA."""
+    try:
+        return _FUNCTIONAL_IDS[set_id]
+    except KeyError:
+        raise MappingError(f"no functional group for transaction set {set_id!r}", segment_id="ST") from None
+
+
+class Mapper:
+    """Maps documents for partners; holds the named variants."""
+
+    def __init__(self, variants: dict[str, Variant] | None = None) -> None:
+        self.variants: dict[str, Variant] = dict(variants or {})
+        self._rules: dict[tuple[int, int], tuple[object, object, Rules]] = {}
+
+    @classmethod
+    def load(cls, mappings_dir: Path) -> Mapper:
+        """Load every variant in ``mappings_dir``; a bad file raises :class:`MappingError` naming it."""
+        return cls(load_variants(Path(mappings_dir)))
+
+    # --- deviations -------------------------------------------------------------------------------------
+
+    def deviations_for(self, profile: PartnerProfile, policy: DocumentPolicy | None) -> MappingDeviations:
+        """The named variant's deviations (if the policy names one) with the profile's own merged on top."""
+        if policy is None:
+            return MappingDeviations()
+        base = MappingDeviations()
+        name = policy.mapping.variant
+        if name is not None:
+            variant = self.variants.get(name)
+            if variant is None:
+                raise MappingError(
+                    f"partner {profile.partner_id}: mapping variant {name!r} is not in mappings/",
+                    field=f"{policy.type}.mapping.variant",
+                )
+            base = variant.deviations
+        own = policy.mapping.deviations
+        return base if own.is_empty() else merge(base, own)
+
+    def rules_for(self, profile: PartnerProfile | None, policy: DocumentPolicy | None) -> Rules:
+        """Compiled deviations for ``profile`` and ``policy`` (cached)."""
+        if profile is None or policy is None:
+            return EMPTY_RULES
+        key = (id(profile), id(policy))
+        cached = self._rules.get(key)
+        if cached is not None and cached[0] is profile and cached[1] is policy:
+            return cached[2]
+        rules = Rules.compile(self.deviations_for(profile, policy))
+        self._rules[key] = (profile, policy, rules)
+        return rules
+
+    @staticmethod
+    def _policy(profile: PartnerProfile | None, direction: str, document_type: str) -> DocumentPolicy | None:
+        return None if profile is None else profile.document_policy(direction, document_type)
+
+    # --- inbound ----------------------------------------------------------------------------------------
+
+    def x12_to_canonical(
+        self,
+        ts: TransactionSet,
+        *,
+        interchange: Interchange,
+        group: FunctionalGroup,
+        profile: PartnerProfile | None,
+        header: DocumentHeader,
+    ) -> CanonicalDocument:
+        """Map one 850/855/856/810/997/999 set; ``header`` is built by the caller."""
+        set_id = ts.set_id
+        expected = X12_DOCUMENT_TYPES.get(set_id)
+        if expected is None:
+            raise MappingError(
+                f"ST01 {set_id!r}: no canonical mapping for this transaction set",
+                segment_id="ST",
+                segment_position=1,
+                element=1,
+            )
+        if header.document_type is not expected:
+            raise MappingError(
+                f"header.document_type {header.document_type.value!r} does not fit ST01 {set_id}",
+                field="header",
+            )
+        rules = self.rules_for(profile, self._policy(profile, header.direction.value, set_id))
+        component = interchange.delimiters.component
+        if set_id in ("850", "855", "810"):
+            return cast(CanonicalDocument, read_order(set_id, ts.segments, rules, component, header))
+        raise MappingError(
+            f"ST01 {set_id}: mapping to canonical is not available",
+            segment_id="ST",
+            segment_position=1,
+            element=1,
+        )
+
+    def json_to_canonical(
+        self, data: object, *, document_type: str, profile: PartnerProfile | None, header: DocumentHeader
+    ) -> CanonicalDocument:
+        """Map a partner JSON document (``po_json``, ``shipment_confirmation_json``) in its own shape."""
+        if document_type not in JSON_DOCUMENT_TYPES:
+            raise MappingError(f"no JSON mapping for document type {document_type!r}", field=document_type)
+        if header.document_type is not self.canonical_type_for(document_type):
+            raise MappingError(
+                f"header.document_type {header.document_type.value!r} does not fit {document_type}",
+                field="header",
+            )
+        rules = self.rules_for(profile, self._policy(profile, header.direction.value, document_type))
+        namespace = profile.partner_id.lower() if profile is not None else "json"
+        return cast(CanonicalDocument, read_json(data, document_type, rules, header, namespace))
+
+    @staticmethod
+    def canonical_type_for(profile_document_type: str) -> DocumentType:
+        """The canonical type of a profile document type: ``850``/``po_json`` -> purchase_order ..."""
+        if profile_document_type in X12_DOCUMENT_TYPES:
+            return X12_DOCUMENT_TYPES[profile_document_type]
+        if profile_document_type in _JSON_TYPES:
+            return _JSON_TYPES[profile_document_type]
+        raise MappingError(f"no canonical document type for {profile_document_type!r}", field="type")
+
+    # --- helpers ----------------------------------------------------------------------------------------
+
+    @staticmethod
+    def business_number(doc: CanonicalDocument) -> str | None:
+        """The number people search by: PO number, shipment ID, invoice number, confirmation ID."""
+        if isinstance(doc, PurchaseOrder | PurchaseOrderAck):
+            return doc.po_number
+        if isinstance(doc, ShipNotice):
+            return doc.shipment_id
+        if isinstance(doc, ShipmentConfirmation):
+            return doc.confirmation_id
+        if isinstance(doc, Invoice):
+            return doc.invoice_number
+        first = next(iter(doc.set_results()), None)
+        return None if first is None else f"{first[1].set_id} {first[1].control_number}"

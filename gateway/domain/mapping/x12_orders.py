@@ -1,0 +1,335 @@
+"""X12 850 (purchase order), 855 (acknowledgement) and 810 (invoice) -> canonical documents.
+
+The three share one shape: a heading (BEG / BAK / BIG, CUR, REF, PER, FOB, ITD, DTM,
+TD5/TD3/TD1, SAC, TXI, NTE, N1 loops), a line loop (PO1 / IT1 with PID, PO4, SAC, TXI,
+DTM, REF, N1, ACK ...) and a summary (CTT, AMT; TDS, CAD, ISS, SAC, TXI for the 810).
+Versions 004010 and 005010 (and VICS usage) share these segments.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel
+
+from gateway.domain.canonical import AckType, DocumentHeader, Invoice, PurchaseOrder, PurchaseOrderAck
+from gateway.domain.mapping.errors import MappingError
+from gateway.domain.mapping.rules import Rules
+from gateway.domain.mapping.x12_read import ITEM_FIELDS, Doc, Walker, item_ids
+from gateway.domain.mapping.x12_values import SegmentRef
+
+__all__ = ["OrderReader"]
+
+_HEAD = frozenset(
+    {"dates", "references", "parties", "terms", "fob", "carrier", "allowances_charges", "notes"}
+)
+_LINE = frozenset(
+    {"dates", "references", "parties", "allowances_charges", "taxes", "notes", "pack", "carrier"}
+)
+_SUMMARY = frozenset({"allowances_charges", "taxes", "notes", "carrier"})
+_ACK_TYPES = frozenset(t.value for t in AckType)
+
+
+class _Kind:
+    def __init__(
+        self, model: type[BaseModel], line_id: str, quantity: str, head: frozenset[str], line: frozenset[str]
+    ) -> None:
+        self.model, self.line_id, self.quantity, self.head, self.line = model, line_id, quantity, head, line
+
+
+_KINDS = {
+    "850": _Kind(PurchaseOrder, "PO1", "quantity_ordered", _HEAD | {"taxes", "td1"}, _LINE),
+    "855": _Kind(PurchaseOrderAck, "PO1", "quantity_ordered", _HEAD | {"td1"}, _LINE),
+    "810": _Kind(Invoice, "IT1", "quantity_invoiced", _HEAD | {"taxes"}, _LINE - {"carrier"}),
+}
+
+
+class OrderReader(Walker):
+    """Reads one 850, 855 or 810 body into its canonical document."""
+
+    def __init__(self, set_id: str, rules: Rules, component: str, header: DocumentHeader) -> None:
+        super().__init__(rules, component)
+        self.kind = _KINDS[set_id]
+        self.set_id = set_id
+        self.model = self.kind.model
+        self.doc: Doc = {"header": header}
+        self.target, self.caps = self.doc, self.kind.head
+        self.captured = {}
+        self.header_seen = False
+        self.in_summary = False
+        self.line_refs: list[tuple[Doc, SegmentRef]] = []
+        self.handlers.update(
+            {
+                "BEG": self.beg,
+                "BAK": self.bak,
+                "BIG": self.big,
+                "CUR": self.cur,
+                "PO1": self.line,
+                "IT1": self.line,
+                "ACK": self.ack,
+                "CTT": self.ctt,
+                "AMT": self.amt,
+                "TDS": self.tds,
+                "CAD": self.cad,
+                "ISS": self.iss,
+            }
+        )
+
+    def finish(self) -> BaseModel:
+        if self.captured:
+            self.apply_sources(self.doc, self.captured)
+        if self.set_id != "855" and not self.doc.get("lines"):
+            line_id = self.kind.line_id
+            raise MappingError(f"{self.set_id} has no {line_id} line item", segment_id=line_id)
+        if self.set_id == "855":
+            for line, ref in self.line_refs:
+                if not line.get("acks"):
+                    raise ref.fail(None, "acks", "line has no ACK with a canonical line status")
+        self.defaults(self.doc, self.model)
+        return self.validate(self.doc)
+
+    # --- heading ------------------------------------------------------------------------------------------
+
+    def _fill(self, ref: SegmentRef, fields: dict[str, int], dates: frozenset[str]) -> None:
+        for name, n in fields.items():
+            if name in dates:
+                if ref.get(n):
+                    self.doc[name] = ref.date(n, name)
+            elif value := ref.opt(n):
+                self.doc[name] = value
+        self.note(self.doc, ref, fields)
+
+    def _begin(self, ref: SegmentRef, wanted: str) -> bool:
+        if self.set_id != wanted or self.header_seen:
+            self.keep(ref)
+            return False
+        self.header_seen = True
+        return True
+
+    def beg(self, ref: SegmentRef) -> None:
+        if self._begin(ref, "850"):
+            fields = {
+                "purpose": 1,
+                "order_type": 2,
+                "po_number": 3,
+                "release_number": 4,
+                "po_date": 5,
+                "contract_number": 6,
+            }
+            self._fill(ref, fields, frozenset({"po_date"}))
+            self.overlay(ref, self.doc, frozenset(fields.values()), None)
+
+    def bak(self, ref: SegmentRef) -> None:
+        if not self._begin(ref, "855"):
+            return
+        fields = {
+            "purpose": 1,
+            "po_number": 3,
+            "po_date": 4,
+            "release_number": 5,
+            "contract_number": 7,
+            "ack_number": 8,
+            "ack_date": 9,
+        }
+        self._fill(ref, fields, frozenset({"po_date", "ack_date"}))
+        mapped = set(fields.values())
+        ack_type = self.rules.code("ack_type", ref.get(2))
+        if ack_type in _ACK_TYPES:
+            self.doc["ack_type"] = ack_type
+            mapped.add(2)
+        else:  # not a canonical acknowledgement type: ZZ, with the partner's code kept in the overlay
+            self.doc["ack_type"] = "ZZ"
+        self.overlay(ref, self.doc, frozenset(mapped), None)
+
+    def big(self, ref: SegmentRef) -> None:
+        if self._begin(ref, "810"):
+            fields = {
+                "invoice_date": 1,
+                "invoice_number": 2,
+                "po_date": 3,
+                "po_number": 4,
+                "release_number": 5,
+                "transaction_type": 7,
+                "purpose": 8,
+            }
+            self._fill(ref, fields, frozenset({"invoice_date", "po_date"}))
+            self.overlay(ref, self.doc, frozenset(fields.values()), None)
+
+    def cur(self, ref: SegmentRef) -> None:
+        if self.target is not self.doc or "currency" in self.doc or not ref.get(2):
+            return self.keep(ref)
+        self.doc["currency"] = self.rules.code("currency", ref.get(2))
+        mapped = frozenset({1, 2}) if ref.get(1) in ("", "BY") else frozenset({2})
+        self.overlay(ref, self.doc, mapped, None)
+        return None
+
+    # --- lines ----------------------------------------------------------------------------------------------
+
+    def line(self, ref: SegmentRef) -> None:
+        if ref.id != self.kind.line_id or self.in_summary:
+            return self.keep(ref)
+        self.captured = None
+        line: Doc = {}
+        mapped = {1, 2, 3, 4, 5}
+        if number := ref.opt(1):
+            line["line_number"] = number
+        quantity = ref.dec(2, "quantity")
+        if quantity is None:
+            if self.set_id != "855":
+                raise ref.fail(2, "quantity", "is missing")
+            mapped.discard(3)
+        else:
+            qty: Doc = {"value": quantity}
+            if unit := ref.opt(3):
+                qty["unit"] = self.rules.code("uom", unit)
+            line[self.kind.quantity] = self.note(qty, ref, {"value": 2, "unit": 3})
+        price = ref.dec(4, "unit_price")
+        if price is None:
+            mapped.discard(5)
+        else:
+            unit_price: Doc = {"amount": price}
+            if basis := ref.opt(5):
+                unit_price["basis"] = self.rules.code("price_basis", basis)
+            line["unit_price"] = self.note(unit_price, ref, {"amount": 4, "basis": 5})
+        pairs, positions = self.pairs(ref, 6)
+        line["item"] = self.note(item_ids(pairs), ref, positions)
+        mapped.update(positions.values())
+        self.note(line, ref, {"line_number": 1, "item": 7})
+        self.overlay(ref, line, frozenset(mapped), ref.id)
+        self.doc.setdefault("lines", []).append(line)
+        self.line_refs.append((line, ref))
+        self.target, self.caps, self.loop, self.party = line, self.kind.line, ref.id, None
+        return None
+
+    def pairs(self, ref: SegmentRef, start: int) -> tuple[list[tuple[str, str]], dict[str, int]]:
+        pairs: list[tuple[str, str]] = []
+        positions: dict[str, int] = {}
+        elements = ref.seg.elements
+        for n in range(start, len(elements) + 1, 2):
+            qualifier, value = ref.get(n), ref.get(n + 1)
+            if qualifier and value:
+                pairs.append((qualifier, value))
+                positions.setdefault(ITEM_FIELDS.get(qualifier, f"{qualifier}:{n}"), n + 1)
+                positions[f"{qualifier}:{n}"] = n
+        return pairs, positions
+
+    def ack(self, ref: SegmentRef) -> None:
+        line = self.target
+        status = self.line_status(ref.get(1))
+        pairs, positions = self.pairs(ref, 7)
+        if (
+            self.set_id != "855"
+            or "item" not in line
+            or status is None
+            or self.unclean(ref, frozenset({1, 2, 3, 4, 5, *positions.values()}))
+            or bool(ref.get(4)) != bool(ref.get(5))
+            or (ref.get(3) and not ref.get(2))
+        ):
+            return self.keep(ref)
+        ack: Doc = {"status": status}
+        if ref.get(2):
+            qty: Doc = {"value": ref.dec(2, "quantity")}
+            if unit := ref.opt(3):
+                qty["unit"] = self.rules.code("uom", unit)
+            ack["quantity"] = self.note(qty, ref, {"value": 2, "unit": 3})
+        if ref.get(5):
+            date = {"qualifier": self.rules.code("date_qualifier", ref.get(4)), "date": ref.date(5, "date")}
+            ack["date"] = self.note(date, ref, {"qualifier": 4, "date": 5})
+        if pairs:
+            ack["item"] = self.note(item_ids(pairs), ref, {})
+        line.setdefault("acks", []).append(self.note(ack, ref, {"status": 1}))
+        return None
+
+    # --- summary --------------------------------------------------------------------------------------------
+
+    def _summary(self) -> Doc:
+        self.in_summary = True
+        self.captured = None
+        self.target, self.caps, self.loop, self.party = self.doc, _SUMMARY, "summary", None
+        totals: Doc = self.doc.setdefault("totals", {})
+        return totals
+
+    def ctt(self, ref: SegmentRef) -> None:
+        totals = self._summary()
+        if self.unclean(ref, frozenset({1, 2})) or "line_count" in totals or not ref.get(1):
+            return self.keep(ref)
+        totals["line_count"] = ref.integer(1, "line_count")
+        if ref.get(2):
+            totals["quantity_total"] = ref.dec(2, "quantity_total")
+        self.note(totals, ref, {"line_count": 1, "quantity_total": 2})
+        return None
+
+    def amt(self, ref: SegmentRef) -> None:
+        if (
+            self.target is not self.doc
+            or self.unclean(ref, frozenset({1, 2}))
+            or not ref.get(1)
+            or not ref.get(2)
+        ):
+            return self.keep(ref)
+        amount = {"qualifier": ref.get(1), "amount": ref.dec(2, "amount")}
+        totals = self.doc.setdefault("totals", {})
+        totals.setdefault("amounts", []).append(self.note(amount, ref, {"qualifier": 1, "amount": 2}))
+        return None
+
+    def tds(self, ref: SegmentRef) -> None:
+        if self.set_id != "810" or self.in_summary or self.unclean(ref, frozenset({1, 2, 3, 4})):
+            self._summary()
+            return self.keep(ref)
+        totals = self._summary()
+        totals["total_amount"] = self.note({"amount": ref.implied(1, "total_amount")}, ref, {"amount": 1})
+        for n in (2, 3, 4):
+            if ref.get(n):
+                amount = {"qualifier": f"TDS0{n}", "amount": ref.implied(n, "amount")}
+                totals.setdefault("amounts", []).append(self.note(amount, ref, {"amount": n}))
+        return None
+
+    def cad(self, ref: SegmentRef) -> None:
+        scac = ref.get(4)
+        if (
+            id(self.doc) in self.td5_done
+            or self.unclean(ref, frozenset({1, 4, 5}))
+            or (scac and not (scac.isalpha() and scac.isupper() and 2 <= len(scac) <= 4))
+            or not any(ref.seg.elements)
+        ):
+            return self.keep(ref, self.doc, "summary" if self.in_summary else None)
+        self.td5_done.add(id(self.doc))
+        carrier = self.doc.setdefault("carrier", {})
+        if mode := ref.opt(1):
+            carrier["mode"] = self.rules.code("transport_mode", mode)
+        if scac:
+            carrier["scac"] = self.rules.code("carrier", scac)
+        if routing := ref.opt(5):
+            carrier["routing"] = routing
+        self.note(carrier, ref, {"mode": 1, "scac": 4, "routing": 5})
+        return None
+
+    def iss(self, ref: SegmentRef) -> None:
+        totals: dict[str, Any] = self.doc.get("totals") or {}
+        if (
+            self.set_id != "810"
+            or self.unclean(ref, frozenset({1, 2, 3, 4}))
+            or not ref.get(1).isdigit()
+            or bool(ref.get(3)) != bool(ref.get(4))
+            or any(k in totals for k in ("package_count", "packaging_code", "weight"))
+        ):
+            return self.keep(ref, self.doc, "summary" if self.in_summary else None)
+        totals = self.doc.setdefault("totals", {})
+        totals["package_count"] = int(ref.get(1))
+        if unit := ref.opt(2):
+            totals["packaging_code"] = unit
+        if ref.get(3):
+            weight = {"value": ref.dec(3, "weight"), "unit": self.rules.code("uom", ref.get(4))}
+            totals["weight"] = self.note(weight, ref, {"value": 3, "unit": 4})
+        return None
+
+
+def read_order(
+    set_id: str, segments: list[Any], rules: Rules, component: str, header: DocumentHeader
+) -> BaseModel:
+    reader = OrderReader(set_id, rules, component, header)
+    reader.walk(segments)
+    if not reader.header_seen:
+        begin = {"850": "BEG", "855": "BAK", "810": "BIG"}[set_id]
+        raise MappingError(f"{set_id} has no {begin} segment", segment_id=begin)
+    return reader.finish()

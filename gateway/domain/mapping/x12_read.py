@@ -1,0 +1,563 @@
+"""The single-pass X12 walker shared by the document readers, and the segment handlers they share.
+
+A reader walks a set's body once, dispatching on the segment ID through a dict of
+handlers. Handlers add plain dicts to the *target* (the document, a line or an 856 level);
+the document is validated once, at the end, by its pydantic model. Each dict built from a
+segment is remembered with that segment, so a validation error still names the segment
+and element it came from.
+
+What has no canonical field is never dropped: a whole segment goes to the target's
+``extensions`` (namespace ``x12``); the unmapped elements of a structural segment (BEG,
+PO1, N1 ...) go there as an *overlay*: the same segment ID with only those positions
+filled, which the writer merges back into the segment it emits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from edi.model import Segment
+from gateway.domain.canonical import LineStatus
+from gateway.domain.mapping.errors import MappingError
+from gateway.domain.mapping.rules import FieldSource, Rules
+from gateway.domain.mapping.x12_values import NOWHERE, SegmentRef, descend, extension, leftovers, unmapped
+
+__all__ = ["CARRIER_REFS", "ITEM_FIELDS", "PARTY_SEGMENTS", "Handler", "Walker", "item_ids", "set_path"]
+
+Doc = dict[str, Any]
+Handler = Callable[[SegmentRef], None]
+
+#: Segments that continue an N1 loop.
+PARTY_SEGMENTS = frozenset({"N2", "N3", "N4", "REF", "PER", "NX2", "SI"})
+#: REF qualifiers that fill carrier fields where the target has a carrier.
+CARRIER_REFS = {"BM": "bill_of_lading", "CN": "pro_number", "2I": "tracking_numbers"}
+
+ITEM_FIELDS = {"UK": "gtin", "UP": "upc", "EN": "ean", "VP": "vendor_part", "BP": "buyer_part", "SK": "sku"}
+_DIGIT_FIELDS = frozenset({"gtin", "upc", "ean"})
+_LINE_STATUSES = frozenset(s.value for s in LineStatus)
+
+_REF = frozenset({1, 2, 3})
+_DTM = frozenset({1, 2, 3, 4})
+_N1 = frozenset({1, 2, 3, 4})
+_N4 = frozenset({1, 2, 3, 4})
+_FOB = frozenset({1, 2, 3, 5})
+_ITD = frozenset({1, 2, 3, 4, 5, 6, 7, 8, 12})
+_TD5 = frozenset({2, 3, 4, 5, 12})
+_TD3 = frozenset({1, 2, 3, 9})
+_TD1 = frozenset({1, 2, 6, 7, 8, 9, 10})
+_SAC = frozenset({1, 2, 5, 7, 8, 9, 10, 12, 15})
+_TXI = frozenset({1, 2, 3, 5, 6})
+_PO4 = frozenset({1, 2, 3, 4, 5, 6, 7, 8, 9, 14})
+_NTE = frozenset({1, 2})
+_PER = frozenset({1, 2, 3, 4, 5, 6, 7, 8})
+
+
+def set_path(data: Doc, path: str, value: Any) -> None:
+    """Set a dotted path in nested dicts, creating dicts on the way."""
+    parts = path.split(".")
+    for part in parts[:-1]:
+        data = data.setdefault(part, {})
+    data[parts[-1]] = value
+
+
+def item_ids(pairs: Iterable[tuple[str, str]]) -> Doc:
+    """Qualifier/value pairs as an ItemIdentifiers dict. GTIN/UPC/EAN values that are not 6-14
+    digits, and repeats, go to ``other`` with their qualifier, so nothing is rejected or lost."""
+    item: Doc = {}
+    other: list[Doc] = []
+    for qualifier, value in pairs:
+        name = ITEM_FIELDS.get(qualifier)
+        if (
+            name is not None
+            and name not in item
+            and (name not in _DIGIT_FIELDS or (value.isdigit() and 6 <= len(value) <= 14))
+        ):
+            item[name] = value
+        else:
+            other.append({"qualifier": qualifier, "value": value})
+    if other:
+        item["other"] = other
+    return item
+
+
+class Walker:
+    """Shared state and handlers; subclasses add the document's own segments and finish."""
+
+    model: type[BaseModel]
+
+    def __init__(self, rules: Rules, component: str) -> None:
+        self.rules = rules
+        self.component = component
+        self.origins: dict[int, tuple[SegmentRef, dict[str, int]]] = {}
+        self.party: Doc | None = None
+        self.target: Doc = {}
+        self.caps: frozenset[str] = frozenset()
+        self.loop: str | None = None
+        self.td5_done: set[int] = set()
+        self.sources: dict[str, FieldSource] = dict(rules.field_sources)
+        self.capture_ids = frozenset(src.segment for src in self.sources.values())
+        self.captured: dict[str, tuple[str, SegmentRef, int | None]] | None = None
+        self.handlers: dict[str, Handler] = {
+            "N1": self.n1, "N2": self.n2, "N3": self.n3, "N4": self.n4, "PER": self.per, "REF": self.ref,
+            "DTM": self.dtm, "NTE": self.nte, "FOB": self.fob, "ITD": self.itd, "TD5": self.td5,
+            "TD3": self.td3, "TD1": self.td1, "SAC": self.sac, "TXI": self.txi, "PO4": self.po4,
+            "PID": self.pid,
+        }  # fmt: skip
+
+    # --- plumbing ---------------------------------------------------------------------------------------
+
+    def walk(self, segments: list[Segment]) -> None:
+        handlers, rules, party_segments = self.handlers, self.rules, PARTY_SEGMENTS
+        ignore_any = rules.ignore_any
+        position = 1
+        for seg in segments[1:-1] if segments and segments[-1].id == "SE" else segments[1:]:
+            position += 1
+            sid = seg.id
+            if sid in ignore_any and rules.ignored(sid, seg.get(1)):
+                continue
+            if self.party is not None and sid not in party_segments:
+                self.party = None
+            handler = handlers.get(sid)
+            ref = SegmentRef(seg, position)
+            if sid in self.capture_ids and self.captured is not None:
+                self.capture(ref, self.sources, self.captured)
+            if handler is None:
+                self.keep(ref)
+            else:
+                handler(ref)
+
+    def note(self, data: Doc, ref: SegmentRef, fields: dict[str, int]) -> Doc:
+        self.origins[id(data)] = (ref, fields)
+        return data
+
+    def keep(self, ref: SegmentRef, target: Doc | None = None, loop: str | None = None) -> None:
+        """Keep a whole segment as an extension of ``target`` (default: the open party, else the target)."""
+        if target is None:
+            target, loop = (self.party, "N1") if self.party is not None else (self.target, self.loop)
+        target.setdefault("extensions", {}).setdefault("x12", []).append(
+            extension(ref.seg, self.component, loop)
+        )
+
+    def overlay(self, ref: SegmentRef, target: Doc, mapped: frozenset[int], loop: str | None) -> None:
+        rest = leftovers(ref.seg, mapped, self.component, loop)
+        if rest is not None:
+            target.setdefault("extensions", {}).setdefault("x12", []).append(rest)
+
+    def unclean(self, ref: SegmentRef, mapped: frozenset[int]) -> bool:
+        return unmapped(ref.seg, mapped)
+
+    def validate(self, doc: Doc) -> BaseModel:
+        try:
+            return self.model.model_validate(doc)
+        except ValidationError as exc:
+            raise self.explain(exc, doc) from None
+
+    def explain(self, exc: ValidationError, doc: Doc) -> MappingError:
+        error = exc.errors(include_url=False)[0]
+        loc = error["loc"]
+        path = ".".join(str(p) for p in loc)
+        current: Any = doc
+        origin: tuple[SegmentRef, dict[str, int]] | None = None
+        key: str | int | None = None
+        for part in loc:
+            if isinstance(current, dict) and id(current) in self.origins:
+                origin, key = self.origins[id(current)], part
+            current = descend(current, part)
+            if current is NOWHERE:
+                break
+        value = error.get("input")
+        shown = value if isinstance(value, str | int | Decimal) and not isinstance(value, bool) else None
+        if origin is None:
+            return MappingError(
+                f"{path}: {error['msg']}" + (f" ({shown!r})" if shown is not None else ""), field=path
+            )
+        ref, fields = origin
+        element = fields.get(str(key)) if key is not None else None
+        return MappingError.at(
+            ref.id,
+            ref.pos,
+            element,
+            error["msg"][:1].lower() + error["msg"][1:],
+            field=path,
+            value=None if shown is None else str(shown),
+        )
+
+    def apply_sources(self, data: Doc, captured: dict[str, tuple[str, SegmentRef, int | None]]) -> None:
+        for name, (value, ref, element) in captured.items():
+            if name.endswith("_date"):
+                probe = SegmentRef(Segment(ref.id, [""] * ((element or 2) - 1) + [value]), ref.pos)
+                set_path(data, name, probe.date(element or 2, name))
+            else:
+                set_path(data, name, value)
+
+    def capture(self, ref: SegmentRef, sources: dict[str, FieldSource], into: dict[str, Any]) -> None:
+        for name, src in sources.items():
+            if src.segment != ref.id or name in into:
+                continue
+            if src.qualifier is not None:
+                if ref.get(1) == src.qualifier and ref.get(2):
+                    into[name] = (ref.get(2), ref, 2)
+            elif src.element is not None:
+                value = ref.get(src.element)
+                if src.component is not None:
+                    parts = value.split(self.component)
+                    value = parts[src.component - 1].strip() if src.component <= len(parts) else ""
+                if value:
+                    into[name] = (value, ref, src.element)
+
+    def defaults(self, data: Doc, model: type[BaseModel]) -> None:
+        for path, value in self.rules.defaults.items():
+            if path.split(".")[0] in model.model_fields:
+                _default(data, path.split("."), value)
+
+    # --- shared handlers --------------------------------------------------------------------------------
+
+    def n1(self, ref: SegmentRef) -> None:
+        party: Doc = {"role": self.rules.role(ref.get(1))}
+        if name := ref.opt(2):
+            party["name"] = name
+        if (qualifier := ref.opt(3)) and (value := ref.opt(4)):
+            party["identifiers"] = [{"qualifier": qualifier, "value": value}]
+        self.note(party, ref, {"role": 1, "name": 2, "identifiers": 4})
+        self.overlay(ref, party, _N1 if ref.get(3) and ref.get(4) else frozenset({1, 2}), "N1")
+        self.target.setdefault("parties", []).append(party)
+        self.party = party
+
+    def n2(self, ref: SegmentRef) -> None:
+        if self.party is None or self.unclean(ref, frozenset({1, 2})):
+            return self.keep(ref)
+        names = self.party.setdefault("additional_names", [])
+        names.extend(v for v in (ref.opt(1), ref.opt(2)) if v)
+        return None
+
+    def _address(self, ref: SegmentRef) -> Doc:
+        assert self.party is not None
+        address: Doc = self.party.setdefault("address", {})
+        return address
+
+    def n3(self, ref: SegmentRef) -> None:
+        if self.party is None or self.unclean(ref, frozenset({1, 2})):
+            return self.keep(ref)
+        self._address(ref).setdefault("lines", []).extend(v for v in (ref.opt(1), ref.opt(2)) if v)
+        return None
+
+    def n4(self, ref: SegmentRef) -> None:
+        if self.party is None or "city" in self._address(ref) or "postal_code" in self._address(ref):
+            return self.keep(ref)
+        address = self._address(ref)
+        for name, n in (("city", 1), ("state", 2), ("postal_code", 3)):
+            if value := ref.opt(n):
+                address[name] = value
+        if country := ref.opt(4):
+            address["country"] = self.rules.code("country", country)
+        self.note(address, ref, {"city": 1, "state": 2, "postal_code": 3, "country": 4})
+        self.overlay(ref, self.party, _N4, "N1")
+        return None
+
+    def per(self, ref: SegmentRef) -> None:
+        if self.party is None or self.unclean(ref, _PER) or not ref.get(1):
+            return self.keep(ref)
+        contact: Doc = {"function": ref.get(1)}
+        if name := ref.opt(2):
+            contact["name"] = name
+        if any(bool(ref.opt(n)) != bool(ref.opt(n + 1)) for n in (3, 5, 7)):
+            return self.keep(ref)
+        channels = [{"qualifier": ref.get(n), "value": ref.get(n + 1)} for n in (3, 5, 7) if ref.get(n)]
+        if channels:
+            contact["channels"] = channels
+        self.note(contact, ref, {"function": 1, "name": 2, "channels": 4})
+        self.party.setdefault("contacts", []).append(contact)
+        return None
+
+    def ref(self, ref: SegmentRef) -> None:
+        qualifier, value, description = ref.get(1), ref.opt(2), ref.opt(3)
+        if not qualifier or (value is None and description is None) or self.unclean(ref, _REF):
+            return self.keep(ref)
+        qualifier = self.rules.code("reference_qualifier", qualifier)
+        if self.party is not None:
+            self.party.setdefault("references", []).append(
+                self._reference(ref, qualifier, value, description)
+            )
+            return None
+        carrier_field = CARRIER_REFS.get(qualifier)
+        used = False
+        if carrier_field is not None and "carrier" in self.caps and value and description is None:
+            carrier = self.target.setdefault("carrier", {})
+            if carrier_field == "tracking_numbers":
+                carrier.setdefault("tracking_numbers", []).append(value)
+                used = True
+            elif carrier_field not in carrier:
+                carrier[carrier_field] = value
+                used = True
+        if qualifier in self.rules.references or (carrier_field is not None and "carrier" not in self.caps):
+            self.target.setdefault("references", []).append(
+                self._reference(ref, qualifier, value, description)
+            )
+        elif not used:
+            self.keep(ref)
+        return None
+
+    def _reference(self, ref: SegmentRef, qualifier: str, value: str | None, description: str | None) -> Doc:
+        data: Doc = {"qualifier": qualifier}
+        if value is not None:
+            data["value"] = value
+        if description is not None:
+            data["description"] = description
+        return self.note(data, ref, {"qualifier": 1, "value": 2, "description": 3})
+
+    def dtm(self, ref: SegmentRef) -> None:
+        if "dates" not in self.caps:
+            return self.keep(ref)
+        if ref.get(5) == "RD8" and not ref.get(2) and not self.unclean(ref, frozenset({1, 5, 6})):
+            start, _, end = ref.get(6).partition("-")
+            probe = SegmentRef(Segment("DTM", [ref.get(1), start, "", "", "", end]), ref.pos)
+            data: Doc = {
+                "qualifier": self.rules.code("date_qualifier", ref.get(1)),
+                "date": probe.date(2, "date"),
+            }
+            data["end_date"] = probe.date(6, "end_date")
+        elif not ref.get(2) or not ref.get(1) or self.unclean(ref, _DTM) or (ref.get(4) and not ref.get(3)):
+            return self.keep(ref)
+        else:
+            data = {"qualifier": self.rules.code("date_qualifier", ref.get(1)), "date": ref.date(2, "date")}
+            if ref.get(3):
+                data["time"] = ref.time(3, "time")
+            if zone := ref.opt(4):
+                data["time_zone"] = zone
+        self.note(data, ref, {"qualifier": 1, "date": 2, "time": 3, "time_zone": 4, "end_date": 6})
+        self.target.setdefault("dates", []).append(data)
+        return None
+
+    def nte(self, ref: SegmentRef) -> None:
+        if "notes" not in self.caps or not ref.get(2) or self.unclean(ref, _NTE):
+            return self.keep(ref)
+        note: Doc = {"text": ref.get(2)}
+        if code := ref.opt(1):
+            note["code"] = code
+        self.target.setdefault("notes", []).append(self.note(note, ref, {"code": 1, "text": 2}))
+        return None
+
+    def fob(self, ref: SegmentRef) -> None:
+        if "fob" not in self.caps or "fob" in self.target or not ref.get(1) or self.unclean(ref, _FOB):
+            return self.keep(ref)
+        fob: Doc = {"payment_method": self.rules.code("payment_method", ref.get(1))}
+        for name, n in (("location_qualifier", 2), ("location", 3), ("transportation_terms", 5)):
+            if value := ref.opt(n):
+                fob[name] = value
+        self.target["fob"] = self.note(
+            fob, ref, {"payment_method": 1, "location_qualifier": 2, "location": 3, "transportation_terms": 5}
+        )
+        return None
+
+    def itd(self, ref: SegmentRef) -> None:
+        if "terms" not in self.caps or self.unclean(ref, _ITD) or not any(ref.seg.elements):
+            return self.keep(ref)
+        terms: Doc = {}
+        for name, n in (("type_code", 1), ("basis_date_code", 2), ("description", 12)):
+            if value := ref.opt(n):
+                terms[name] = value
+        for name, n in (("discount_due_date", 4), ("net_due_date", 6)):
+            if ref.get(n):
+                terms[name] = ref.date(n, name)
+        for name, n in (("discount_days", 5), ("net_days", 7)):
+            if ref.get(n):
+                terms[name] = ref.integer(n, name)
+        if ref.get(3):
+            terms["discount_percent"] = ref.dec(3, "discount_percent")
+        if ref.get(8):
+            terms["discount_amount"] = {"amount": ref.implied(8, "discount_amount")}
+        fields = {
+            "type_code": 1,
+            "basis_date_code": 2,
+            "discount_percent": 3,
+            "discount_due_date": 4,
+            "discount_days": 5,
+            "net_due_date": 6,
+            "net_days": 7,
+            "discount_amount": 8,
+            "description": 12,
+        }
+        self.target.setdefault("terms", []).append(self.note(terms, ref, fields))
+        return None
+
+    def td5(self, ref: SegmentRef) -> None:
+        scac = ref.get(3)
+        if (
+            "carrier" not in self.caps
+            or id(self.target) in self.td5_done
+            or self.unclean(ref, _TD5)
+            or ref.get(2) not in ("2", "")
+            or bool(ref.get(2)) != bool(scac)
+            or (scac and not (scac.isalpha() and scac.isupper() and 2 <= len(scac) <= 4))
+        ):
+            return self.keep(ref)
+        self.td5_done.add(id(self.target))
+        carrier = self.target.setdefault("carrier", {})
+        if scac:
+            carrier["scac"] = self.rules.code("carrier", scac)
+        if mode := ref.opt(4):
+            carrier["mode"] = self.rules.code("transport_mode", mode)
+        if routing := ref.opt(5):
+            carrier["routing"] = routing
+        if level := ref.opt(12):
+            carrier["service_level"] = level
+        self.note(carrier, ref, {"scac": 3, "mode": 4, "routing": 5, "service_level": 12})
+        return None
+
+    def td3(self, ref: SegmentRef) -> None:
+        if "carrier" not in self.caps or self.unclean(ref, _TD3) or not any(ref.seg.elements):
+            return self.keep(ref)
+        equipment: Doc = {}
+        for name, n in (("type_code", 1), ("initial", 2), ("number", 3)):
+            if value := ref.opt(n):
+                equipment[name] = value
+        if seal := ref.opt(9):
+            equipment["seal_numbers"] = [seal]
+        self.note(equipment, ref, {"type_code": 1, "initial": 2, "number": 3, "seal_numbers": 9})
+        self.target.setdefault("carrier", {}).setdefault("equipment", []).append(equipment)
+        return None
+
+    def td1(self, ref: SegmentRef) -> None:
+        totals = self.target.get("totals") or {}
+        if (
+            "td1" not in self.caps
+            or self.unclean(ref, _TD1)
+            or any(k in totals for k in ("package_count", "packaging_code", "weight", "volume"))
+            or bool(ref.get(7)) != bool(ref.get(8))
+            or bool(ref.get(9)) != bool(ref.get(10))
+            or (ref.get(6) and not ref.get(7))
+        ):
+            return self.keep(ref)
+        totals = self.target.setdefault("totals", {})
+        if code := ref.opt(1):
+            totals["packaging_code"] = code
+        if ref.get(2):
+            totals["package_count"] = ref.integer(2, "package_count")
+        if ref.get(7):
+            weight: Doc = {"value": ref.dec(7, "weight"), "unit": self.rules.code("uom", ref.get(8))}
+            if qualifier := ref.opt(6):
+                weight["qualifier"] = qualifier
+            totals["weight"] = self.note(weight, ref, {"value": 7, "unit": 8, "qualifier": 6})
+        if ref.get(9):
+            volume = {"value": ref.dec(9, "volume"), "unit": self.rules.code("uom", ref.get(10))}
+            totals["volume"] = self.note(volume, ref, {"value": 9, "unit": 10})
+        self.note(totals, ref, {"packaging_code": 1, "package_count": 2})
+        return None
+
+    def sac(self, ref: SegmentRef) -> None:
+        indicator = {"A": "allowance", "C": "charge", "N": "none", "P": "promotion"}.get(ref.get(1))
+        if (
+            "allowances_charges" not in self.caps
+            or indicator is None
+            or self.unclean(ref, _SAC)
+            or not (ref.get(2) or ref.get(15))
+            or (ref.get(10) and not ref.get(9))
+        ):
+            return self.keep(ref)
+        charge: Doc = {"indicator": indicator}
+        for name, n in (("code", 2), ("handling", 12), ("description", 15)):
+            if value := ref.opt(n):
+                charge[name] = value
+        if ref.get(5):
+            charge["amount"] = ref.implied(5, "amount")
+        for name, n in (("percent", 7), ("rate", 8)):
+            if ref.get(n):
+                charge[name] = ref.dec(n, name)
+        if ref.get(10):
+            charge["quantity"] = {
+                "value": ref.dec(10, "quantity"),
+                "unit": self.rules.code("uom", ref.get(9)),
+            }
+        fields = {"indicator": 1, "code": 2, "amount": 5, "percent": 7, "rate": 8, "quantity": 10,
+                  "handling": 12, "description": 15}  # fmt: skip
+        self.target.setdefault("allowances_charges", []).append(self.note(charge, ref, fields))
+        return None
+
+    def txi(self, ref: SegmentRef) -> None:
+        if "taxes" not in self.caps or not ref.get(1) or self.unclean(ref, _TXI):
+            return self.keep(ref)
+        if not (ref.get(2) or ref.get(3) or ref.get(6)):
+            return self.keep(ref)
+        tax: Doc = {"type_code": ref.get(1)}
+        for name, n in (("amount", 2), ("percent", 3)):
+            if ref.get(n):
+                tax[name] = ref.dec(n, name)
+        for name, n in (("jurisdiction", 5), ("exempt_code", 6)):
+            if value := ref.opt(n):
+                tax[name] = value
+        fields = {"type_code": 1, "amount": 2, "percent": 3, "jurisdiction": 5, "exempt_code": 6}
+        self.target.setdefault("taxes", []).append(self.note(tax, ref, fields))
+        return None
+
+    def po4(self, ref: SegmentRef) -> None:
+        if (
+            "pack" not in self.caps
+            or "pack" in self.target
+            or self.unclean(ref, _PO4)
+            or not any(ref.seg.elements)
+            or bool(ref.get(6)) != bool(ref.get(7))
+            or bool(ref.get(8)) != bool(ref.get(9))
+            or (ref.get(5) and not ref.get(6))
+            or (ref.get(3) and not ref.get(2))
+        ):
+            return self.keep(ref)
+        pack: Doc = {}
+        for name, n in (("pack", 1), ("inner_pack", 14)):
+            if ref.get(n):
+                pack[name] = ref.integer(n, name)
+        if ref.get(2):
+            pack["size"] = ref.dec(2, "size")
+        if unit := ref.opt(3):
+            pack["size_unit"] = self.rules.code("uom", unit)
+        if code := ref.opt(4):
+            pack["packaging_code"] = code
+        if ref.get(6):
+            weight: Doc = {"value": ref.dec(6, "gross_weight"), "unit": self.rules.code("uom", ref.get(7))}
+            if qualifier := ref.opt(5):
+                weight["qualifier"] = qualifier
+            pack["gross_weight"] = self.note(weight, ref, {"value": 6, "unit": 7, "qualifier": 5})
+        if ref.get(8):
+            volume = {"value": ref.dec(8, "gross_volume"), "unit": self.rules.code("uom", ref.get(9))}
+            pack["gross_volume"] = self.note(volume, ref, {"value": 8, "unit": 9})
+        fields = {"pack": 1, "size": 2, "size_unit": 3, "packaging_code": 4, "inner_pack": 14}
+        self.target["pack"] = self.note(pack, ref, fields)
+        return None
+
+    def pid(self, ref: SegmentRef) -> None:
+        item = self.target.get("item")
+        if (
+            item is None
+            or "description" in item
+            or ref.get(1) != "F"
+            or not ref.get(5)
+            or self.unclean(ref, frozenset({1, 5}))
+        ):
+            return self.keep(ref)
+        item["description"] = ref.get(5)
+        return None
+
+    def line_status(self, code: str) -> str | None:
+        """ACK01 after code mapping, or None when it is not a canonical line status."""
+        value = self.rules.code("line_status", code)
+        return value if value in _LINE_STATUSES else None
+
+
+def _default(data: Any, parts: list[str], value: str) -> None:
+    if isinstance(data, list):
+        for item in data:
+            _default(item, parts, value)
+        return
+    if not isinstance(data, dict):
+        return
+    head, rest = parts[0], parts[1:]
+    if not rest:
+        if data.get(head) is None:
+            data[head] = value
+        return
+    if data.get(head) is None:
+        data[head] = {}
+    _default(data[head], rest, value)

@@ -1,0 +1,205 @@
+"""Reading and writing X12 element values: decimals, implied decimals, dates, times, composites.
+
+Readers raise :class:`MappingError` naming the segment, its position and the element, so
+a bad value in a partner's file is reported where it sits. Writers produce the X12 text
+the readers accept, so ``read(write(x)) == x``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from edi.model import Segment
+from gateway.domain.mapping.errors import MappingError
+
+__all__ = [
+    "COMPONENT",
+    "NOWHERE",
+    "SegmentRef",
+    "descend",
+    "extension",
+    "fmt_date",
+    "fmt_decimal",
+    "fmt_implied",
+    "fmt_time",
+    "leftovers",
+    "split_element",
+    "unmapped",
+]
+
+#: Component separator used when writing composites (the ISA16 the writer's envelope uses by default).
+COMPONENT = ":"
+
+_QUALIFIED_SEGMENTS = frozenset({"REF", "DTM", "N9", "AMT", "MAN", "MEA", "QTY", "YNQ", "PER", "PKG"})
+
+
+class SegmentRef:
+    """One source segment with its position (ST = 1), and typed accessors that fail where they read."""
+
+    __slots__ = ("id", "pos", "seg")
+
+    def __init__(self, seg: Segment, pos: int) -> None:
+        self.seg = seg
+        self.id = seg.id
+        self.pos = pos
+
+    def get(self, n: int) -> str:
+        elements = self.seg.elements
+        return elements[n - 1].strip() if n <= len(elements) else ""
+
+    def opt(self, n: int) -> str | None:
+        elements = self.seg.elements
+        if n <= len(elements):
+            return elements[n - 1].strip() or None
+        return None
+
+    def fail(self, n: int | None, name: str, problem: str, value: str | None = None) -> MappingError:
+        return MappingError.at(self.id, self.pos, n, problem, field=name, value=value)
+
+    def require(self, n: int, name: str) -> str:
+        value = self.get(n)
+        if not value:
+            raise self.fail(n, name, "is missing")
+        return value
+
+    def dec(self, n: int, name: str) -> Decimal | None:
+        text = self.get(n)
+        if not text:
+            return None
+        try:
+            value = Decimal(text)
+        except InvalidOperation:
+            value = None
+        if value is None or not value.is_finite() or "e" in text or "E" in text:
+            raise self.fail(n, name, "is not a number", text)
+        return value
+
+    def implied(self, n: int, name: str, places: int = 2) -> Decimal | None:
+        """An N2-style number: an integer with ``places`` implied decimal places."""
+        text = self.get(n)
+        if not text:
+            return None
+        digits = text[1:] if text[:1] == "-" else text
+        if not digits.isdigit():
+            raise self.fail(n, name, f"is not a number with {places} implied decimals", text)
+        return Decimal(text).scaleb(-places)
+
+    def integer(self, n: int, name: str) -> int | None:
+        text = self.get(n)
+        if not text:
+            return None
+        try:
+            value = Decimal(text)
+        except InvalidOperation:
+            value = None
+        if value is None or not value.is_finite() or value != value.to_integral_value() or value < 0:
+            raise self.fail(n, name, "is not a whole number", text)
+        return int(value)
+
+    def date(self, n: int, name: str) -> dt.date | None:
+        text = self.get(n)
+        if not text:
+            return None
+        try:
+            if len(text) == 8 and text.isdigit():
+                return dt.date(int(text[:4]), int(text[4:6]), int(text[6:]))
+            if len(text) == 6 and text.isdigit():
+                return dt.date(2000 + int(text[:2]), int(text[2:4]), int(text[4:]))
+        except ValueError:
+            pass
+        raise self.fail(n, name, "is not a date (CCYYMMDD)", text)
+
+    def time(self, n: int, name: str) -> dt.time | None:
+        text = self.get(n)
+        if not text:
+            return None
+        try:
+            if text.isdigit() and len(text) == 4:
+                return dt.time(int(text[:2]), int(text[2:]))
+            if text.isdigit() and len(text) >= 6:
+                return dt.time(int(text[:2]), int(text[2:4]), int(text[4:6]))
+        except ValueError:
+            pass
+        raise self.fail(n, name, "is not a time (HHMM or HHMMSS)", text)
+
+
+_NOWHERE = object()
+
+
+def descend(current: Any, part: str | int) -> Any:
+    """``current[part]`` for a dict key or list index, or :data:`NOWHERE` when there is none."""
+    if isinstance(current, dict):
+        return current.get(part, _NOWHERE) if isinstance(part, str) else _NOWHERE
+    if isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current):
+        return current[part]
+    return _NOWHERE
+
+
+NOWHERE = _NOWHERE
+
+
+def split_element(value: str, component: str) -> str | list[str]:
+    """A simple element as its text, a composite as the list of its components."""
+    return value.split(component) if component in value else value
+
+
+def extension(seg: Segment, component: str, loop: str | None) -> dict[str, Any]:
+    """A whole segment as a segment-extension dict (trailing empty elements dropped)."""
+    elements = [split_element(e, component) for e in seg.elements]
+    while len(elements) > 1 and elements[-1] in ("", []):
+        elements.pop()
+    if not elements:
+        elements = [""]
+    ext: dict[str, Any] = {"kind": "segment", "segment": seg.id, "elements": elements, "loop": loop}
+    if seg.id in _QUALIFIED_SEGMENTS:
+        first = elements[0] if isinstance(elements[0], str) else elements[0][0]
+        ext["qualifier"] = first or None
+        if len(elements) > 1:
+            second = elements[1] if isinstance(elements[1], str) else elements[1][0]
+            ext["value"] = second or None
+    return ext
+
+
+def unmapped(seg: Segment, mapped: frozenset[int]) -> bool:
+    """Whether ``seg`` has a non-empty element at a position not in ``mapped``."""
+    return any(v and (i not in mapped) for i, v in enumerate(seg.elements, start=1))
+
+
+def leftovers(
+    seg: Segment, mapped: frozenset[int], component: str, loop: str | None
+) -> dict[str, Any] | None:
+    """The elements of a structural segment (BEG, PO1, N1 ...) that have no canonical field, as an
+    *overlay* extension: the same segment ID with only those positions filled; None when nothing is left."""
+    if not unmapped(seg, mapped):
+        return None
+    elements: list[str | list[str]] = [
+        "" if i in mapped else split_element(v, component) for i, v in enumerate(seg.elements, start=1)
+    ]
+    while elements and elements[-1] in ("", []):
+        elements.pop()
+    return {"kind": "segment", "segment": seg.id, "elements": elements, "loop": loop}
+
+
+def fmt_decimal(value: Decimal | None) -> str:
+    return "" if value is None else format(value, "f")
+
+
+def fmt_implied(value: Decimal | None, places: int = 2) -> str:
+    if value is None:
+        return ""
+    scaled = value.scaleb(places)
+    if scaled != scaled.to_integral_value():
+        raise ValueError(f"{value} has more than {places} decimal places")
+    return str(int(scaled))
+
+
+def fmt_date(value: dt.date | None) -> str:
+    return "" if value is None else value.strftime("%Y%m%d")
+
+
+def fmt_time(value: dt.time | None) -> str:
+    if value is None:
+        return ""
+    return value.strftime("%H%M%S") if value.second else value.strftime("%H%M")
