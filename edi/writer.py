@@ -94,8 +94,8 @@ def build_group(
     """GS + sets + GE, with GE01 counted and GE02 echoing GS06."""
     when = when or datetime.now()
     ctrl = str(int(control_number))
-    if len(ctrl) > 9:
-        raise WriteError(f"group control number {ctrl} is longer than 9 digits")
+    if len(ctrl) > 9 or not ctrl.isdigit():
+        raise WriteError(f"group control number {ctrl} is not 1-9 digits")
     date, time = when.strftime("%Y%m%d"), when.strftime("%H%M")
     gs = Segment("GS", [functional_id, sender, receiver, date, time, ctrl, "X", version])
     ge = Segment("GE", [str(len(transactions)), ctrl])
