@@ -44,7 +44,11 @@ def segment_text(segment: Segment, delimiters: Delimiters) -> str:
 def write_segments(segments: Iterable[Segment], delimiters: Delimiters, *, newline: bool = False) -> bytes:
     end = delimiters.segment + ("\n" if newline else "")
     text = "".join(segment_text(s, delimiters) + end for s in segments)
-    return text.encode(delimiters.codec, "surrogateescape")
+    try:
+        return text.encode(delimiters.codec, "surrogateescape")
+    except UnicodeEncodeError as exc:
+        bad = exc.object[exc.start : exc.end]
+        raise WriteError(f"{bad!r} cannot be written as {delimiters.codec} with these delimiters") from exc
 
 
 def _interchange_segments(ix: Interchange) -> Iterable[Segment]:
