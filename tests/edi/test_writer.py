@@ -67,6 +67,12 @@ def test_non_ascii_delimiters_are_written_as_single_latin_1_bytes() -> None:
     assert write_segments([Segment("N1", ["ST", "Müller"])], Delimiters()) == "N1*ST*Müller~".encode()
 
 
+def test_text_the_interchange_encoding_cannot_hold_is_a_write_error() -> None:
+    d = Delimiters("\xa7", ":", "~", None)
+    with pytest.raises(WriteError, match="cannot be written as latin-1"):
+        write_segments([Segment("N1", ["ST", "5 €"])], d)
+
+
 # --- envelope builders ----------------------------------------------------------------------
 
 
@@ -87,9 +93,10 @@ def test_build_group_counts_sets_and_echoes_gs06() -> None:
     assert group.transactions == sets
 
 
-def test_build_group_refuses_a_control_number_over_nine_digits() -> None:
-    with pytest.raises(WriteError, match="longer than 9 digits"):
-        build_group("PO", "SND", "RCV", 1_000_000_000, "004010", [], when=WHEN)
+@pytest.mark.parametrize("control_number", [1_000_000_000, -5, "-5"])
+def test_build_group_refuses_a_control_number_that_is_not_1_to_9_digits(control_number: int | str) -> None:
+    with pytest.raises(WriteError, match=f"group control number {control_number} is not 1-9 digits"):
+        build_group("PO", "SND", "RCV", control_number, "004010", [], when=WHEN)
 
 
 def test_build_interchange_pads_isa_fields_to_fixed_width() -> None:
