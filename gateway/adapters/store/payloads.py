@@ -261,13 +261,10 @@ class PayloadOps:
                     ],
                 )
             events = [(s.value, d) for s, d in result.events]
-            final = result.reason or result.state.value
-            events.append(
-                (
-                    result.state.value,
-                    final if result.failed_step is None else f"{result.failed_step.value}: {result.reason}",
-                )
-            )
+            if result.failed_step is not None:
+                events.append((result.state.value, f"{result.failed_step.value}: {result.reason}"))
+            elif not events or events[-1][0] != result.state.value:
+                events.append((result.state.value, result.reason or result.state.value))
             await conn.execute(
                 insert(t.audit_events),
                 [

@@ -1,0 +1,161 @@
+"""What support staff run: ``edigate messages list|show`` and ``edigate replay``."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+from datetime import datetime
+
+from gateway.cli.common import add_config_argument, dump, run_async, settings_from
+from gateway.domain.runtime.lifecycle import Direction, State
+from gateway.domain.runtime.store import MessageFilter
+from gateway.domain.usecases.replay import ReplayMode, ReplayRequest
+
+__all__ = ["register"]
+
+
+def _filters(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--partner")
+    parser.add_argument("--type", dest="document_type", help="canonical type, e.g. purchase_order")
+    parser.add_argument("--state", choices=[s.value for s in State])
+    parser.add_argument("--direction", choices=[d.value for d in Direction])
+    parser.add_argument("--channel")
+    parser.add_argument("--since", type=datetime.fromisoformat, help="ISO 8601")
+    parser.add_argument("--until", type=datetime.fromisoformat, help="ISO 8601")
+    parser.add_argument("--business-number", help="PO, shipment or invoice number, or ISA13/GS06/ST02")
+    parser.add_argument("--correlation-id")
+
+
+def _filter(args: argparse.Namespace, limit: int = 50, offset: int = 0) -> MessageFilter:
+    return MessageFilter(
+        partner_id=args.partner,
+        document_type=args.document_type,
+        state=State(args.state) if args.state else None,
+        direction=Direction(args.direction) if args.direction else None,
+        since=args.since,
+        until=args.until,
+        business_number=args.business_number,
+        correlation_id=args.correlation_id,
+        channel=args.channel,
+        limit=limit,
+        offset=offset,
+    )
+
+
+def _has_filter(args: argparse.Namespace) -> bool:
+    names = (
+        "partner",
+        "document_type",
+        "state",
+        "direction",
+        "channel",
+        "since",
+        "until",
+        "business_number",
+        "correlation_id",
+    )
+    return any(getattr(args, n) for n in names)
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    messages = subparsers.add_parser("messages", help="find stored messages and their history")
+    msub = messages.add_subparsers(dest="messages_command", required=True, metavar="SUBCOMMAND")
+    lst = msub.add_parser("list", help="list messages, newest first")
+    _filters(lst)
+    lst.add_argument("--limit", type=int, default=50)
+    lst.add_argument("--offset", type=int, default=0)
+    lst.add_argument("--format", choices=("text", "json"), default="text")
+    add_config_argument(lst)
+    lst.set_defaults(handler=_list)
+    show = msub.add_parser("show", help="one message with envelopes, documents, findings and audit trail")
+    show.add_argument("payload_id")
+    add_config_argument(show)
+    show.set_defaults(handler=_show)
+
+    replay = subparsers.add_parser("replay", help="push stored documents through again (needs --reason)")
+    replay.add_argument(
+        "mode",
+        choices=[m.value for m in ReplayMode],
+        help="raw: re-parse and re-map; canonical: publish again; outbound: resend to partner",
+    )
+    replay.add_argument("ids", nargs="*", help="payload IDs (or document IDs with --documents)")
+    replay.add_argument("--documents", action="store_true", help="the IDs are canonical document IDs")
+    replay.add_argument("--reason", required=True)
+    replay.add_argument("--actor", default=None, help="who asks (default: the login name)")
+    replay.add_argument("--renew-control-numbers", action="store_true", help="outbound: new ISA13/GS06/ST02")
+    _filters(replay)
+    add_config_argument(replay)
+    replay.set_defaults(handler=_replay)
+
+
+def _list(args: argparse.Namespace) -> int:
+    async def work() -> int:
+        from gateway.adapters.store import open_store
+
+        store = await open_store(settings_from(args).database_url)
+        try:
+            rows = await store.list_payloads(_filter(args, args.limit, args.offset))
+        finally:
+            await store.close()
+        if args.format == "json":
+            dump(rows)
+            return 0
+        for r in rows:
+            numbers = ",".join(r.business_numbers)
+            print(
+                f"{r.received_at:%Y-%m-%d %H:%M:%S}  {r.id}  {r.direction.value:8} {r.channel:8} "
+                f"{r.partner_id or '-':16} {r.state.value:12} {numbers} {r.reason or ''}".rstrip()
+            )
+        return 0
+
+    return run_async(work)
+
+
+def _show(args: argparse.Namespace) -> int:
+    async def work() -> int:
+        from gateway.adapters.store import open_store
+
+        store = await open_store(settings_from(args).database_url)
+        try:
+            detail = await store.payload_detail(args.payload_id)
+        finally:
+            await store.close()
+        if detail is None:
+            print(f"edigate: no message {args.payload_id}", file=sys.stderr)
+            return 1
+        dump(detail)
+        return 0
+
+    return run_async(work)
+
+
+def _replay(args: argparse.Namespace) -> int:
+    mode = ReplayMode(args.mode)
+    if not args.ids and not _has_filter(args):
+        print("edigate: give IDs or a filter (--partner, --state, --since, ...)", file=sys.stderr)
+        return 2
+    actor = args.actor or getpass.getuser()
+
+    async def work() -> int:
+        from gateway.runtime import Gateway
+
+        gateway = await Gateway.open(settings_from(args))
+        try:
+            request = ReplayRequest(
+                mode=mode,
+                reason=args.reason,
+                actor=actor,
+                payload_ids=tuple(args.ids) if not args.documents else (),
+                document_ids=tuple(args.ids) if args.documents else (),
+                filter=_filter(args, limit=500) if _has_filter(args) else None,
+                renew_control_numbers=args.renew_control_numbers,
+            )
+            job = await gateway.replay.run(request)
+            dump(job.summary())
+            print("a running gateway picks replayed messages up from the store", file=sys.stderr)
+            return 0 if not job.failed else 1
+        finally:
+            await gateway.stop()
+
+    return run_async(work)

@@ -1,0 +1,165 @@
+"""Acknowledgements: the 997/999/TA1 we owe a partner, and the ones partners send us.
+
+Outgoing acks are generated with :func:`edi.acks.acknowledge` using control
+numbers from the partner's persistent sequences, then stored as outbound
+payloads in the same transaction as the inbound result. Incoming acks are
+matched to the groups we sent (by GS06 and functional ID, or ISA13 for TA1)
+and mark them accepted, accepted with errors, or rejected.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from edi import ParseResult
+from edi.acks import AckKind, AckResult, GroupAck, InterchangeAck, acknowledge
+from edi.acks import AckStatus as X12AckStatus
+from edi.writer import write
+from gateway.domain.profiles import AckType, PartnerProfile
+from gateway.domain.profiles import Direction as ProfileDirection
+from gateway.domain.runtime.lifecycle import AckStatus, Direction
+from gateway.domain.runtime.records import ChannelMeta, NewPayload, PayloadRecord
+from gateway.domain.runtime.store import Store
+
+__all__ = ["AckService"]
+
+log = logging.getLogger("edigate.acks")
+
+
+class _Numbers:
+    """Pre-allocated control numbers handed to the synchronous ack generator."""
+
+    def __init__(self, isa: list[int], gs: list[int], st: list[int]) -> None:
+        self._isa, self._gs, self._st = isa, gs, st
+
+    def next_interchange(self) -> int:
+        return self._isa.pop(0)
+
+    def next_group(self) -> int:
+        return self._gs.pop(0)
+
+    def next_transaction(self) -> int:
+        return self._st.pop(0)
+
+
+def _ack_kind(partner: PartnerProfile, parsed: ParseResult) -> AckKind | None:
+    """The ack the profile asks for, for the sets in this payload; None when no ack is owed."""
+    kinds: set[AckType] = set()
+    for ix in parsed.interchanges:
+        for group in ix.groups:
+            if group.functional_id == "FA":
+                continue
+            for ts in group.transactions:
+                policy = partner.document_policy(ProfileDirection.INBOUND, ts.set_id)
+                if policy is not None:
+                    kinds.add(policy.ack.type)
+    kinds.discard(AckType.NONE)
+    if not kinds:
+        # ISA14=1 asks for a TA1 whatever the profile says about functional acks.
+        return "ta1" if any(s.ack_requested for s in parsed.summaries) else None
+    if AckType.IA_999 in kinds:
+        return "999"
+    if AckType.FA_997 in kinds:
+        return "997"
+    return "ta1"
+
+
+class AckService:
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    async def owed(
+        self,
+        partner: PartnerProfile,
+        parsed: ParseResult,
+        record: PayloadRecord,
+        channel: str,
+        when: datetime,
+    ) -> list[NewPayload]:
+        kind = _ack_kind(partner, parsed)
+        if kind is None:
+            return []
+        n_ix = len(parsed.summaries)
+        n_groups = max(1, sum(len(s.groups) for s in parsed.summaries))
+        seq = partner.control_numbers
+        numbers = _Numbers(
+            await self._store.next_control_numbers(
+                partner.partner_id, "isa", n_ix, start=seq.interchange.start, maximum=seq.interchange.max
+            ),
+            await self._store.next_control_numbers(
+                partner.partner_id, "gs", n_groups, start=seq.group.start, maximum=seq.group.max
+            ),
+            await self._store.next_control_numbers(
+                partner.partner_id, "st", n_groups, start=seq.transaction.start, maximum=seq.transaction.max
+            ),
+        )
+        acks = acknowledge(parsed, kind=kind, control_numbers=numbers, when=when)
+        out: list[NewPayload] = []
+        for ack in acks:
+            label = "TA1" if not ack.groups else ack.groups[0].transactions[0].set_id
+            meta = ChannelMeta(
+                channel=channel,
+                partner_id=partner.partner_id,
+                document_type=label,
+                filename=f"{partner.partner_id}-{label}-{ack.control_number}.x12",
+                correlation_id=record.correlation_id,
+                content_type="application/edi-x12",
+            )
+            out.append(NewPayload(write(ack, newline=True), meta, Direction.OUTBOUND))
+        return out
+
+    async def reconcile(
+        self, partner: PartnerProfile, results: list[AckResult], ack_payload_id: str
+    ) -> list[str]:
+        """Apply inbound acks to what we sent; returns one line per ack for the audit trail."""
+        notes: list[str] = []
+        for result in results:
+            if isinstance(result, InterchangeAck):
+                status = _status(result.status)
+                n = await self._store.record_interchange_ack(
+                    partner.partner_id,
+                    result.control_number,
+                    status,
+                    {"note_code": result.note_code, "note": result.note_meaning},
+                )
+                notes.append(
+                    f"TA1 for ISA13 {result.control_number}: {status.value}" + ("" if n else " (unmatched)")
+                )
+                continue
+            notes.append(await self._group(partner, result, ack_payload_id))
+        return notes
+
+    async def _group(self, partner: PartnerProfile, ack: GroupAck, ack_payload_id: str) -> str:
+        sent = await self._store.find_sent_group(
+            partner.partner_id, ack.group_control_number, ack.functional_id
+        )
+        label = f"{ack.kind} for {ack.functional_id} GS06 {ack.group_control_number}"
+        if sent is None:
+            log.warning(
+                "acknowledgement matches nothing we sent", extra={"partner": partner.partner_id, "ack": label}
+            )
+            return f"{label}: no matching group sent to {partner.partner_id}"
+        status = _status(ack.status)
+        detail = {
+            "kind": ack.kind,
+            "group_errors": ack.error_codes,
+            "sets": {s.control_number: _status(s.status).value for s in ack.sets},
+            "set_errors": {
+                s.control_number: s.error_meanings
+                + [f"{e.segment_id}@{e.position}: {e.meaning or e.code}" for e in s.segment_errors]
+                for s in ack.sets
+                if s.error_codes or s.segment_errors
+            },
+        }
+        await self._store.record_ack(sent.group_id, status, detail, ack_payload_id)
+        return f"{label}: {status.value}"
+
+
+def _status(status: X12AckStatus | None) -> AckStatus:
+    if status is None:
+        return AckStatus.REJECTED
+    return {
+        X12AckStatus.ACCEPTED: AckStatus.ACCEPTED,
+        X12AckStatus.ACCEPTED_WITH_ERRORS: AckStatus.ACCEPTED_WITH_ERRORS,
+    }.get(status, AckStatus.REJECTED)

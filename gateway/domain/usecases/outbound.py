@@ -1,0 +1,332 @@
+"""Outbound: canonical replies from ERP/WMS become X12 (or JSON) sent over the partner's channel.
+
+``submit`` validates the canonical document, maps it with the partner's profile,
+envelopes it with the partner's next control numbers and stores it (with the
+ack we expect back and when it is due) in one transaction. A sender worker
+then hands stored payloads to the partner's channel, retrying with backoff; a
+payload that exhausts its retries stays ``failed`` and can be resent.
+
+Invalid requests are stored too (state ``rejected``, visible in the admin
+API) and answered with :class:`BrokerAction.REJECT`, which dead-letters them.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from pydantic import ValidationError
+
+from edi import parse
+from edi.writer import EnvelopeParties, build_group, build_interchange, write
+from gateway.domain.canonical import CanonicalDocument, dump_document, parse_document
+from gateway.domain.mapping import Mapper, MappingError, functional_id_for, set_id_for
+from gateway.domain.profiles import AckType, DocumentFormat, PartnerProfile
+from gateway.domain.profiles import Direction as ProfileDirection
+from gateway.domain.runtime.errors import BrokerAction, InvalidDocument, NotFound
+from gateway.domain.runtime.lifecycle import Direction, State, Step
+from gateway.domain.runtime.ports import OutboundRequest, PartnerChannel
+from gateway.domain.runtime.records import (
+    ChannelMeta,
+    DocumentRecord,
+    EnvelopeRecord,
+    NewPayload,
+    PayloadRecord,
+    ProcessingResult,
+)
+from gateway.domain.runtime.store import Store
+from gateway.domain.usecases.registry import ProfileRegistry
+
+__all__ = ["OurParty", "OutboundService", "Sender"]
+
+log = logging.getLogger("edigate.outbound")
+
+
+@dataclass(frozen=True, slots=True)
+class OurParty:
+    isa_qualifier: str
+    isa_id: str
+    gs_id: str
+
+
+class OutboundService:
+    def __init__(
+        self,
+        store: Store,
+        profiles: ProfileRegistry,
+        mapper: Mapper,
+        ours: OurParty,
+        channel_for: Callable[[PartnerProfile], str],
+        wake: Callable[[], None] = lambda: None,
+    ) -> None:
+        self._store = store
+        self._profiles = profiles
+        self._mapper = mapper
+        self._ours = ours
+        self._channel_for = channel_for
+        self._wake = wake
+
+    async def handle(self, request: OutboundRequest) -> BrokerAction:
+        """The broker-facing entry: store, map, envelope; reject invalid requests with the reason."""
+        try:
+            await self.submit(request)
+        except InvalidDocument as exc:
+            await self._store.save_payloads(
+                [
+                    NewPayload(
+                        request.body,
+                        ChannelMeta(
+                            "broker",
+                            _partner_hint(request),
+                            correlation_id=request.correlation_id,
+                            idempotency_key=None,
+                            headers=dict(request.headers),
+                            content_type="application/json",
+                        ),
+                        Direction.OUTBOUND,
+                        State.REJECTED,
+                        exc.message,
+                    )
+                ]
+            )
+            log.warning("outbound request rejected", extra={"reason": exc.message})
+            raise
+        return BrokerAction.ACK
+
+    async def submit(self, request: OutboundRequest) -> PayloadRecord:
+        try:
+            doc = parse_document(request.body)
+        except (ValidationError, ValueError) as exc:
+            raise InvalidDocument(
+                f"not a valid canonical document: {_first_errors(exc)}", details=_details(exc)
+            ) from exc
+        header = doc.header
+        partner = self._profiles.current.get(header.partner_id)
+        if partner is None:
+            raise InvalidDocument(f"unknown partner {header.partner_id!r}")
+        set_id = set_id_for(doc.type)
+        policy = partner.document_policy(ProfileDirection.OUTBOUND, set_id)
+        if policy is None:
+            raise InvalidDocument(f"no outbound {set_id} ({doc.type}) is agreed with {partner.partner_id}")
+        envelopes: list[EnvelopeRecord] = []
+        if policy.format is DocumentFormat.JSON:
+            content = dump_document(doc)
+        else:
+            content, envelopes = await self._x12(
+                doc, partner, policy.version, set_id, policy.ack.type, policy.ack.overdue_hours
+            )
+        correlation = request.correlation_id or header.correlation_id
+        channel = self._channel_for(partner)
+        doc_id = request.message_id or header.correlation_id
+        meta = ChannelMeta(
+            channel=channel,
+            partner_id=partner.partner_id,
+            document_type=set_id,
+            correlation_id=correlation,
+            idempotency_key=request.message_id,
+            filename=_filename(partner, set_id, envelopes, content),
+            content_type="application/edi-x12" if envelopes else "application/json",
+            headers={k: v for k, v in request.headers.items() if k.lower() not in _SECRET_HEADERS},
+        )
+        record = DocumentRecord(
+            id=f"out-{doc_id}",
+            payload_id="",
+            partner_id=partner.partner_id,
+            document_type=doc.type,
+            direction=Direction.OUTBOUND,
+            schema_version=doc.schema_version,
+            business_number=self._mapper.business_number(doc),
+            correlation_id=correlation,
+            test=partner.environment.value == "test",
+            body=dump_document(doc),
+            state=State.MAPPED,
+            envelope=envelopes[0] if envelopes else None,
+        )
+        result = ProcessingResult(
+            State.RECEIVED,
+            partner.partner_id,
+            envelopes=envelopes,
+            documents=[record],
+            business_numbers=[record.business_number] if record.business_number else [],
+            events=[(State.MAPPED, f"{doc.type} -> {set_id}")],
+        )
+        outcome = await self._store.record_outbound(NewPayload(content, meta, Direction.OUTBOUND), result)
+        if outcome.created:
+            self._wake()
+        return outcome.record
+
+    async def _x12(
+        self,
+        doc: CanonicalDocument,
+        partner: PartnerProfile,
+        version: str | None,
+        set_id: str,
+        ack: AckType,
+        overdue_hours: float,
+    ) -> tuple[bytes, list[EnvelopeRecord]]:
+        seq = partner.control_numbers
+        [isa13] = await self._store.next_control_numbers(
+            partner.partner_id, "isa", start=seq.interchange.start, maximum=seq.interchange.max
+        )
+        [gs06] = await self._store.next_control_numbers(
+            partner.partner_id, "gs", start=seq.group.start, maximum=seq.group.max
+        )
+        [st02] = await self._store.next_control_numbers(
+            partner.partner_id, "st", start=seq.transaction.start, maximum=seq.transaction.max
+        )
+        st = seq.transaction.format(st02)
+        policy = partner.document_policy(ProfileDirection.OUTBOUND, set_id)
+        try:
+            ts = self._mapper.canonical_to_x12(doc, profile=partner, policy=policy, control_number=st)
+        except MappingError as exc:
+            raise InvalidDocument(f"cannot map to X12 {set_id}: {exc}") from exc
+        ident = partner.identity
+        if ident.isa_qualifier is None or ident.isa_id is None:
+            raise InvalidDocument(f"profile {partner.partner_id} has no ISA identity to send X12 to")
+        gs_receiver = ident.gs_application_ids[0] if ident.gs_application_ids else ident.isa_id
+        gs_version = version or "004010"
+        isa_version = "00501" if gs_version[:6] >= "005010" else "00401"
+        now = datetime.now(UTC)
+        group = build_group(
+            functional_id_for(set_id), self._ours.gs_id, gs_receiver, gs06, gs_version, [ts], when=now
+        )
+        usage = "T" if partner.environment.value == "test" else "P"
+        ix = build_interchange(
+            EnvelopeParties(self._ours.isa_qualifier, self._ours.isa_id, ident.isa_qualifier, ident.isa_id),
+            isa13,
+            [group],
+            version=isa_version,
+            usage=usage,
+            when=now,
+        )
+        content = write(ix, newline=True)
+        due = now + timedelta(hours=overdue_hours) if ack is not AckType.NONE else None
+        problems = [f.message for f in parse(content).findings if f.is_error]
+        if problems:  # our own output must be clean X12; never send what we would reject
+            raise InvalidDocument(
+                f"the {set_id} built for {partner.partner_id} is not valid X12: {problems[:3]}"
+            )
+        env = EnvelopeRecord(
+            0,
+            0,
+            0,
+            self._ours.isa_qualifier,
+            self._ours.isa_id,
+            ident.isa_qualifier,
+            ident.isa_id,
+            ix.control_number,
+            group.control_number,
+            st,
+            group.functional_id,
+            set_id,
+            gs_version,
+            usage,
+            True,
+            ack.value if ack is not AckType.NONE else None,
+            due,
+        )
+        return content, [env]
+
+    async def resend(self, payload_id: str, renew: bool, reason: str, actor: str) -> str:
+        """Send a stored outbound payload again, with the same or with new control numbers."""
+        record = await self._store.get_payload(payload_id)
+        if record is None or record.direction is not Direction.OUTBOUND:
+            raise NotFound(f"no outbound payload {payload_id}")
+        if not renew or record.meta.get("content_type") != "application/edi-x12":
+            await self._store.reset_for_replay(payload_id, reason=reason, actor=actor)
+            self._wake()
+            return payload_id
+        detail = await self._store.payload_detail(payload_id)
+        docs = (detail or {}).get("documents") or []
+        body = await self._store.document_body(docs[0]["id"]) if docs else None
+        if body is None:
+            raise InvalidDocument(f"payload {payload_id} has no stored canonical document to re-envelope")
+        new = await self.submit(OutboundRequest(body, correlation_id=record.correlation_id))
+        await self._store.add_audit(
+            "payload",
+            payload_id,
+            State.REPLAYED.value,
+            detail=f"resent with new control numbers as {new.id}",
+            actor=actor,
+            reason=reason,
+        )
+        return new.id
+
+
+class Sender:
+    """Hands stored outbound payloads to partner channels, with retries and backoff."""
+
+    def __init__(
+        self,
+        store: Store,
+        profiles: ProfileRegistry,
+        channels: Mapping[str, PartnerChannel],
+        *,
+        max_attempts: int = 5,
+        backoff_seconds: float = 5.0,
+    ) -> None:
+        self._store = store
+        self._profiles = profiles
+        self._channels = channels
+        self._max_attempts = max_attempts
+        self._backoff = backoff_seconds
+        self._attempts: dict[str, int] = {}
+
+    async def send(self, record: PayloadRecord, worker: str) -> None:
+        channel = self._channels.get(record.channel)
+        if channel is None:
+            await self._store.set_payload_state(
+                record.id, State.FAILED, step=Step.SEND, detail=f"no {record.channel!r} channel is configured"
+            )
+            return
+        content = await self._store.payload_content(record.id)
+        filename = record.meta.get("filename") or f"{record.id}.edi"
+        result = await channel.send(record.partner_id or "", record.id, content, filename)
+        if result.ok:
+            self._attempts.pop(record.id, None)
+            await self._store.set_payload_state(
+                record.id, State.SENT, detail=f"via {record.channel}: {result.detail}".rstrip(": ")
+            )
+            return
+        attempt = self._attempts.get(record.id, 0) + 1
+        self._attempts[record.id] = attempt
+        if result.retryable and attempt < self._max_attempts:
+            delay = self._backoff * 2 ** (attempt - 1)
+            await self._store.retry_payload_later(
+                record.id, worker, delay, f"attempt {attempt} failed: {result.detail}"
+            )
+            return
+        self._attempts.pop(record.id, None)
+        await self._store.set_payload_state(
+            record.id,
+            State.FAILED,
+            step=Step.SEND,
+            detail=f"gave up after {attempt} attempt(s): {result.detail}",
+        )
+
+
+_SECRET_HEADERS = frozenset({"authorization", "x-signature", "cookie"})
+
+
+def _partner_hint(request: OutboundRequest) -> str | None:
+    return request.headers.get("partner") or request.headers.get("partner_id")
+
+
+def _first_errors(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        return "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()[:5])
+    return str(exc)
+
+
+def _details(exc: Exception) -> list[dict[str, object]]:
+    if isinstance(exc, ValidationError):
+        return [{"field": ".".join(map(str, e["loc"])), "error": e["msg"]} for e in exc.errors()]
+    return [{"field": "", "error": str(exc)}]
+
+
+def _filename(partner: PartnerProfile, set_id: str, envelopes: list[EnvelopeRecord], content: bytes) -> str:
+    if envelopes:
+        return f"{partner.partner_id}-{set_id}-{envelopes[0].isa13}.x12"
+    return f"{partner.partner_id}-{set_id}-{abs(hash(content)) % 10**9:09d}.json"

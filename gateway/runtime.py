@@ -1,0 +1,237 @@
+"""The composition root of the service: builds adapters and use cases from settings, runs the workers.
+
+``Gateway.open(settings)`` wires everything without starting anything;
+``start()`` connects the destination and starts the background loops;
+``stop()`` ends them. The HTTP application (admin API, operations, channel
+endpoints) is built on top of ``gateway.services`` by :mod:`gateway.app`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Coroutine
+from typing import Any
+
+from edi.validator import schema_validator
+from gateway.adapters.filedrop import FileDropChannel
+from gateway.adapters.spool import SpoolDestination, SpoolOutboundSource
+from gateway.adapters.store import SqlStore, open_store
+from gateway.config import Settings
+from gateway.domain.mapping import Mapper
+from gateway.domain.profiles import PartnerProfile
+from gateway.domain.runtime.lifecycle import Direction
+from gateway.domain.runtime.ports import Destination, DestinationHealth, OutboundSource, PartnerChannel
+from gateway.domain.runtime.records import ChannelMeta, ProcessingResult, StoreOutcome
+from gateway.domain.usecases.inbound import InboundPipeline
+from gateway.domain.usecases.outbound import OurParty, OutboundService, Sender
+from gateway.domain.usecases.registry import ProfileRegistry
+from gateway.domain.usecases.replay import ReplayService
+from gateway.domain.usecases.services import GatewayServices, Observer
+from gateway.domain.usecases.workers import outbox_relay, overdue_scanner, pipeline_worker, sender_worker
+
+__all__ = ["Gateway"]
+
+log = logging.getLogger("edigate")
+
+
+def _destination(settings: Settings) -> tuple[Destination, OutboundSource]:
+    if settings.amqp_url:
+        from gateway.adapters.rabbitmq import (
+            RabbitDestination,
+            RabbitOutboundSource,
+            RabbitSettings,
+            RabbitTopology,
+        )
+
+        r = settings.rabbit
+        topology = RabbitTopology(
+            exchange=r.exchange,
+            destinations=tuple(settings.destinations),
+            queue_prefix=r.queue_prefix,
+            dead_letter_exchange=r.dead_letter_exchange,
+            dead_letter_queue=r.dead_letter_queue,
+            outbound_queue=r.outbound_queue,
+        )
+        rs = RabbitSettings(url=settings.amqp_url, topology=topology, prefetch=r.prefetch)
+        return RabbitDestination(rs), RabbitOutboundSource(rs)
+    return (
+        SpoolDestination(settings.spool_dir, settings.destinations),
+        SpoolOutboundSource(settings.spool_dir, poll_interval=settings.pipeline.poll_seconds),
+    )
+
+
+class Gateway:
+    def __init__(
+        self,
+        settings: Settings,
+        store: SqlStore,
+        registry: ProfileRegistry,
+        mapper: Mapper,
+        destination: Destination,
+        outbound_source: OutboundSource,
+        observer: Observer | None = None,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.registry = registry
+        self.mapper = mapper
+        self.destination = destination
+        self.outbound_source = outbound_source
+        self.observer = observer
+        self.channels: dict[str, PartnerChannel] = {"filedrop": FileDropChannel(settings.filedrop_dir)}
+        self.relay_wake = asyncio.Event()
+        self.sender_wake = asyncio.Event()
+        p = settings.pipeline
+        self.inbound = InboundPipeline(
+            store,
+            registry,
+            mapper,
+            validator=schema_validator,
+            destinations=settings.destinations,
+            observer=observer,
+            ack_channel=self.channel_for,
+            max_payload_bytes=p.max_payload_bytes,
+        )
+        ident = settings.identity
+        self.outbound = OutboundService(
+            store,
+            registry,
+            mapper,
+            OurParty(ident.isa_qualifier, ident.isa_id, ident.gs_id),
+            self.channel_for,
+            wake=self.sender_wake.set,
+        )
+        self.sender = Sender(
+            store,
+            registry,
+            self.channels,
+            max_attempts=p.max_attempts,
+            backoff_seconds=p.retry_backoff_seconds,
+        )
+        self.replay = ReplayService(store, resend=self.outbound.resend, wake=self._wake_all)
+        self.services = GatewayServices(store, registry, self.replay, self.receive, self.health)
+        self._tasks: list[asyncio.Task[None]] = []
+
+    @classmethod
+    async def open(cls, settings: Settings, *, observer: Observer | None = None) -> Gateway:
+        registry = ProfileRegistry(settings.partners_dir, settings.mappings_dir)
+        mapper = Mapper.load(settings.mappings_dir)
+        store = await open_store(settings.database_url, migrate=settings.auto_migrate)
+        destination, source = _destination(settings)
+        return cls(settings, store, registry, mapper, destination, source, observer)
+
+    def channel_for(self, profile: PartnerProfile) -> str:
+        """The partner's own channel when this gateway runs an adapter for it, else the file drop."""
+        for kind in ("as2", "sftp", "webhook"):
+            if getattr(profile.channels, kind, None) is not None and kind in self.channels:
+                return kind
+        return "filedrop"
+
+    def _wake_all(self) -> None:
+        self.inbound.wake.set()
+        self.relay_wake.set()
+        self.sender_wake.set()
+
+    async def receive(self, content: bytes, meta: ChannelMeta) -> StoreOutcome:
+        return await self.inbound.receive(content, meta)
+
+    async def health(self) -> dict[str, DestinationHealth]:
+        out = {"destination": await self.destination.health()}
+        source_health = getattr(self.outbound_source, "health", None)
+        if source_health is not None:
+            out["outbound"] = await source_health()
+        return out
+
+    async def start(self) -> None:
+        s, p = self.settings, self.settings.pipeline
+        await self.destination.start()
+        starter = getattr(self.outbound_source, "start", None)
+        if starter is not None:
+            await starter()
+        me = s.instance_id
+        loops: list[Coroutine[Any, Any, None]] = [
+            pipeline_worker(
+                self.inbound,
+                self.store,
+                f"{me}/pipeline-{n}",
+                batch=p.batch_size,
+                lease_seconds=p.lease_seconds,
+                poll_seconds=p.poll_seconds,
+                relay_wake=self.relay_wake,
+            )
+            for n in range(p.workers)
+        ]
+        loops += [
+            outbox_relay(
+                self.store,
+                self.destination,
+                f"{me}/relay",
+                wake=self.relay_wake,
+                poll_seconds=p.poll_seconds,
+                observer=self.observer,
+            ),
+            sender_worker(
+                self.sender,
+                self.store,
+                f"{me}/sender",
+                wake=self.sender_wake,
+                lease_seconds=p.lease_seconds,
+                poll_seconds=p.poll_seconds,
+            ),
+            overdue_scanner(self.store, every_seconds=p.ack_scan_seconds, observer=self.observer),
+            self.outbound_source.run(self.outbound.handle),
+        ]
+        self._tasks = [asyncio.create_task(self._supervised(c)) for c in loops]
+
+    async def _supervised(self, loop: Coroutine[Any, Any, None]) -> None:
+        try:
+            await loop
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("a background loop stopped; the gateway keeps serving but needs attention")
+
+    async def stop(self) -> None:
+        with contextlib.suppress(Exception):
+            await self.outbound_source.close()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._tasks = []
+        await self.destination.close()
+        await self.store.close()
+
+    async def process_now(self, payload_id: str) -> ProcessingResult | None:
+        """Run the pipeline for one stored payload in this process (``edigate ingest``)."""
+        worker = f"{self.settings.instance_id}/cli"
+        record = await self.store.claim_payload(payload_id, worker, self.settings.pipeline.lease_seconds)
+        if record is None:
+            return None
+        return await self.inbound.process(record, worker)
+
+    async def flush_outbox(self, timeout: float = 30.0) -> int:
+        """Publish pending outbox rows now; returns how many are still pending."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        worker = f"{self.settings.instance_id}/cli-relay"
+        while loop.time() < deadline:
+            messages = await self.store.claim_outbox(worker, 256, 30)
+            if not messages:
+                break
+            results = await self.destination.publish(messages)
+            await self.store.mark_published([r.outbox_id for r in results if r.ok])
+            for r in results:
+                if not r.ok:
+                    await self.store.fail_outbox(r.outbox_id, r.reason or "refused")
+        return await self.store.outbox_backlog()
+
+    async def send_pending(self) -> None:
+        """Hand stored outbound payloads (e.g. our acks) to their channels now."""
+        worker = f"{self.settings.instance_id}/cli-sender"
+        while records := await self.store.claim_payloads(worker, 16, 30, Direction.OUTBOUND):
+            for record in records:
+                await self.sender.send(record, worker)
