@@ -30,10 +30,8 @@ from gateway.domain.runtime.records import ChannelMeta, NewPayload, StoreOutcome
 from gateway.domain.usecases.registry import ProfileRegistry
 from gateway.domain.usecases.replay import ReplayService
 from gateway.domain.usecases.services import GatewayServices
-from tests.gateway.adapters.http.helpers import ACTORS, TOKENS
+from tests.gateway.adapters.http.helpers import ACTORS, REPO, TOKENS
 from tests.support.postgres import create_database, drop_database
-
-REPO = Path(__file__).resolve().parents[4]
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from gateway.config import Role
 from gateway.domain.runtime.lifecycle import Direction, State, Step
@@ -22,7 +23,10 @@ from gateway.domain.runtime.records import (
 )
 from gateway.domain.runtime.store import Store
 
-__all__ = ["ACTORS", "TOKENS", "bearer", "envelope", "seed_failed", "seed_overdue", "seed_routed"]
+__all__ = ["ACTORS", "REPO", "TOKENS", "bearer", "envelope", "seed_failed", "seed_overdue", "seed_routed"]
+
+#: The repository root (example profiles, test-only keys, fixtures).
+REPO = Path(__file__).resolve().parents[4]
 
 #: Token values by role, as the tests send them (configured by env reference, never inline).
 TOKENS = {
