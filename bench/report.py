@@ -131,6 +131,7 @@ def render_text(report: Report, machine: dict[str, str]) -> str:
     if report.cli is not None:
         cli = report.cli
         out += ["", f"CLI: {' '.join(cli.command)}: {cli.wall:.3f}s median (exit {cli.exit_code})"]
+        out.append(f"  start-up alone (edigate --help): {cli.startup:.3f}s median")
     return "\n".join(out)
 
 
@@ -155,7 +156,8 @@ def render_markdown(report: Report, machine: dict[str, str]) -> str:
     else:
         out.append(
             f"`{' '.join(report.cli.command)}`: {report.cli.wall:.3f} s wall "
-            f"(median, interpreter start-up included), exit code {report.cli.exit_code}."
+            f"(median, interpreter start-up included), exit code {report.cli.exit_code}. "
+            f"Start-up alone (`edigate --help`) takes {report.cli.startup:.3f} s."
         )
     out += ["", END]
     return "\n".join(out)

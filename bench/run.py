@@ -61,6 +61,7 @@ class CliRun:
     command: list[str]
     wall: float  # median seconds, interpreter start-up included
     exit_code: int
+    startup: float  # median seconds of `edigate --help`: start-up and imports alone
 
 
 @dataclass(slots=True)
@@ -107,13 +108,17 @@ def _cli(path: Path, runs: int) -> CliRun | None:
         return None
     command = [str(script), "x12", "inspect", "--envelope-only", str(path)]
     walls: list[float] = []
+    startups: list[float] = []
     code = 0
     for _ in range(runs):
         t0 = time.perf_counter()
         code = subprocess.run(command, stdout=subprocess.DEVNULL, check=False).returncode
         walls.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        subprocess.run([str(script), "--help"], stdout=subprocess.DEVNULL, check=True)
+        startups.append(time.perf_counter() - t0)
     shown = [".venv/bin/edigate", *command[1:-1], os.path.relpath(path, _ROOT)]
-    return CliRun(shown, statistics.median(walls), code)
+    return CliRun(shown, statistics.median(walls), code, statistics.median(startups))
 
 
 def run(plan: Plan, command: str, progress: Callable[[str], None]) -> Report:
