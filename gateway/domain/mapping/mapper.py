@@ -27,7 +27,10 @@ from gateway.domain.mapping.errors import MappingError
 from gateway.domain.mapping.json_docs import JSON_DOCUMENT_TYPES, read_json
 from gateway.domain.mapping.rules import EMPTY_RULES, Rules
 from gateway.domain.mapping.variants import Variant, load_variants
+from gateway.domain.mapping.x12_fa import read_functional_ack
 from gateway.domain.mapping.x12_orders import read_order
+from gateway.domain.mapping.x12_out import to_x12
+from gateway.domain.mapping.x12_ship import read_ship_notice
 from gateway.domain.profiles import DocumentPolicy, MappingDeviations, PartnerProfile, merge
 
 __all__ = ["Mapper", "functional_id_for", "set_id_for"]
@@ -142,8 +145,12 @@ class Mapper:
         component = interchange.delimiters.component
         if set_id in ("850", "855", "810"):
             return cast(CanonicalDocument, read_order(set_id, ts.segments, rules, component, header))
+        if set_id == "856":
+            return cast(CanonicalDocument, read_ship_notice(ts.segments, rules, component, header))
+        if set_id in ("997", "999"):
+            return read_functional_ack(ts, interchange, header)
         raise MappingError(
-            f"ST01 {set_id}: mapping to canonical is not available",
+            f"ST01 {set_id}: TA1 is an interchange segment, not a transaction set",
             segment_id="ST",
             segment_position=1,
             element=1,
@@ -163,6 +170,36 @@ class Mapper:
         rules = self.rules_for(profile, self._policy(profile, header.direction.value, document_type))
         namespace = profile.partner_id.lower() if profile is not None else "json"
         return cast(CanonicalDocument, read_json(data, document_type, rules, header, namespace))
+
+    # --- outbound ---------------------------------------------------------------------------------------
+
+    def canonical_to_x12(
+        self,
+        doc: CanonicalDocument,
+        *,
+        profile: PartnerProfile,
+        policy: DocumentPolicy | None,
+        control_number: str,
+    ) -> TransactionSet:
+        """One ST..SE set (SE01 counted) for an 850, 855, 856 or 810, with the partner's deviations.
+
+        The segments written are the same in 004010 and 005010, so ``policy.version`` only goes
+        into the envelope (GS08), which the caller builds; it must be one of those two releases.
+        """
+        if (
+            policy is not None
+            and policy.version is not None
+            and policy.version[:6] not in ("004010", "005010")
+        ):
+            raise MappingError(
+                f"partner {profile.partner_id}: X12 version {policy.version} is not written (004010, 005010)",
+                field="version",
+            )
+        if not control_number.isalnum() or not 4 <= len(control_number) <= 9:
+            raise MappingError(
+                f"ST02 {control_number!r} must be 4-9 letters or digits", segment_id="ST", element=2
+            )
+        return to_x12(doc, self.rules_for(profile, policy), control_number)
 
     @staticmethod
     def canonical_type_for(profile_document_type: str) -> DocumentType:

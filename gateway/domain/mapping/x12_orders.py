@@ -193,9 +193,8 @@ class OrderReader(Walker):
             line["unit_price"] = self.note(unit_price, ref, {"amount": 4, "basis": 5})
         pairs, positions = self.pairs(ref, 6)
         line["item"] = self.note(item_ids(pairs), ref, positions)
-        mapped.update(positions.values())
         self.note(line, ref, {"line_number": 1, "item": 7})
-        self.overlay(ref, line, frozenset(mapped), ref.id)
+        self.overlay(ref, line, frozenset(mapped), ref.id, pairs_from=6)
         self.doc.setdefault("lines", []).append(line)
         self.line_refs.append((line, ref))
         self.target, self.caps, self.loop, self.party = line, self.kind.line, ref.id, None

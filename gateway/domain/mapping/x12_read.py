@@ -9,7 +9,8 @@ and element it came from.
 What has no canonical field is never dropped: a whole segment goes to the target's
 ``extensions`` (namespace ``x12``); the unmapped elements of a structural segment (BEG,
 PO1, N1 ...) go there as an *overlay*: the same segment ID with only those positions
-filled, which the writer merges back into the segment it emits.
+filled, which the writer merges back into the segment it emits. Overlays live in the
+``x12.elements`` namespace, whole segments in ``x12``.
 """
 
 from __future__ import annotations
@@ -26,9 +27,21 @@ from gateway.domain.mapping.errors import MappingError
 from gateway.domain.mapping.rules import FieldSource, Rules
 from gateway.domain.mapping.x12_values import NOWHERE, SegmentRef, descend, extension, leftovers, unmapped
 
-__all__ = ["CARRIER_REFS", "ITEM_FIELDS", "PARTY_SEGMENTS", "Handler", "Walker", "item_ids", "set_path"]
+__all__ = [
+    "CARRIER_REFS",
+    "ITEM_FIELDS",
+    "OVERLAY_NAMESPACE",
+    "PARTY_SEGMENTS",
+    "Handler",
+    "Walker",
+    "item_ids",
+    "set_path",
+]
 
 Doc = dict[str, Any]
+
+#: Extension namespace of overlays (unmapped elements of mapped segments); whole segments use ``x12``.
+OVERLAY_NAMESPACE = "x12.elements"
 Handler = Callable[[SegmentRef], None]
 
 #: Segments that continue an N1 loop.
@@ -101,6 +114,10 @@ class Walker:
         self.sources: dict[str, FieldSource] = dict(rules.field_sources)
         self.capture_ids = frozenset(src.segment for src in self.sources.values())
         self.captured: dict[str, tuple[str, SegmentRef, int | None]] | None = None
+        #: When set, every segment but the handlers in ``sink_ends`` is kept here whole (856 levels
+        #: with no typed home).
+        self.sink: list[dict[str, Any]] | None = None
+        self.sink_ends: frozenset[str] = frozenset()
         self.handlers: dict[str, Handler] = {
             "N1": self.n1, "N2": self.n2, "N3": self.n3, "N4": self.n4, "PER": self.per, "REF": self.ref,
             "DTM": self.dtm, "NTE": self.nte, "FOB": self.fob, "ITD": self.itd, "TD5": self.td5,
@@ -121,6 +138,9 @@ class Walker:
                 continue
             if self.party is not None and sid not in party_segments:
                 self.party = None
+            if self.sink is not None and sid not in self.sink_ends:
+                self.sink.append(extension(seg, self.component, "HL"))
+                continue
             handler = handlers.get(sid)
             ref = SegmentRef(seg, position)
             if sid in self.capture_ids and self.captured is not None:
@@ -142,10 +162,17 @@ class Walker:
             extension(ref.seg, self.component, loop)
         )
 
-    def overlay(self, ref: SegmentRef, target: Doc, mapped: frozenset[int], loop: str | None) -> None:
-        rest = leftovers(ref.seg, mapped, self.component, loop)
+    def overlay(
+        self,
+        ref: SegmentRef,
+        target: Doc,
+        mapped: frozenset[int],
+        loop: str | None,
+        pairs_from: int | None = None,
+    ) -> None:
+        rest = leftovers(ref.seg, mapped, self.component, loop, pairs_from)
         if rest is not None:
-            target.setdefault("extensions", {}).setdefault("x12", []).append(rest)
+            target.setdefault("extensions", {}).setdefault(OVERLAY_NAMESPACE, []).append(rest)
 
     def unclean(self, ref: SegmentRef, mapped: frozenset[int]) -> bool:
         return unmapped(ref.seg, mapped)

@@ -168,17 +168,37 @@ def unmapped(seg: Segment, mapped: frozenset[int]) -> bool:
 
 
 def leftovers(
-    seg: Segment, mapped: frozenset[int], component: str, loop: str | None
+    seg: Segment, mapped: frozenset[int], component: str, loop: str | None, pairs_from: int | None = None
 ) -> dict[str, Any] | None:
     """The elements of a structural segment (BEG, PO1, N1 ...) that have no canonical field, as an
-    *overlay* extension: the same segment ID with only those positions filled; None when nothing is left."""
-    if not unmapped(seg, mapped):
-        return None
+    *overlay*: the same segment ID with only those positions filled; None when nothing is left.
+
+    With ``pairs_from`` (PO106, IT106, LIN02), elements from there on are qualifier/value pairs.
+    Complete pairs are mapped; incomplete ones keep their pair slots but move after the complete
+    ones, where the writer (which writes complete pairs in canonical order) leaves room for them.
+    """
+    raw = seg.elements
+    head = len(raw) if pairs_from is None else min(len(raw), pairs_from - 1)
     elements: list[str | list[str]] = [
-        "" if i in mapped else split_element(v, component) for i, v in enumerate(seg.elements, start=1)
+        "" if i in mapped or not v.strip() else split_element(v, component)
+        for i, v in enumerate(raw[:head], start=1)
     ]
+    if pairs_from is not None and len(raw) >= pairs_from:
+        complete, loose = 0, []
+        for n in range(pairs_from, len(raw) + 1, 2):
+            qualifier = raw[n - 1].strip()
+            value = raw[n].strip() if n < len(raw) else ""
+            if qualifier and value:
+                complete += 1
+            elif qualifier or value:
+                loose.extend([split_element(qualifier, component), split_element(value, component)])
+        if loose:
+            elements.extend([""] * (pairs_from - 1 - len(elements) + 2 * complete))
+            elements.extend(loose)
     while elements and elements[-1] in ("", []):
         elements.pop()
+    if not elements:
+        return None
     return {"kind": "segment", "segment": seg.id, "elements": elements, "loop": loop}
 
 

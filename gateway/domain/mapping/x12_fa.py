@@ -1,0 +1,103 @@
+"""X12 997 / 999 -> canonical :class:`FunctionalAck`, through the lenient reader in :mod:`edi.acks`.
+
+The reader tolerates defects and lists them as problems; the canonical document needs
+each status and count, so a missing AK1/AK9/AK5 value becomes a :class:`MappingError`
+naming that segment.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ValidationError
+
+from edi.acks.parse import parse_ack_set
+from edi.acks.results import AckEnvelope, GroupAck
+from edi.errors import AckParseError
+from edi.model import Interchange, TransactionSet
+from gateway.domain.canonical import AckStatus, DocumentHeader, FunctionalAck
+from gateway.domain.mapping.errors import MappingError
+
+__all__ = ["read_functional_ack"]
+
+
+def _group(ack: GroupAck) -> dict[str, Any]:
+    if not ack.functional_id or not ack.group_control_number:
+        raise MappingError(f"{ack.kind} has no AK1 naming the acknowledged group", segment_id="AK1")
+    if ack.status is None:
+        raise MappingError(f"{ack.kind} has no valid AK901 group status", segment_id="AK9", element=1)
+    sets = []
+    for result in ack.sets:
+        if result.status is None:
+            raise MappingError(
+                f"set {result.set_id} {result.control_number} has no valid AK501/IK501 status",
+                segment_id="IK5" if ack.kind == "999" else "AK5",
+                element=1,
+            )
+        sets.append(
+            {
+                "set_id": result.set_id,
+                "control_number": result.control_number,
+                "status": AckStatus.from_x12(result.status.value),
+                "status_code": result.status.value,
+                "implementation_reference": result.implementation_reference,
+                "error_codes": result.error_codes,
+                "segment_errors": [
+                    {
+                        "segment_id": e.segment_id,
+                        "position": e.position,
+                        "loop_id": e.loop_id,
+                        "error_code": e.code,
+                        "elements": [
+                            {
+                                "position": el.position,
+                                "component": el.component,
+                                "repetition": el.repetition,
+                                "reference": el.reference,
+                                "error_code": el.code,
+                                "bad_value": el.bad_value,
+                            }
+                            for el in e.elements
+                        ],
+                    }
+                    for e in result.segment_errors
+                ],
+            }
+        )
+    received = ack.received if ack.received is not None else len(ack.sets)
+    return {
+        "functional_id": ack.functional_id,
+        "control_number": ack.group_control_number,
+        "version": ack.version,
+        "status": AckStatus.from_x12(ack.status.value),
+        "status_code": ack.status.value,
+        "sets_included": ack.included if ack.included is not None else len(ack.sets),
+        "sets_received": received,
+        "sets_accepted": ack.accepted if ack.accepted is not None else 0,
+        "error_codes": ack.error_codes,
+        "sets": sets,
+    }
+
+
+def read_functional_ack(
+    ts: TransactionSet, interchange: Interchange, header: DocumentHeader
+) -> FunctionalAck:
+    envelope = AckEnvelope(
+        interchange.control_number,
+        interchange.sender_qualifier,
+        interchange.sender,
+        interchange.receiver_qualifier,
+        interchange.receiver,
+        interchange.version,
+        interchange.usage,
+    )
+    try:
+        ack = parse_ack_set(ts, interchange.delimiters, envelope)
+    except AckParseError as exc:
+        raise MappingError(str(exc), segment_id="ST") from exc
+    try:
+        return FunctionalAck.model_validate({"header": header, "ack_kind": ack.kind, "groups": [_group(ack)]})
+    except ValidationError as exc:
+        error = exc.errors(include_url=False)[0]
+        path = ".".join(str(p) for p in error["loc"])
+        raise MappingError(f"{ts.set_id} {path}: {error['msg']}", field=path) from None
