@@ -78,6 +78,21 @@ def _correlation(request: web.Request) -> str:
     return given if _SANE_ID.fullmatch(given) else str(uuid.uuid4())
 
 
+def _log_request(request: web.Request, status: int, started: float) -> None:
+    log.info(
+        "%s %s %s",
+        request.method,
+        request.path,
+        status,
+        extra={
+            "method": request.method,
+            "path": request.path,
+            "status": status,
+            "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+        },
+    )
+
+
 @web.middleware
 async def gateway_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     correlation = _correlation(request)
@@ -89,8 +104,9 @@ async def gateway_middleware(request: web.Request, handler: Handler) -> web.Stre
         except GatewayError as exc:
             response = _from_gateway_error(exc, request, correlation)
         except web.HTTPException as exc:
-            if exc.status < 400:
+            if exc.status < 400:  # redirects and the like pass through as aiohttp raised them
                 exc.headers[CORRELATION_HEADER] = correlation
+                _log_request(request, exc.status, started)
                 raise
             response = _from_http_exception(exc, correlation)
         except Exception:
@@ -100,16 +116,5 @@ async def gateway_middleware(request: web.Request, handler: Handler) -> web.Stre
             )
         if not response.prepared:
             response.headers[CORRELATION_HEADER] = correlation
-        log.info(
-            "%s %s %s",
-            request.method,
-            request.path,
-            response.status,
-            extra={
-                "method": request.method,
-                "path": request.path,
-                "status": response.status,
-                "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-            },
-        )
+        _log_request(request, response.status, started)
         return response

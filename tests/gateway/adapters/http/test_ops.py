@@ -17,7 +17,7 @@ from gateway.config import Role, Settings
 from gateway.domain.runtime.ports import DestinationHealth
 from gateway.domain.runtime.records import PayloadRecord
 from gateway.domain.runtime.store import MessageFilter
-from gateway.domain.usecases.services import GatewayServices
+from gateway.domain.usecases.services import GatewayServices, Observer
 from gateway.logging import capture_logs
 from tests.gateway.adapters.http.helpers import bearer, seed_overdue, seed_routed
 
@@ -196,3 +196,15 @@ async def test_installs_into_an_existing_application_beside_channel_routes(
         assert (channel.status, channel.headers["X-Correlation-ID"]) == (415, "as2-1")
         assert (await channel.json())["error"] == "UnsupportedMediaType"
         assert (await client.get("/healthz")).status == 200
+
+
+def test_metrics_implement_the_observer_protocol() -> None:
+    observer: Observer = Metrics()  # checked by mypy; the calls below by the registry
+    observer.pipeline_finished(0.01, "delivered")
+    observer.published(3, "wms")
+    observer.overdue("acme-retail", 2)
+    assert isinstance(observer, Metrics)
+    text = observer.render().decode()
+    assert 'edigate_published_total{destination="wms"} 3.0' in text
+    assert 'edigate_acks_overdue_detected_total{partner="acme-retail"} 2.0' in text
+    assert 'edigate_pipeline_seconds_count{state="delivered"} 1.0' in text
