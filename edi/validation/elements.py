@@ -66,6 +66,8 @@ def check_value(edef: ElementDef, value: str) -> tuple[Code, str, bool] | None:
             except ValueError:
                 return Code.ELEMENT_INVALID_DATE, f"{value!r} is not a calendar date", False
             return None
+        if edef.min_length <= length <= edef.max_length:
+            return Code.ELEMENT_INVALID_DATE, f"{value!r} is neither CCYYMMDD nor YYMMDD", False
     else:  # TM
         length = len(value)
         if not _is_digits(value):
