@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from edi import parse
-from edi.acks import parse_acks
+from edi.acks import GroupAck, parse_acks
 from gateway.domain.runtime.lifecycle import State, Step
 from gateway.domain.runtime.records import ChannelMeta
 from gateway.runtime import Gateway
@@ -16,8 +16,10 @@ from .conftest import REPO
 SAMPLE_850 = (REPO / "fixtures/x12/sample-850.edi").read_bytes()
 
 
-async def _ingest(gateway: Gateway, content: bytes, partner: str | None = "acme-retail", **meta: str) -> str:
-    outcome = await gateway.receive(content, ChannelMeta("file", partner, **meta))
+async def _ingest(
+    gateway: Gateway, content: bytes, partner: str | None = "acme-retail", document_type: str | None = None
+) -> str:
+    outcome = await gateway.receive(content, ChannelMeta("file", partner, document_type=document_type))
     assert outcome.created
     await gateway.process_now(outcome.record.id)
     await gateway.flush_outbox()
@@ -57,6 +59,7 @@ async def test_850_is_stored_acknowledged_mapped_and_routed(gateway: Gateway) ->
     assert _spooled(gateway, "wms") == []  # ACME routes 850 to erp only
     [ack_file] = _sent_files(gateway, "acme-retail")
     [ack] = parse_acks(ack_file.read_bytes())
+    assert isinstance(ack, GroupAck)
     assert (ack.kind, ack.group_control_number, ack.status and ack.status.value) == ("997", "4711", "A")
     detail = await gateway.store.payload_detail(pid)
     assert detail is not None
@@ -100,6 +103,7 @@ async def test_invalid_850_is_rejected_with_a_997_that_says_why(gateway: Gateway
     assert _spooled(gateway, "erp") == []
     [ack_file] = _sent_files(gateway, "acme-retail")
     [ack] = parse_acks(ack_file.read_bytes())
+    assert isinstance(ack, GroupAck)
     [set_ack] = ack.sets
     assert set_ack.status is not None
     assert set_ack.status.value == "R"
