@@ -374,8 +374,9 @@ _MEASURE = (
 
 
 def _write_large_file(path: Path, size: int) -> int:
-    """One interchange of ~``size`` bytes of 850s (100 PO1 lines each); returns the number of sets."""
-    template = transaction("#########", 100)
+    """One interchange of ~``size`` bytes of small 850s (30 PO1 lines, ~900 bytes each): many sets,
+    so the per-set summaries the reader keeps weigh as much as they can. Returns the number of sets."""
+    template = transaction("#########", 30)
     block_sets = 1000
     block = "\n".join(template.replace("#########", f"@@@@{n:05d}") for n in range(block_sets)).encode()
     sets = 0
