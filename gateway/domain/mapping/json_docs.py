@@ -12,13 +12,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from gateway.domain.canonical import ConfirmationStatus, DocumentHeader, PurchaseOrder, ShipmentConfirmation
+from gateway.domain.mapping.construct import Invalid, build
 from gateway.domain.mapping.errors import MappingError
 from gateway.domain.mapping.json_source import JsonSource
 from gateway.domain.mapping.rules import Rules
-from gateway.domain.mapping.x12_values import NOWHERE, descend
 
 __all__ = ["DEFAULT_SHAPES", "JSON_DOCUMENT_TYPES", "read_json"]
 
@@ -174,22 +174,13 @@ class _Builder:
 
     def validate(self, model: type[BaseModel], doc: Doc) -> BaseModel:
         try:
-            return model.model_validate(doc)
-        except ValidationError as exc:
-            error = exc.errors(include_url=False)[0]
-            loc = error["loc"]
-            current: Any = doc
-            where: str | None = None
-            for part in loc:
-                if isinstance(current, dict) and id(current) in self.origins:
-                    where = self.origins[id(current)].get(str(part), where)
-                current = descend(current, part)
-                if current is NOWHERE:
-                    break
-            path = ".".join(str(p) for p in loc)
+            built: BaseModel = build(model, doc)
+        except Invalid as exc:
+            where = self.origins.get(id(exc.data), {}).get(exc.field) or exc.field
             raise MappingError.in_json(
-                where or path, f"{error['msg']} (canonical {path})", show_value=False
+                where, exc.problem, exc.value if isinstance(exc.value, str) else None
             ) from None
+        return built
 
 
 def _shipment_confirmation(b: _Builder, header: DocumentHeader) -> Doc:

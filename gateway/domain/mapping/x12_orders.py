@@ -8,11 +8,24 @@ Versions 004010 and 005010 (and VICS usage) share these segments.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from pydantic import BaseModel
 
-from gateway.domain.canonical import AckType, DocumentHeader, Invoice, PurchaseOrder, PurchaseOrderAck
+from gateway.domain.canonical import (
+    AckLine,
+    AckType,
+    DocumentHeader,
+    Invoice,
+    InvoiceLine,
+    OrderLine,
+    Price,
+    PurchaseOrder,
+    PurchaseOrderAck,
+    Quantity,
+)
+from gateway.domain.mapping.construct import Invalid, build, make
 from gateway.domain.mapping.errors import MappingError
 from gateway.domain.mapping.rules import Rules
 from gateway.domain.mapping.x12_read import ITEM_FIELDS, Doc, Walker, item_ids
@@ -28,19 +41,33 @@ _LINE = frozenset(
 )
 _SUMMARY = frozenset({"allowances_charges", "taxes", "notes", "carrier"})
 _ACK_TYPES = frozenset(t.value for t in AckType)
+_LINE_NUMBER = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]{0,19}\Z")
+
+
+def _built(value: Any) -> bool:
+    return isinstance(value, BaseModel) or (
+        isinstance(value, list) and all(isinstance(v, BaseModel) for v in value)
+    )
 
 
 class _Kind:
     def __init__(
-        self, model: type[BaseModel], line_id: str, quantity: str, head: frozenset[str], line: frozenset[str]
+        self,
+        model: type[BaseModel],
+        line_model: type[BaseModel],
+        line_id: str,
+        quantity: str,
+        head: frozenset[str],
+        line: frozenset[str],
     ) -> None:
         self.model, self.line_id, self.quantity, self.head, self.line = model, line_id, quantity, head, line
+        self.line_model = line_model
 
 
 _KINDS = {
-    "850": _Kind(PurchaseOrder, "PO1", "quantity_ordered", _HEAD | {"taxes", "td1"}, _LINE),
-    "855": _Kind(PurchaseOrderAck, "PO1", "quantity_ordered", _HEAD | {"td1"}, _LINE),
-    "810": _Kind(Invoice, "IT1", "quantity_invoiced", _HEAD | {"taxes"}, _LINE - {"carrier"}),
+    "850": _Kind(PurchaseOrder, OrderLine, "PO1", "quantity_ordered", _HEAD | {"taxes", "td1"}, _LINE),
+    "855": _Kind(PurchaseOrderAck, AckLine, "PO1", "quantity_ordered", _HEAD | {"td1"}, _LINE),
+    "810": _Kind(Invoice, InvoiceLine, "IT1", "quantity_invoiced", _HEAD | {"taxes"}, _LINE - {"carrier"}),
 }
 
 
@@ -86,6 +113,24 @@ class OrderReader(Walker):
                 if not line.get("acks"):
                     raise ref.fail(None, "acks", "line has no ACK with a canonical line status")
         self.defaults(self.doc, self.model)
+        line_model = self.kind.line_model
+        lines = []
+        for line, ref in self.line_refs:
+            line["item"] = self.item_model(line["item"], ref)
+            if all(k == "line_number" or _built(v) for k, v in line.items()):
+                number = line.get("line_number")
+                if number is not None and not _LINE_NUMBER.match(number):
+                    raise ref.fail(
+                        1, "line_number", "is not a line number (1-20 letters, digits, . _ / -)", number
+                    )
+                lines.append(make(line_model, line))
+            else:
+                try:
+                    lines.append(build(line_model, line))
+                except Invalid as exc:
+                    raise self.explain(exc) from None
+        if lines:
+            self.doc["lines"] = lines
         return self.validate(self.doc)
 
     # --- heading ------------------------------------------------------------------------------------------
@@ -169,53 +214,58 @@ class OrderReader(Walker):
         if ref.id != self.kind.line_id or self.in_summary:
             return self.keep(ref)
         self.captured = None
+        v = ref.padded(5)
         line: Doc = {}
         mapped = {1, 2, 3, 4, 5}
-        if number := ref.opt(1):
-            line["line_number"] = number
-        quantity = ref.dec(2, "quantity")
-        if quantity is None:
+        if v[0]:
+            line["line_number"] = v[0]
+        if not v[1]:
             if self.set_id != "855":
                 raise ref.fail(2, "quantity", "is missing")
             mapped.discard(3)
         else:
-            qty: Doc = {"value": quantity}
-            if unit := ref.opt(3):
-                qty["unit"] = self.rules.code("uom", unit)
-            line[self.kind.quantity] = self.note(qty, ref, {"value": 2, "unit": 3})
-        price = ref.dec(4, "unit_price")
-        if price is None:
+            qty: Doc = {"value": ref.dec(2, "quantity")}
+            if v[2]:
+                qty["unit"] = ref.code(3, "unit", self.rules.code("uom", v[2]))
+            line[self.kind.quantity] = make(Quantity, qty)
+        if not v[3]:
             mapped.discard(5)
         else:
-            unit_price: Doc = {"amount": price}
-            if basis := ref.opt(5):
-                unit_price["basis"] = self.rules.code("price_basis", basis)
-            line["unit_price"] = self.note(unit_price, ref, {"amount": 4, "basis": 5})
-        pairs, positions = self.pairs(ref, 6)
+            unit_price: Doc = {"amount": ref.dec(4, "unit_price")}
+            if v[4]:
+                unit_price["basis"] = ref.code(5, "basis", self.rules.code("price_basis", v[4]))
+            line["unit_price"] = make(Price, unit_price)
+        pairs, positions, loose = self.pairs(ref, 6)
         line["item"] = self.note(item_ids(pairs), ref, positions)
         self.note(line, ref, {"line_number": 1, "item": 7})
-        self.overlay(ref, line, frozenset(mapped), ref.id, pairs_from=6)
+        if loose or len(mapped) < 5:
+            self.overlay(ref, line, frozenset(mapped), ref.id, pairs_from=6)
         self.doc.setdefault("lines", []).append(line)
         self.line_refs.append((line, ref))
         self.target, self.caps, self.loop, self.party = line, self.kind.line, ref.id, None
         return None
 
-    def pairs(self, ref: SegmentRef, start: int) -> tuple[list[tuple[str, str]], dict[str, int]]:
+    @staticmethod
+    def pairs(ref: SegmentRef, start: int) -> tuple[list[tuple[str, str]], dict[str, int], bool]:
+        """Qualifier/value pairs from ``start``, where each value is, and whether any pair is incomplete."""
         pairs: list[tuple[str, str]] = []
         positions: dict[str, int] = {}
-        elements = ref.seg.elements
-        for n in range(start, len(elements) + 1, 2):
-            qualifier, value = ref.get(n), ref.get(n + 1)
+        v = ref.v
+        loose = False
+        for i in range(start - 1, len(v), 2):
+            qualifier = v[i]
+            value = v[i + 1] if i + 1 < len(v) else ""
             if qualifier and value:
                 pairs.append((qualifier, value))
-                positions.setdefault(ITEM_FIELDS.get(qualifier, f"{qualifier}:{n}"), n + 1)
-                positions[f"{qualifier}:{n}"] = n
-        return pairs, positions
+                positions.setdefault(ITEM_FIELDS.get(qualifier, qualifier), i + 2)
+            elif qualifier or value:
+                loose = True
+        return pairs, positions, loose
 
     def ack(self, ref: SegmentRef) -> None:
         line = self.target
         status = self.line_status(ref.get(1))
-        pairs, positions = self.pairs(ref, 7)
+        pairs, positions, _ = self.pairs(ref, 7)
         if (
             self.set_id != "855"
             or "item" not in line

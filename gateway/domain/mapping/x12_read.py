@@ -19,13 +19,14 @@ from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from edi.model import Segment
-from gateway.domain.canonical import LineStatus
+from gateway.domain.canonical import DateRef, ItemIdentifiers, LineStatus, Measurement, PackInfo, QualifiedId
+from gateway.domain.mapping.construct import Invalid, build, make
 from gateway.domain.mapping.errors import MappingError
 from gateway.domain.mapping.rules import FieldSource, Rules
-from gateway.domain.mapping.x12_values import NOWHERE, SegmentRef, descend, extension, leftovers, unmapped
+from gateway.domain.mapping.x12_values import SegmentRef, extension, leftovers, unmapped
 
 __all__ = [
     "CARRIER_REFS",
@@ -179,39 +180,26 @@ class Walker:
 
     def validate(self, doc: Doc) -> BaseModel:
         try:
-            return self.model.model_validate(doc)
-        except ValidationError as exc:
-            raise self.explain(exc, doc) from None
+            model: BaseModel = build(self.model, doc)
+        except Invalid as exc:
+            raise self.explain(exc) from None
+        return model
 
-    def explain(self, exc: ValidationError, doc: Doc) -> MappingError:
-        error = exc.errors(include_url=False)[0]
-        loc = error["loc"]
-        path = ".".join(str(p) for p in loc)
-        current: Any = doc
-        origin: tuple[SegmentRef, dict[str, int]] | None = None
-        key: str | int | None = None
-        for part in loc:
-            if isinstance(current, dict) and id(current) in self.origins:
-                origin, key = self.origins[id(current)], part
-            current = descend(current, part)
-            if current is NOWHERE:
-                break
-        value = error.get("input")
-        shown = value if isinstance(value, str | int | Decimal) and not isinstance(value, bool) else None
-        if origin is None:
-            return MappingError(
-                f"{path}: {error['msg']}" + (f" ({shown!r})" if shown is not None else ""), field=path
-            )
-        ref, fields = origin
-        element = fields.get(str(key)) if key is not None else None
-        return MappingError.at(
-            ref.id,
-            ref.pos,
-            element,
-            error["msg"][:1].lower() + error["msg"][1:],
-            field=path,
-            value=None if shown is None else str(shown),
+    def explain(self, exc: Invalid) -> MappingError:
+        value = (
+            exc.value
+            if isinstance(exc.value, str | int | Decimal) and not isinstance(exc.value, bool)
+            else None
         )
+        origin = self.origins.get(id(exc.data))
+        if origin is None:
+            shown = f" {value!r}" if value is not None else ""
+            return MappingError(f"{exc.field}{shown}: {exc.problem}", field=exc.field)
+        ref, fields = origin
+        return MappingError.at(
+            ref.id, ref.pos, fields.get(exc.field), exc.problem, field=exc.field,
+            value=None if value is None else str(value),
+        )  # fmt: skip
 
     def apply_sources(self, data: Doc, captured: dict[str, tuple[str, SegmentRef, int | None]]) -> None:
         for name, (value, ref, element) in captured.items():
@@ -342,21 +330,22 @@ class Walker:
         if ref.get(5) == "RD8" and not ref.get(2) and not self.unclean(ref, frozenset({1, 5, 6})):
             start, _, end = ref.get(6).partition("-")
             probe = SegmentRef(Segment("DTM", [ref.get(1), start, "", "", "", end]), ref.pos)
-            data: Doc = {
-                "qualifier": self.rules.code("date_qualifier", ref.get(1)),
-                "date": probe.date(2, "date"),
-            }
-            data["end_date"] = probe.date(6, "end_date")
+            first, last = probe.date(2, "date"), probe.date(6, "end_date")
+            if first is None or last is None:
+                raise ref.fail(6, "date", "is not a CCYYMMDD-CCYYMMDD range", ref.get(6))
+            if last < first:
+                raise ref.fail(6, "end_date", "ends before it starts", ref.get(6))
+            data: Doc = {"date": first, "end_date": last}
         elif not ref.get(2) or not ref.get(1) or self.unclean(ref, _DTM) or (ref.get(4) and not ref.get(3)):
             return self.keep(ref)
         else:
-            data = {"qualifier": self.rules.code("date_qualifier", ref.get(1)), "date": ref.date(2, "date")}
+            data = {"date": ref.date(2, "date")}
             if ref.get(3):
                 data["time"] = ref.time(3, "time")
             if zone := ref.opt(4):
-                data["time_zone"] = zone
-        self.note(data, ref, {"qualifier": 1, "date": 2, "time": 3, "time_zone": 4, "end_date": 6})
-        self.target.setdefault("dates", []).append(data)
+                data["time_zone"] = ref.code(4, "time_zone", zone)
+        data["qualifier"] = ref.code(1, "qualifier", self.rules.code("date_qualifier", ref.get(1)))
+        self.target.setdefault("dates", []).append(make(DateRef, data))
         return None
 
     def nte(self, ref: SegmentRef) -> None:
@@ -521,50 +510,81 @@ class Walker:
         return None
 
     def po4(self, ref: SegmentRef) -> None:
+        v = ref.padded(9)
         if (
             "pack" not in self.caps
             or "pack" in self.target
             or self.unclean(ref, _PO4)
-            or not any(ref.seg.elements)
-            or bool(ref.get(6)) != bool(ref.get(7))
-            or bool(ref.get(8)) != bool(ref.get(9))
-            or (ref.get(5) and not ref.get(6))
-            or (ref.get(3) and not ref.get(2))
+            or not any(v)
+            or bool(v[5]) != bool(v[6])
+            or bool(v[7]) != bool(v[8])
+            or (v[4] and not v[5])
+            or (v[2] and not v[1])
         ):
             return self.keep(ref)
         pack: Doc = {}
         for name, n in (("pack", 1), ("inner_pack", 14)):
             if ref.get(n):
-                pack[name] = ref.integer(n, name)
+                count = ref.integer(n, name)
+                if count is not None and count < 1:
+                    raise ref.fail(n, name, "must be at least 1", ref.get(n))
+                pack[name] = count
         if ref.get(2):
             pack["size"] = ref.dec(2, "size")
         if unit := ref.opt(3):
-            pack["size_unit"] = self.rules.code("uom", unit)
+            pack["size_unit"] = ref.code(3, "size_unit", self.rules.code("uom", unit))
         if code := ref.opt(4):
-            pack["packaging_code"] = code
-        if ref.get(6):
-            weight: Doc = {"value": ref.dec(6, "gross_weight"), "unit": self.rules.code("uom", ref.get(7))}
-            if qualifier := ref.opt(5):
-                weight["qualifier"] = qualifier
-            pack["gross_weight"] = self.note(weight, ref, {"value": 6, "unit": 7, "qualifier": 5})
-        if ref.get(8):
-            volume = {"value": ref.dec(8, "gross_volume"), "unit": self.rules.code("uom", ref.get(9))}
-            pack["gross_volume"] = self.note(volume, ref, {"value": 8, "unit": 9})
-        fields = {"pack": 1, "size": 2, "size_unit": 3, "packaging_code": 4, "inner_pack": 14}
-        self.target["pack"] = self.note(pack, ref, fields)
+            pack["packaging_code"] = ref.code(4, "packaging_code", code)
+        for name, n in (("gross_weight", 6), ("gross_volume", 8)):
+            if ref.get(n):
+                measure: Doc = {"value": self.measure(ref, n, name)}
+                measure["unit"] = ref.code(n + 1, "unit", self.rules.code("uom", ref.get(n + 1)))
+                if name == "gross_weight" and (qualifier := ref.opt(5)):
+                    measure["qualifier"] = ref.code(5, "qualifier", qualifier)
+                pack[name] = make(Measurement, measure)
+        self.target["pack"] = make(PackInfo, pack)
         return None
+
+    @staticmethod
+    def measure(ref: SegmentRef, n: int, name: str) -> Decimal:
+        value = ref.dec(n, name)
+        if value is None or value < 0:
+            raise ref.fail(n, name, "must be a number of at least 0", ref.get(n))
+        return value
+
+    def item_model(self, item: Doc, ref: SegmentRef) -> ItemIdentifiers:
+        """An ItemIdentifiers from a line's item dict (built by the PO1/IT1 and PID handlers), checked."""
+        fields = self.origins.get(id(item), (ref, {}))[1]
+        values: Doc = {}
+        for name, value in item.items():
+            n = fields.get(name)
+            if name == "other":
+                values["other"] = [
+                    make(QualifiedId, {"qualifier": ref.code(n or 0, "qualifier", o["qualifier"]),
+                                       "value": ref.ident(n or 0, "value", o["value"])})
+                    for o in value
+                ]  # fmt: skip
+            else:
+                values[name] = ref.ident(n or 0, name, value, 1000 if name == "description" else 80)
+        if not values:
+            raise ref.fail(None, "item", "has no item identifier and no description")
+        return make(ItemIdentifiers, values)  # type: ignore[no-any-return]
 
     def pid(self, ref: SegmentRef) -> None:
         item = self.target.get("item")
+        v = ref.v
         if (
             item is None
             or "description" in item
-            or ref.get(1) != "F"
-            or not ref.get(5)
-            or self.unclean(ref, frozenset({1, 5}))
+            or len(v) != 5
+            or v[0] != "F"
+            or not v[4]
+            or v[1]
+            or v[2]
+            or v[3]
         ):
             return self.keep(ref)
-        item["description"] = ref.get(5)
+        item["description"] = v[4]
         return None
 
     def line_status(self, code: str) -> str | None:

@@ -12,6 +12,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from edi.model import Segment
+from gateway.domain.mapping.construct import CODE, IDENTIFIER
 from gateway.domain.mapping.errors import MappingError
 
 __all__ = [
@@ -38,22 +39,27 @@ _QUALIFIED_SEGMENTS = frozenset({"REF", "DTM", "N9", "AMT", "MAN", "MEA", "QTY",
 class SegmentRef:
     """One source segment with its position (ST = 1), and typed accessors that fail where they read."""
 
-    __slots__ = ("id", "pos", "seg")
+    __slots__ = ("id", "pos", "seg", "v")
 
     def __init__(self, seg: Segment, pos: int) -> None:
         self.seg = seg
         self.id = seg.id
         self.pos = pos
+        #: The elements, stripped of padding (``v[0]`` is XX01).
+        self.v = [e.strip() for e in seg.elements]
 
     def get(self, n: int) -> str:
-        elements = self.seg.elements
-        return elements[n - 1].strip() if n <= len(elements) else ""
+        v = self.v
+        return v[n - 1] if n <= len(v) else ""
 
     def opt(self, n: int) -> str | None:
-        elements = self.seg.elements
-        if n <= len(elements):
-            return elements[n - 1].strip() or None
-        return None
+        v = self.v
+        return (v[n - 1] or None) if n <= len(v) else None
+
+    def padded(self, size: int) -> list[str]:
+        """The stripped elements, padded with empty strings to at least ``size``."""
+        v = self.v
+        return v if len(v) >= size else v + [""] * (size - len(v))
 
     def fail(self, n: int | None, name: str, problem: str, value: str | None = None) -> MappingError:
         return MappingError.at(self.id, self.pos, n, problem, field=name, value=value)
@@ -63,6 +69,20 @@ class SegmentRef:
         if not value:
             raise self.fail(n, name, "is missing")
         return value
+
+    def code(self, n: int, name: str, value: str | None = None) -> str:
+        """A canonical code (``[A-Z0-9]{1,6}``): element ``n`` or an already mapped ``value`` from it."""
+        text = self.get(n) if value is None else value
+        if not CODE.match(text):
+            raise self.fail(n, name, "is not a code (1-6 upper-case letters or digits)", text)
+        return text
+
+    def ident(self, n: int, name: str, value: str | None = None, limit: int = 80) -> str:
+        """An identifier or text: single line, at most ``limit`` characters."""
+        text = self.get(n) if value is None else value
+        if len(text) > limit or not IDENTIFIER.match(text):
+            raise self.fail(n, name, f"is not a single-line value of at most {limit} characters", text)
+        return text
 
     def dec(self, n: int, name: str) -> Decimal | None:
         text = self.get(n)
@@ -162,9 +182,21 @@ def extension(seg: Segment, component: str, loop: str | None) -> dict[str, Any]:
     return ext
 
 
+_MASKS: dict[frozenset[int], tuple[int, tuple[int, ...]]] = {}
+
+
 def unmapped(seg: Segment, mapped: frozenset[int]) -> bool:
     """Whether ``seg`` has a non-empty element at a position not in ``mapped``."""
-    return any(v and (i not in mapped) for i, v in enumerate(seg.elements, start=1))
+    mask = _MASKS.get(mapped)
+    if mask is None:
+        top = max(mapped, default=0)
+        mask = _MASKS[mapped] = (top, tuple(i - 1 for i in range(1, top) if i not in mapped))
+    top, holes = mask
+    elements = seg.elements
+    size = len(elements)
+    if size > top and any(e.strip() for e in elements[top:]):
+        return True
+    return any(elements[h].strip() for h in holes if h < size)
 
 
 def leftovers(
