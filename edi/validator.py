@@ -40,6 +40,9 @@ __all__ = ["schema_validator", "validate_transaction"]
 
 _ID = attrgetter("id")
 _structures: dict[TransactionSetSchema, object] = {}
+#: Segment-ID sequences (joined) known to match each schema's structure, at most this many per schema.
+_SHAPE_CAP = 1024
+_shapes: dict[TransactionSetSchema, set[str]] = {}
 
 
 def _structure(schema: TransactionSetSchema) -> object:
@@ -54,10 +57,16 @@ def _structure(schema: TransactionSetSchema) -> object:
 def _clean(segments: Sequence[Segment], delimiters: Delimiters, schema: TransactionSetSchema) -> bool:
     """True only if the set certainly has no segment or element finding."""
     text = SEPARATOR.join(map(_ID, segments)) + SEPARATOR
-    if text.count(SEPARATOR) != len(segments) or _structure(schema)(text) is None:  # type: ignore[operator]
-        return False
+    shapes = _shapes.setdefault(schema, set())
+    if text not in shapes:  # sets of one partner mostly share a few shapes: match each shape once
+        if text.count(SEPARATOR) != len(segments) or _structure(schema)(text) is None:  # type: ignore[operator]
+            return False
+        if len(shapes) >= _SHAPE_CAP:
+            shapes.clear()
+        shapes.add(text)
     segment_caches = caches(schema.version, delimiters)
     defs = schema.segments
+    sep = delimiters.element
     for seg in segments:
         cache = segment_caches.get(seg.id)
         if cache is None:
@@ -70,15 +79,21 @@ def _clean(segments: Sequence[Segment], delimiters: Delimiters, schema: Transact
         seen = cache.seen
         if whole in seen:
             continue
-        if len(els) > cache.width or len(els) < cache.min_filled or not all(map(call, cache.predicates, els)):
-            return False
-        if cache.rules:
-            filled = tuple(map(bool, els))
-            if filled not in cache.clean:
-                if check_presence(cache.segdef, filled):
-                    return False
-                if len(cache.clean) < PATTERN_CAP:
-                    cache.clean.add(filled)
+        if cache.whole is None or cache.whole(sep.join(els)) is None:
+            # Not expressible as one pattern, or not matched: per-position predicates, then conditions.
+            if (
+                len(els) > cache.width
+                or len(els) < cache.min_filled
+                or not all(map(call, cache.predicates, els))
+            ):
+                return False
+            if cache.rules:
+                filled = tuple(map(bool, els))
+                if filled not in cache.clean:
+                    if check_presence(cache.segdef, filled):
+                        return False
+                    if len(cache.clean) < PATTERN_CAP:
+                        cache.clean.add(filled)
         if len(seen) >= SEEN_CAP:
             seen.clear()
         seen.add(whole)

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from edi.delimiters import Delimiters
 from edi.schemas.model import SegmentDef
 from edi.validation.elements import ElementIssue
-from edi.validation.fastpath import segment_predicates
+from edi.validation.fastpath import segment_pattern, segment_predicates
 
 __all__ = ["KNOWN_CAP", "PATTERN_CAP", "SEEN_CAP", "SegmentCache", "caches"]
 
@@ -25,13 +25,24 @@ SEEN_CAP = 4096
 #: At most this many (release, delimiters) cache sets are kept.
 _CONTEXT_CAP = 32
 
-_contexts: dict[tuple[str, str, str | None], dict[str, SegmentCache]] = {}
+_contexts: dict[tuple[str, str, str, str | None], dict[str, SegmentCache]] = {}
 
 
 class SegmentCache:
     """What the validator remembers about one segment definition."""
 
-    __slots__ = ("clean", "known", "min_filled", "patterns", "predicates", "rules", "seen", "segdef", "width")
+    __slots__ = (
+        "clean",
+        "known",
+        "min_filled",
+        "patterns",
+        "predicates",
+        "rules",
+        "seen",
+        "segdef",
+        "whole",
+        "width",
+    )
 
     def __init__(self, segdef: SegmentDef, delimiters: Delimiters) -> None:
         self.segdef = segdef
@@ -49,11 +60,13 @@ class SegmentCache:
         self.predicates: tuple[Callable[[str], object], ...]
         self.known: tuple[set[str], ...]
         self.predicates, self.known = segment_predicates(segdef, delimiters.component, delimiters.repetition)
+        #: One expression for the whole element list (joined by the element separator), if expressible.
+        self.whole = segment_pattern(segdef, delimiters.element, delimiters.component, delimiters.repetition)
 
 
 def caches(version: str, delimiters: Delimiters) -> dict[str, SegmentCache]:
     """The segment caches (by segment ID) of one release and set of delimiters."""
-    key = (version, delimiters.component, delimiters.repetition)
+    key = (version, delimiters.element, delimiters.component, delimiters.repetition)
     found = _contexts.get(key)
     if found is None:
         if len(_contexts) >= _CONTEXT_CAP:

@@ -28,7 +28,7 @@ from functools import lru_cache
 
 from edi.schemas.model import UNBOUNDED, ElementUse, LoopDef, SegmentDef, SegmentUse
 
-__all__ = ["SEPARATOR", "fast_predicate", "structure_pattern"]
+__all__ = ["SEPARATOR", "fast_predicate", "segment_pattern", "segment_predicates", "structure_pattern"]
 
 #: Joins segment IDs for the structure expression; not a character of any valid segment ID.
 SEPARATOR = ","
@@ -66,25 +66,32 @@ def structure_pattern(root: LoopDef) -> re.Pattern[str]:
     return re.compile(_loop_body(root, True))
 
 
-@lru_cache(maxsize=1024)
-def _value_pattern(kind: str, low: int, high: int, forbidden: str, optional: bool) -> Callable[[str], object]:
+def _body(kind: str, low: int, high: int, forbidden: str, end: str) -> str:
+    """Expression for one value of a type; ``end`` is what must follow it (for R's digit count)."""
     if kind in ("AN", "ID"):
-        body = f"[^{forbidden}]{{{low},{high}}}" if forbidden else f"(?s:.){{{low},{high}}}"
-    elif kind == "R":
-        body = rf"-?(?:(?=[0-9]{{{low},{high}}}\Z)[0-9]+|(?=[0-9.]{{{low + 1},{high + 1}}}\Z)[0-9]*\.[0-9]*)"
-    elif kind[0] == "N":
-        body = f"-?[0-9]{{{low},{high}}}"
-    elif kind == "DT":
+        return f"[^{forbidden}]{{{low},{high}}}" if forbidden else f"(?s:.){{{low},{high}}}"
+    if kind == "R":
+        whole = rf"(?=[0-9]{{{low},{high}}}{end})[0-9]+"
+        dotted = rf"(?=[0-9.]{{{low + 1},{high + 1}}}{end})[0-9]*\.[0-9]*"
+        return f"-?(?:{whole}|{dotted})"
+    if kind[0] == "N":
+        return f"-?[0-9]{{{low},{high}}}"
+    if kind == "DT":
         lengths = [n for n in (6, 8) if low <= n <= high]
         years = {6: "[0-9]{2}", 8: "(?!0000)[0-9]{4}"}
         leap = {6: _LEAP_YY + "|00", 8: f"[0-9]{{2}}{_LEAP_YY}|{_LEAP_YY}00|0400"}
         dates = [f"{years[n]}{_DAYS}|(?:{leap[n]})0229" for n in lengths]
-        body = "(?:" + "|".join(dates) + ")" if dates else "(?!)"
-    else:  # TM: HHMM, HHMMSS, HHMMSSd, HHMMSSdd
-        hhmm = "(?:[01][0-9]|2[0-3])[0-5][0-9]"
-        forms = {4: hhmm, 6: hhmm + "[0-5][0-9]", 7: hhmm + "[0-5][0-9][0-9]", 8: hhmm + "[0-5][0-9][0-9]{2}"}
-        alternatives = [forms[n] for n in (4, 6, 7, 8) if low <= n <= high]
-        body = "(?:" + "|".join(alternatives) + ")" if alternatives else "(?!)"
+        return "(?:" + "|".join(dates) + ")" if dates else "(?!)"
+    # TM: HHMM, HHMMSS, HHMMSSd, HHMMSSdd
+    hhmm = "(?:[01][0-9]|2[0-3])[0-5][0-9]"
+    forms = {4: hhmm, 6: hhmm + "[0-5][0-9]", 7: hhmm + "[0-5][0-9][0-9]", 8: hhmm + "[0-5][0-9][0-9]{2}"}
+    alternatives = [forms[n] for n in (4, 6, 7, 8) if low <= n <= high]
+    return "(?:" + "|".join(alternatives) + ")" if alternatives else "(?!)"
+
+
+@lru_cache(maxsize=1024)
+def _value_pattern(kind: str, low: int, high: int, forbidden: str, optional: bool) -> Callable[[str], object]:
+    body = _body(kind, low, high, forbidden, r"\Z")
     if optional:
         body = f"(?:{body})?"
     return re.compile(body).fullmatch
@@ -108,6 +115,89 @@ def fast_predicate(
         return known.__contains__
     forbidden = re.escape(component_sep) + (re.escape(repetition_sep) if repetition_sep else "")
     return _value_pattern(edef.type, edef.min_length, edef.max_length, forbidden, not use.mandatory)
+
+
+def _field(use: ElementUse, sep: str, forbidden: str) -> str | None:
+    """One field of a whole-segment expression, or ``None`` if it needs a set of known values."""
+    edef = use.element
+    if edef is None or use.repeat > 1:
+        return None
+    if edef.codes is not None:
+        body = "|".join(sorted(map(re.escape, edef.codes), key=lambda c: (-len(c), c)))
+    else:
+        body = _body(edef.type, edef.min_length, edef.max_length, forbidden, f"(?:{sep}|\\Z)")
+    return f"(?:{body})(?={sep}|\\Z)"
+
+
+def _rule_unit(kind: str, order: tuple[int, ...], fields: dict[int, str], sep: str) -> str | None:
+    """The alternatives of a relational condition over adjacent positions, or ``None``."""
+    pos = sorted(order)
+
+    def opt(p: int) -> str:
+        return f"(?:{fields[p]})?"
+
+    if kind == "P":
+        return sep.join(fields[p] for p in pos) + "|" + sep * (len(pos) - 1)
+    if kind == "R":
+        alternatives = [
+            sep.join([""] * i + [fields[pos[i]]] + [opt(p) for p in pos[i + 1 :]]) for i in range(len(pos))
+        ]
+        return "|".join(alternatives)
+    if kind == "C" and len(pos) == 2:
+        low, high = pos
+        if order[0] == low:  # if the first is present, the second must be
+            return f"{fields[low]}{sep}{fields[high]}|{sep}{opt(high)}"
+        return f"{fields[low]}{sep}{opt(high)}|{sep}"  # the later one needs the earlier one
+    return None
+
+
+def segment_pattern(
+    segdef: SegmentDef, element_sep: str, component_sep: str, repetition_sep: str | None
+) -> Callable[[str], object] | None:
+    """One expression for a whole segment's elements (joined by ``element_sep``), or ``None``.
+
+    It accepts only element lists with no finding at all: every value valid,
+    mandatory elements present, nothing extra, and the relational conditions
+    met. Conditions it cannot express (exclusions, list conditionals, rules
+    over positions that are not adjacent or that overlap) and composite or
+    repeating elements make it ``None``: such segments use the per-position
+    predicates instead.
+    """
+    uses = segdef.elements
+    if not uses:
+        return None
+    sep = re.escape(element_sep)
+    forbidden = sep + re.escape(component_sep) + (re.escape(repetition_sep) if repetition_sep else "")
+    fields: dict[int, str] = {}
+    for use in uses:
+        field = _field(use, sep, forbidden)
+        if field is None:
+            return None
+        fields[use.position] = field
+    units: dict[int, tuple[int, str]] = {}  # first position -> (last position, expression)
+    covered: set[int] = set()
+    for rule in segdef.syntax:
+        pos = sorted(rule.positions)
+        mandatory = any(uses[p - 1].mandatory for p in pos)
+        if pos != list(range(pos[0], pos[-1] + 1)) or covered & set(pos) or mandatory:
+            return None
+        unit = _rule_unit(rule.kind, rule.positions, fields, sep)
+        if unit is None:
+            return None
+        covered.update(pos)
+        units[pos[0]] = (pos[-1], f"(?:{unit})")
+    for use in uses:
+        if use.position not in covered:
+            field = fields[use.position]
+            units[use.position] = (use.position, field if use.mandatory else f"(?:{field})?")
+    ordered = [units[k] for k in sorted(units)]
+    last_mandatory = max((u.position for u in uses if u.mandatory), default=0)
+    split = next((i + 1 for i, (last, _) in enumerate(ordered) if last >= last_mandatory), 1)
+    head = sep.join(expr for _, expr in ordered[:split])
+    tail = ""
+    for _, expr in reversed(ordered[split:]):
+        tail = f"(?:{sep}{expr}{tail})?"
+    return re.compile(head + tail).fullmatch
 
 
 def segment_predicates(

@@ -7,9 +7,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from edi.findings import Code
+from edi.schemas import require_schema
 from edi.schemas.model import ElementDef, ElementUse
-from edi.validation.elements import check_use, check_value
-from edi.validation.fastpath import fast_predicate
+from edi.validation.elements import check_presence, check_use, check_value
+from edi.validation.fastpath import fast_predicate, segment_pattern
 
 
 def el(kind: str, low: int, high: int, codes: set[str] | None = None, open_: bool = True) -> ElementDef:
@@ -104,3 +105,52 @@ def test_fast_predicate_never_accepts_an_invalid_value(
 def test_date_predicate_agrees_with_the_calendar(value: str) -> None:
     use = ElementUse(1, "M", element=el("DT", 8, 8))
     assert bool(fast_predicate(use, ":", None, set())(value)) == (check_value(use.element, value) is None)  # type: ignore[arg-type]
+
+
+WHOLE = ("PO1", "BEG", "PER", "PO4", "IT3", "CTT", "N4", "FOB", "SDQ", "ITD")
+VALUES = st.sampled_from(
+    [
+        "",
+        "",
+        "1",
+        "12",
+        "-3",
+        "1.5",
+        "1.2.3",
+        "EA",
+        "UP",
+        "ZZ",
+        "00",
+        "SA",
+        "20240229",
+        "20230229",
+        "2359",
+        "ABC",
+        "A:B",
+        "0123456789012",
+        "X" * 31,
+        "PE",
+        "TE",
+        "01",
+        "PP",
+        "CC",
+        "US",
+        "IL",
+    ]
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.sampled_from(WHOLE), st.lists(VALUES, max_size=14))
+def test_whole_segment_pattern_never_accepts_a_segment_with_findings(seg_id: str, values: list[str]) -> None:
+    segdef = require_schema("850", "004010").segments[seg_id]
+    pattern = segment_pattern(segdef, "*", ":", None)
+    assert pattern is not None
+    if not pattern("*".join(values)):
+        return
+    uses = segdef.elements or ()
+    assert len(values) <= len(uses)
+    assert check_presence(segdef, tuple(map(bool, values))) == ()
+    for use, value in zip(uses, values, strict=False):
+        if value:
+            assert check_use(use, value, ":", None) == [], (use.ref, value)
