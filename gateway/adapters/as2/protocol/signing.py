@@ -1,0 +1,212 @@
+"""CMS SignedData (RFC 5652): detached signatures for multipart/signed, and their verification.
+
+Signing uses signed attributes (content type, signing time, message digest), RSA with
+PKCS#1 v1.5 or PSS (RFC 4056 parameters), and carries our certificate. Verification trusts
+only the partner certificates it is given (the ones valid now), never certificates inside
+the message; the signer identifier only decides which certificate is tried first.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from asn1crypto import algos, cms, core
+from asn1crypto import x509 as ax509
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+from gateway.adapters.as2.protocol.algorithms import hash_for, normalise_digest
+from gateway.adapters.as2.protocol.errors import (
+    DigestMismatch,
+    MalformedMessage,
+    SignatureNotVerified,
+    UnsupportedAlgorithm,
+)
+
+__all__ = ["SigningKey", "VerifiedSignature", "sign_detached", "verify_signature"]
+
+
+@dataclass(frozen=True, slots=True)
+class SigningKey:
+    """Our RSA key with its certificate (and optionally the rest of its chain)."""
+
+    key: rsa.RSAPrivateKey
+    certificate: x509.Certificate
+    chain: tuple[x509.Certificate, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class VerifiedSignature:
+    digest: str  # normalised: sha1, sha256, ...
+    certificate: x509.Certificate
+    content: bytes  # what the signature covers (the encapsulated content for opaque signatures)
+    scheme: str  # pkcs1v15 | pss
+
+
+def _asn1_cert(cert: x509.Certificate) -> ax509.Certificate:
+    return ax509.Certificate.load(cert.public_bytes(serialization.Encoding.DER))
+
+
+def _pss_params(digest: str) -> algos.RSASSAPSSParams:
+    size = hash_for(digest).digest_size
+    return algos.RSASSAPSSParams(
+        {
+            "hash_algorithm": {"algorithm": digest},
+            "mask_gen_algorithm": {"algorithm": "mgf1", "parameters": {"algorithm": digest}},
+            "salt_length": size,
+        }
+    )
+
+
+def sign_detached(content: bytes, signer: SigningKey, digest: str, scheme: str = "pkcs1v15") -> bytes:
+    """A DER ``ContentInfo`` holding a detached SignedData over ``content``."""
+    digest = normalise_digest(digest)
+    algorithm = hash_for(digest)
+    attrs = cms.CMSAttributes(
+        [
+            cms.CMSAttribute({"type": "content_type", "values": ["data"]}),
+            cms.CMSAttribute(
+                {"type": "signing_time", "values": [cms.Time({"utc_time": core.UTCTime(datetime.now(UTC))})]}
+            ),
+            cms.CMSAttribute({"type": "message_digest", "values": [hashlib.new(digest, content).digest()]}),
+        ]
+    )
+    to_sign = attrs.dump()
+    if scheme == "pss":
+        pad: padding.AsymmetricPadding = padding.PSS(
+            mgf=padding.MGF1(hash_for(digest)), salt_length=algorithm.digest_size
+        )
+        sig_alg = algos.SignedDigestAlgorithm({"algorithm": "rsassa_pss", "parameters": _pss_params(digest)})
+    elif scheme == "pkcs1v15":
+        pad = padding.PKCS1v15()
+        sig_alg = algos.SignedDigestAlgorithm({"algorithm": "rsassa_pkcs1v15"})
+    else:
+        raise UnsupportedAlgorithm(f"signature scheme {scheme!r} is not supported")
+    signature = signer.key.sign(to_sign, pad, algorithm)
+    cert = _asn1_cert(signer.certificate)
+    signer_info = cms.SignerInfo(
+        {
+            "version": "v1",
+            "sid": cms.SignerIdentifier(
+                {
+                    "issuer_and_serial_number": cms.IssuerAndSerialNumber(
+                        {"issuer": cert.issuer, "serial_number": cert.serial_number}
+                    )
+                }
+            ),
+            "digest_algorithm": {"algorithm": digest},
+            "signed_attrs": attrs,
+            "signature_algorithm": sig_alg,
+            "signature": signature,
+        }
+    )
+    certificates = [cms.CertificateChoices({"certificate": cert})]
+    certificates += [cms.CertificateChoices({"certificate": _asn1_cert(c)}) for c in signer.chain]
+    signed = cms.SignedData(
+        {
+            "version": "v1",
+            "digest_algorithms": [{"algorithm": digest}],
+            "encap_content_info": {"content_type": "data"},
+            "certificates": certificates,
+            "signer_infos": [signer_info],
+        }
+    )
+    return bytes(cms.ContentInfo({"content_type": "signed_data", "content": signed}).dump())
+
+
+def _load_signed(der: bytes) -> cms.SignedData:
+    try:
+        info = cms.ContentInfo.load(der)
+        kind = info["content_type"].native
+    except (ValueError, TypeError) as exc:
+        raise MalformedMessage(f"the signature is not a CMS structure: {exc}") from exc
+    if kind != "signed_data":
+        raise MalformedMessage(f"the signature holds CMS {kind}, not signed-data")
+    return info["content"]
+
+
+def _padding_for(
+    signer: cms.SignerInfo, digest: str
+) -> tuple[padding.AsymmetricPadding, hashes.HashAlgorithm, str]:
+    alg = signer["signature_algorithm"]
+    name = alg["algorithm"].native
+    if name == "rsassa_pss":
+        params = alg["parameters"]
+        if isinstance(params, core.Void) or params.native is None:
+            # pyas2lib and others omit the parameters and use the signer's digest for everything.
+            return (
+                padding.PSS(mgf=padding.MGF1(hash_for(digest)), salt_length=padding.PSS.AUTO),
+                hash_for(digest),
+                "pss",
+            )
+        hash_name = params["hash_algorithm"]["algorithm"].native
+        mgf_hash = params["mask_gen_algorithm"]["parameters"]["algorithm"].native
+        return (
+            padding.PSS(mgf=padding.MGF1(hash_for(mgf_hash)), salt_length=padding.PSS.AUTO),
+            hash_for(hash_name),
+            "pss",
+        )
+    if name == "rsassa_pkcs1v15" or name.endswith("_rsa"):
+        return padding.PKCS1v15(), hash_for(digest), "pkcs1v15"
+    raise UnsupportedAlgorithm(f"signature algorithm {name} is not supported (RSA only)")
+
+
+def _candidates(signer: cms.SignerInfo, certs: Sequence[x509.Certificate]) -> list[x509.Certificate]:
+    sid = signer["sid"]
+    serial: int | None = None
+    if sid.name == "issuer_and_serial_number":
+        serial = sid.chosen["serial_number"].native
+    return sorted(certs, key=lambda cert: cert.serial_number != serial)
+
+
+def verify_signature(
+    signature_der: bytes, content: bytes | None, certificates: Sequence[x509.Certificate]
+) -> VerifiedSignature:
+    """Check a CMS signature over ``content`` (``None``: the content inside the structure).
+
+    Raises :class:`DigestMismatch` (integrity-check-failed) when the content was altered and
+    :class:`SignatureNotVerified` (authentication-failed) when no certificate verifies it.
+    """
+    signed = _load_signed(signature_der)
+    if content is None:
+        inner = signed["encap_content_info"]["content"]
+        if isinstance(inner, core.Void) or inner.native is None:
+            raise MalformedMessage("the signed-data holds no content and none was given")
+        content = bytes(inner.native) if isinstance(inner.native, bytes) else inner.contents
+    infos = list(signed["signer_infos"])
+    if not infos:
+        raise MalformedMessage("the signed-data has no signer")
+    if not certificates:
+        raise SignatureNotVerified("no partner certificate is valid now to verify the signature")
+    mismatch = False
+    for signer in infos:
+        digest = normalise_digest(signer["digest_algorithm"]["algorithm"].native)
+        data = content
+        attrs = signer["signed_attrs"]
+        if not isinstance(attrs, core.Void) and len(attrs):
+            expected = next(
+                (a["values"][0].native for a in attrs if a["type"].native == "message_digest"), None
+            )
+            if expected != hashlib.new(digest, content).digest():
+                mismatch = True
+                continue
+            data = attrs.untag().dump()
+        pad, algorithm, scheme = _padding_for(signer, digest)
+        signature = signer["signature"].native
+        for cert in _candidates(signer, certificates):
+            public = cert.public_key()
+            if not isinstance(public, rsa.RSAPublicKey):
+                continue
+            try:
+                public.verify(signature, data, pad, algorithm)
+            except InvalidSignature:
+                continue
+            return VerifiedSignature(digest, cert, content, scheme)
+    if mismatch:
+        raise DigestMismatch("the signed message digest does not match the content: it was altered")
+    raise SignatureNotVerified("the signature does not verify with any partner certificate valid now")
