@@ -161,10 +161,29 @@ def _plan(cls: type[BaseModel]) -> _Plan:
     return _Plan(cls)
 
 
+def _coerce(target: type, text: str, data: dict[str, Any], field: str) -> Any:
+    """Text (a configured default) as the field's type: decimal, whole number, ISO date/time."""
+    try:
+        if target is Decimal:
+            number = Decimal(text)
+            if not number.is_finite() or "e" in text.lower():
+                raise ValueError(text)
+            return number
+        if target is int:
+            return int(text)
+        if target in (date, time, datetime):
+            return target.fromisoformat(text)
+    except (ValueError, ArithmeticError):
+        raise Invalid(data, field, f"is not a valid {target.__name__}", text) from None
+    return text
+
+
 def _value(check: _Check, value: Any, data: dict[str, Any], field: str) -> Any:
     kind = check.kind
     if kind == "scalar":
         assert check.types is not None
+        if isinstance(value, str) and check.types[0] is not str:
+            value = _coerce(check.types[0], value, data, field)
         if not isinstance(value, check.types) or isinstance(value, bool):
             raise Invalid(data, field, f"must be {check.types[0].__name__}", value)
         if isinstance(value, str):

@@ -81,7 +81,8 @@ class OrderReader(Walker):
         self.model = self.kind.model
         self.doc: Doc = {"header": header}
         self.target, self.caps = self.doc, self.kind.head
-        self.captured = {}
+        self.head_captured: dict[str, Any] = {}
+        self.captured = self.head_captured
         self.header_seen = False
         self.in_summary = False
         self.line_refs: list[tuple[Doc, SegmentRef]] = []
@@ -103,8 +104,8 @@ class OrderReader(Walker):
         )
 
     def finish(self) -> BaseModel:
-        if self.captured:
-            self.apply_sources(self.doc, self.captured)
+        if self.head_captured:
+            self.apply_sources(self.doc, self.head_captured)
         if self.set_id != "855" and not self.doc.get("lines"):
             line_id = self.kind.line_id
             raise MappingError(f"{self.set_id} has no {line_id} line item", segment_id=line_id)
