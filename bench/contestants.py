@@ -17,6 +17,7 @@ read invalid data) is caught by :func:`check` instead of looking fast.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,10 +42,12 @@ Contestant = Callable[[Path], Outcome]
 
 
 def load_schema_validator() -> SetValidator:
-    """The schema validator plain ``inspect`` uses (:mod:`edi.validate`)."""
-    module = importlib.import_module("edi.validate")  # imported by name: it lands after bench/
-    validator: SetValidator = module.schema_validator
-    return validator
+    """The schema validator plain ``inspect`` uses: :mod:`edi.validate`'s, else :mod:`edi.validator`'s."""
+    for name in ("edi.validate", "edi.validator"):  # imported by name: edi.validate lands after bench/
+        if importlib.util.find_spec(name) is not None:
+            validator: SetValidator = importlib.import_module(name).schema_validator
+            return validator
+    raise ModuleNotFoundError("no schema validator: neither edi.validate nor edi.validator exists")
 
 
 def _edigate(path: Path, validator: SetValidator | None) -> Outcome:
