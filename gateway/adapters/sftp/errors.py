@@ -1,0 +1,76 @@
+"""The SFTP adapter's exceptions, and how each surfaces.
+
+::
+
+    SftpError                       base; never a paramiko exception
+    ├── PathRefused                 a partner path outside its root, traversal, symlink, or a
+    │                               write where the partner may not write -> SFTP permission denied
+    ├── CommitFailed                the store did not take an upload -> SFTP failure, nothing acked
+    └── RemoteError                 talking to a partner's server (poll mode, or outbound upload)
+        ├── RemoteUnavailable       network, timeout, server gone: retry with backoff
+        ├── HostKeyRefused          the server's host key is not the pinned one: stop, no retry
+        ├── RemoteAuthFailed        our key was refused: stop, no retry
+        └── RemoteTransferFailed    a listing, download, rename or delete failed: retry
+
+Paramiko and socket exceptions are translated into these at the edge of
+:mod:`gateway.adapters.sftp.client`, chained with ``raise ... from exc``.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "CommitFailed",
+    "HostKeyRefused",
+    "PathRefused",
+    "RemoteAuthFailed",
+    "RemoteError",
+    "RemoteTransferFailed",
+    "RemoteUnavailable",
+    "SftpError",
+]
+
+
+class SftpError(Exception):
+    """Base of every SFTP adapter error."""
+
+    #: Whether trying the same operation later can succeed without a human changing something.
+    retryable: bool = False
+
+
+class PathRefused(SftpError):
+    """The partner asked for a path it may not use (shown to the client as permission denied)."""
+
+
+class CommitFailed(SftpError):
+    """The upload could not be committed to the store; the client is told the transfer failed."""
+
+    retryable = True
+
+
+class RemoteError(SftpError):
+    """A failure while talking to a partner's SFTP server; the message names the partner."""
+
+    def __init__(self, partner_id: str, message: str) -> None:
+        self.partner_id = partner_id
+        super().__init__(f"partner {partner_id}: {message}")
+
+
+class RemoteUnavailable(RemoteError):
+    retryable = True
+
+
+class HostKeyRefused(RemoteError):
+    """The server presented a host key other than the one pinned in the profile."""
+
+    def __init__(self, partner_id: str, message: str, *, expected: str, presented: str | None) -> None:
+        self.expected = expected
+        self.presented = presented
+        super().__init__(partner_id, message)
+
+
+class RemoteAuthFailed(RemoteError):
+    pass
+
+
+class RemoteTransferFailed(RemoteError):
+    retryable = True

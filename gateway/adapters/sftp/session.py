@@ -1,0 +1,150 @@
+"""Per-connection state on our SFTP server and the services its threads call.
+
+Paramiko runs each connection (and each SFTP subsystem) in its own thread and
+expects synchronous answers. :class:`ServerServices` bridges those threads to the
+gateway's asyncio loop with :func:`asyncio.run_coroutine_threadsafe`: a commit
+*waits* for ``services.receive`` to return (bytes durable in the store) before the
+SFTP close or rename is acknowledged; audit events are fired without waiting.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from collections.abc import Awaitable
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeVar
+
+import paramiko
+
+from gateway.adapters.sftp.accounts import Account, AccountDirectory
+from gateway.adapters.sftp.errors import CommitFailed
+from gateway.adapters.sftp.metrics import SftpObserver
+from gateway.adapters.sftp.storage import PartnerStorage
+from gateway.domain.runtime.records import ChannelMeta, StoreOutcome
+from gateway.domain.runtime.store import Store
+from gateway.domain.usecases.services import Receiver
+
+__all__ = ["AUDIT_ENTITY", "ServerServices", "Session"]
+
+log = logging.getLogger("edigate.sftp")
+T = TypeVar("T")
+
+#: Audit events of the SFTP channel are written on the partner: ``audit_trail("partner", id)``.
+AUDIT_ENTITY = "partner"
+
+
+@dataclass(slots=True)
+class ServerServices:
+    """What every connection shares: accounts, folders, limits, the store and the loop."""
+
+    accounts: AccountDirectory
+    root: Path
+    max_file_bytes: int
+    commit_timeout: float
+    receive: Receiver
+    store: Store
+    loop: asyncio.AbstractEventLoop
+    observer: SftpObserver | None = None
+    actor: str = "sftp-server"
+
+    def call(self, awaitable: Awaitable[T], timeout: float) -> T:
+        """Run ``awaitable`` on the gateway's loop and wait for its result (from a paramiko thread)."""
+
+        async def run() -> T:
+            return await awaitable
+
+        return asyncio.run_coroutine_threadsafe(run(), self.loop).result(timeout)
+
+    def audit(self, partner_id: str, state: str, detail: str, *, entity: str = AUDIT_ENTITY) -> None:
+        """Write an audit event without waiting; a failure to write it is logged."""
+        coro = self.store.add_audit(entity, partner_id, state, detail=detail, actor=self.actor)
+        try:
+            future = asyncio.run_coroutine_threadsafe(coro, self.loop)
+        except RuntimeError:  # the loop is closed: the gateway is shutting down
+            coro.close()
+            log.warning("audit event %s for %s not written: the loop is closed", state, partner_id)
+            return
+        future.add_done_callback(_log_failure)
+
+    def commit(self, session: Session, virtual_path: str, name: str, content: bytes) -> StoreOutcome:
+        """Store a completed upload; returns once the bytes are committed (or raises CommitFailed)."""
+        account = session.account
+        if account is None:
+            raise CommitFailed("no authenticated account")
+        meta = ChannelMeta(
+            channel="sftp",
+            partner_id=account.partner_id,
+            filename=name,
+            remote=f"sftp://{account.username}@{session.peer}{virtual_path}",
+            headers={"sftp-mode": "push", "sftp-user": account.username},
+        )
+        try:
+            return self.call(self.receive(content, meta), self.commit_timeout)
+        except Exception as exc:
+            raise CommitFailed(f"the store did not take {virtual_path}: {type(exc).__name__}: {exc}") from exc
+
+
+def _log_failure(future: Future[None]) -> None:
+    if not future.cancelled() and future.exception() is not None:
+        log.error("writing an SFTP audit event failed: %s", future.exception())
+
+
+@dataclass(eq=False, slots=True)
+class Session:
+    """One client connection: who it is (once authenticated), activity, open uploads."""
+
+    services: ServerServices
+    peer: str
+    transport: paramiko.Transport | None = None
+    account: Account | None = None
+    key_fingerprint: str | None = None
+    attempted_user: str | None = None
+    failures: list[str] = field(default_factory=list)
+    last_activity: float = field(default_factory=time.monotonic)
+    ended: bool = False
+    login_recorded: bool = False
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def touch(self) -> None:
+        self.last_activity = time.monotonic()
+
+    def idle_for(self) -> float:
+        return time.monotonic() - self.last_activity
+
+    @property
+    def storage(self) -> PartnerStorage:
+        if self.account is None:
+            raise CommitFailed("no authenticated account")
+        return PartnerStorage(self.services.root, self.account.partner_id)
+
+    def login(self) -> None:
+        """Record the login once (when the SFTP subsystem starts)."""
+        account = self.account
+        if account is None or self.login_recorded:
+            return
+        self.login_recorded = True
+        how = f"key {self.key_fingerprint}" if self.key_fingerprint else "password"
+        log.info("sftp login", extra={"partner_id": account.partner_id, "sftp_user": account.username})
+        self.services.audit(account.partner_id, "sftp.login", f"{account.username} from {self.peer} ({how})")
+        if self.services.observer is not None:
+            self.services.observer.login(account.partner_id, True)
+
+    def closed_unauthenticated(self) -> None:
+        """Record a failed login once, when a connection that tried to authenticate ends without."""
+        if self.account is not None or self.attempted_user is None:
+            return
+        attempts = ", ".join(self.failures[-5:]) or "no method completed"
+        account = self.services.accounts.get(self.attempted_user)
+        detail = f"{self.attempted_user} from {self.peer}: refused ({attempts})"
+        log.warning("sftp login refused: %s", detail)
+        if account is not None:
+            self.services.audit(account.partner_id, "sftp.login_failed", detail)
+        else:
+            self.services.audit(self.attempted_user, "sftp.login_failed", detail, entity="sftp-account")
+        if self.services.observer is not None:
+            self.services.observer.login(account.partner_id if account else None, False)
