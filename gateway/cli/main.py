@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 __all__ = ["main"]
 
 #: Command-group modules under ``gateway.cli``, each with ``register(subparsers)``.
-COMMAND_MODULES: tuple[str, ...] = ("x12", "partners", "schema", "runtime", "support")
+COMMAND_MODULES: tuple[str, ...] = ("x12", "partners", "schema", "runtime", "support", "translate")
 
 Handler = Callable[[argparse.Namespace], int]
 

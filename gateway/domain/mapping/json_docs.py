@@ -176,7 +176,10 @@ class _Builder:
         try:
             built: BaseModel = build(model, doc)
         except Invalid as exc:
-            where = self.origins.get(id(exc.data), {}).get(exc.field) or exc.field
+            paths = self.origins.get(id(exc.data), {})
+            where = paths.get(exc.field)
+            if where is None:  # a whole-object rule: name the object the fields came from
+                where = next(iter(paths.values()), exc.field).rpartition(".")[0] or exc.field
             raise MappingError.in_json(
                 where, exc.problem, exc.value if isinstance(exc.value, str) else None
             ) from None

@@ -99,5 +99,19 @@ def read_functional_ack(
         return FunctionalAck.model_validate({"header": header, "ack_kind": ack.kind, "groups": [_group(ack)]})
     except ValidationError as exc:
         error = exc.errors(include_url=False)[0]
-        path = ".".join(str(p) for p in error["loc"])
-        raise MappingError(f"{ts.set_id} {path}: {error['msg']}", field=path) from None
+        loc = [str(p) for p in error["loc"]]
+        path = ".".join(loc)
+        segment = _segment_for(loc, ack.kind)
+        raise MappingError(f"{segment} ({path}): {error['msg']}", segment_id=segment, field=path) from None
+
+
+def _segment_for(loc: list[str], kind: str) -> str:
+    """The 997/999 segment a canonical field comes from."""
+    prefix = "IK" if kind == "999" else "AK"
+    if "elements" in loc:
+        return f"{prefix}4"
+    if "segment_errors" in loc:
+        return f"{prefix}3"
+    if "sets" in loc:
+        return "AK2" if loc[-1] in ("set_id", "control_number", "implementation_reference") else f"{prefix}5"
+    return "AK1" if loc[-1] in ("functional_id", "control_number", "version") else "AK9"

@@ -43,8 +43,9 @@ def profiles() -> ProfileSet:
 def header(document_type: DocumentType, partner: str = "acme-retail", direction: Direction = Direction.INBOUND
            ) -> DocumentHeader:  # fmt: skip
     return DocumentHeader(
-        partner_id=partner, document_type=document_type, direction=direction, source_channel=SourceChannel.FILE,
-        usage=Usage.TEST, correlation_id="corr-1", received_at=dt.datetime(2025, 3, 1, 12, tzinfo=dt.UTC),
+        partner_id=partner, document_type=document_type, direction=direction,
+        source_channel=SourceChannel.FILE, usage=Usage.TEST, correlation_id="corr-1",
+        received_at=dt.datetime(2025, 3, 1, 12, tzinfo=dt.UTC),
     )  # fmt: skip
 
 
