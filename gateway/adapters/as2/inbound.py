@@ -1,0 +1,388 @@
+"""``POST /as2``: receive an AS2 message, store it, answer with an MDN (sync or async).
+
+Order of work, so a receipt only ever confirms what is durable:
+
+1. read the body (bounded), identify the partner by AS2-From/AS2-To;
+2. open the message with the protocol core (decrypt, verify, decompress; any order),
+   trying every partner certificate valid now (rollover);
+3. store: the EDI payload through ``receive`` (the pipeline parses exactly these bytes),
+   and the transmission as received (headers that matter + body) as a second payload on
+   channel ``as2-raw`` in state ``delivered`` (an archive copy, never parsed), both with
+   the same correlation id. A message that fails is stored once, as received, in state
+   ``rejected`` with the reason, and is not routed;
+4. answer: an MDN in the HTTP response, or (Receipt-Delivery-Option) an MDN stored as an
+   outbound payload on channel ``as2-mdn`` that the Sender delivers with retries.
+
+A repeated Message-ID from the same partner is recognised by the store (``created=False``):
+it gets a positive MDN and nothing is routed again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from aiohttp import web
+
+from gateway.adapters.as2.keys import KeyLoadError, KeyStore
+from gateway.adapters.as2.protocol import (
+    MdnRequest,
+    Mic,
+    SigningKey,
+    Trust,
+    Unpacked,
+    build_entity,
+    build_mdn,
+    normalise_digest,
+    parse_mdn_request,
+    unpack,
+)
+from gateway.adapters.as2.protocol.errors import MalformedMessage, UnknownPartner, UnsupportedAlgorithm
+from gateway.adapters.as2.protocol.mime import header_value
+from gateway.domain.profiles import As2Channel, PartnerProfile
+from gateway.domain.profiles.identity import normalise_as2_name
+from gateway.domain.runtime.errors import GatewayError, PayloadTooLarge
+from gateway.domain.runtime.lifecycle import Direction, State
+from gateway.domain.runtime.records import ChannelMeta, NewPayload, StoreOutcome
+from gateway.domain.runtime.store import Store
+from gateway.domain.usecases.inbound import GroupCommit
+from gateway.domain.usecases.registry import ProfileRegistry
+
+__all__ = ["KEPT_HEADERS", "As2Inbound", "Reply"]
+
+log = logging.getLogger("edigate.as2")
+
+#: Headers stored with a transmission (never secrets; AS2 carries none in headers).
+KEPT_HEADERS = (
+    "AS2-Version",
+    "AS2-From",
+    "AS2-To",
+    "Message-ID",
+    "Subject",
+    "Date",
+    "From",
+    "MIME-Version",
+    "Content-Type",
+    "Content-Transfer-Encoding",
+    "Content-Disposition",
+    "Disposition-Notification-To",
+    "Disposition-Notification-Options",
+    "Receipt-Delivery-Option",
+    "EDIINT-Features",
+    "User-Agent",
+)
+_THREAD_THRESHOLD = 256 * 1024  # bigger bodies are opened off the event loop
+_MDN_TEXT_OK = "The AS2 message has been received, verified and stored for processing."
+_MDN_TEXT_ERROR = "The AS2 message could not be processed: {reason}"
+
+Receiver = Callable[[bytes, ChannelMeta], Awaitable[StoreOutcome]]
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """What to send back on the HTTP connection."""
+
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+
+
+class _Failure(Exception):
+    def __init__(self, error: GatewayError) -> None:
+        self.error = error
+
+
+def _unquote(name: str | None) -> str:
+    return normalise_as2_name(name.strip()) if name else ""
+
+
+def _message_id(raw: str | None) -> str:
+    return (raw or "").strip().strip("<>").strip()
+
+
+def _our_id_token(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9.-]", "_", name) or "edigate"
+
+
+async def read_body(request: web.Request, limit: int) -> bytes:
+    """The whole body (chunked or not), refusing more than ``limit`` bytes."""
+    if request.content_length is not None and request.content_length > limit:
+        raise PayloadTooLarge(f"the body of {request.content_length} bytes is over the limit of {limit}")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.content.iter_chunked(1 << 16):
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"the body is over the limit of {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+class As2Inbound:
+    def __init__(
+        self,
+        store: Store,
+        profiles: ProfileRegistry,
+        receive: Receiver,
+        keys: KeyStore,
+        *,
+        max_payload_bytes: int = 100 * 1024 * 1024,
+        wake_sender: Callable[[], None] = lambda: None,
+        mdn_handler: Callable[[Sequence[tuple[str, str]], bytes], Awaitable[Reply]] | None = None,
+    ) -> None:
+        self._store = store
+        self._profiles = profiles
+        self._receive = receive
+        self._keys = keys
+        self._max = max_payload_bytes
+        self._wake_sender = wake_sender
+        self._mdn_handler = mdn_handler
+        self._archive = GroupCommit(store)
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        try:
+            body = await read_body(request, self._max)
+        except PayloadTooLarge as exc:
+            return web.Response(status=exc.http_status, text=exc.message)
+        reply = await self.process(list(request.headers.items()), body, request.remote)
+        return web.Response(status=reply.status, headers=reply.headers, body=reply.body)
+
+    async def process(self, headers: Sequence[tuple[str, str]], body: bytes, remote: str | None) -> Reply:
+        """Everything after reading the body; usable without HTTP (tests, benchmarks)."""
+        if self._mdn_handler is not None and _looks_like_mdn(headers, body):
+            return await self._mdn_handler(headers, body)
+        request = parse_mdn_request(headers)
+        message_id = _message_id(header_value(headers, "message-id"))
+        kept = [(k, v) for k in KEPT_HEADERS if (v := header_value(headers, k)) is not None]
+        raw = build_entity(kept, body)
+        profile, channel = self._partner(headers)
+        try:
+            if profile is None or channel is None:
+                raise _Failure(
+                    UnknownPartner(
+                        f"no partner profile for AS2-From {header_value(headers, 'as2-from')!r} "
+                        f"to AS2-To {header_value(headers, 'as2-to')!r}"
+                    )
+                )
+            if not message_id:
+                raise _Failure(MalformedMessage("the message has no Message-ID header"))
+            our_key = self._our_key(channel)
+            unpacked = await self._open(headers, body, channel, our_key, request)
+        except _Failure as failure:
+            return await self._refuse(
+                failure.error, raw, headers, message_id, profile, channel, request, remote
+            )
+        meta_headers = {k.lower(): v for k, v in kept if not k.lower().startswith("content-")}
+        meta_headers["as2-security"] = ",".join(unpacked.layers) or "none"
+        meta_headers["as2-mic"] = unpacked.mic.header_value
+        correlation = str(uuid.uuid4())
+        edi_meta = ChannelMeta(
+            channel="as2",
+            partner_id=profile.partner_id,
+            filename=unpacked.filename or f"{_our_id_token(message_id)}.edi",
+            content_type=unpacked.content_type,
+            as2_message_id=message_id,
+            correlation_id=correlation,
+            remote=remote,
+            headers=meta_headers,
+        )
+        raw_meta = ChannelMeta(
+            channel="as2-raw",
+            partner_id=profile.partner_id,
+            filename=f"{_our_id_token(message_id)}.as2",
+            content_type=header_value(headers, "content-type"),
+            correlation_id=correlation,
+            remote=remote,
+            headers=meta_headers,
+        )
+        archive = NewPayload(
+            raw,
+            raw_meta,
+            state=State.DELIVERED,
+            reason=f"AS2 transmission {message_id} as received; its EDI content is stored with the same "
+            f"correlation id ({unpacked.mic.header_value})",
+        )
+        outcome, _ = await asyncio.gather(
+            self._receive(unpacked.payload, edi_meta), self._archive.submit(archive)
+        )
+        error: GatewayError | None = None
+        if not outcome.created:
+            log.info(
+                "repeated AS2 Message-ID: positive MDN, not routed again",
+                extra={
+                    "partner_id": profile.partner_id,
+                    "message_id": message_id,
+                    "payload_id": outcome.record.id,
+                },
+            )
+            await self._store.add_audit(
+                "payload",
+                outcome.record.id,
+                "duplicate",
+                detail=f"AS2 Message-ID {message_id} received again; answered as the original, not routed",
+            )
+        elif outcome.record.state is State.REJECTED:
+            error = GatewayError(outcome.record.reason or "the payload was refused")
+        return await self._answer(
+            headers, message_id, profile.partner_id, channel, our_key, request, error, unpacked.mic
+        )
+
+    def _partner(self, headers: Sequence[tuple[str, str]]) -> tuple[PartnerProfile | None, As2Channel | None]:
+        sender = _unquote(header_value(headers, "as2-from"))
+        receiver = _unquote(header_value(headers, "as2-to"))
+        profile = self._profiles.current.by_as2_name(sender) if sender else None
+        channel = profile.channels.as2 if profile is not None else None
+        if profile is None or channel is None or normalise_as2_name(channel.our_as2_id) != receiver:
+            return profile if channel is not None else None, None
+        return profile, channel
+
+    def _our_key(self, channel: As2Channel) -> SigningKey | None:
+        try:
+            return self._keys.ours(channel)
+        except KeyLoadError as exc:
+            log.error("our AS2 key cannot be loaded", extra={"reason": str(exc)})
+            raise _Failure(GatewayError(f"our private key is unavailable: {exc}")) from exc
+
+    async def _open(
+        self,
+        headers: Sequence[tuple[str, str]],
+        body: bytes,
+        channel: As2Channel,
+        our_key: SigningKey | None,
+        request: MdnRequest,
+    ) -> Unpacked:
+        trust = Trust(
+            our_keys=[our_key] if our_key is not None else [],
+            partner_certificates=[c.certificate for c in channel.certificates_at(datetime.now(UTC))],
+            require_signed=channel.require_signed,
+            require_encrypted=channel.require_encrypted,
+        )
+        try:
+            if len(body) > _THREAD_THRESHOLD:
+                return await asyncio.to_thread(unpack, headers, body, trust, request.micalgs)
+            return unpack(headers, body, trust, request.micalgs)
+        except GatewayError as exc:
+            raise _Failure(exc) from exc
+        except Exception as exc:  # a library bug must still produce a stored payload and an MDN
+            log.exception("unexpected error opening an AS2 message")
+            raise _Failure(GatewayError(f"unexpected error: {type(exc).__name__}: {exc}")) from exc
+
+    async def _refuse(
+        self,
+        error: GatewayError,
+        raw: bytes,
+        headers: Sequence[tuple[str, str]],
+        message_id: str,
+        profile: PartnerProfile | None,
+        channel: As2Channel | None,
+        request: MdnRequest,
+        remote: str | None,
+    ) -> Reply:
+        reason = f"{error.as2_disposition}: {error.message}"
+        meta = ChannelMeta(
+            channel="as2",
+            partner_id=profile.partner_id if profile is not None else None,
+            filename=f"{_our_id_token(message_id or 'unknown')}.as2",
+            content_type=header_value(headers, "content-type"),
+            remote=remote,
+            headers={k.lower(): v for k in KEPT_HEADERS if (v := header_value(headers, k)) is not None},
+        )
+        await self._store.save_payloads([NewPayload(raw, meta, state=State.REJECTED, reason=reason)])
+        log.warning(
+            "AS2 message refused",
+            extra={
+                "partner_id": meta.partner_id,
+                "message_id": message_id,
+                "reason": reason,
+                "remote": remote,
+            },
+        )
+        our_key: SigningKey | None = None
+        if channel is not None:
+            try:
+                our_key = self._keys.ours(channel)
+            except KeyLoadError:
+                our_key = None
+        return await self._answer(
+            headers,
+            message_id,
+            meta.partner_id,
+            channel,
+            our_key,
+            request,
+            error,
+            None,
+            status=error.http_status,
+        )
+
+    async def _answer(
+        self,
+        headers: Sequence[tuple[str, str]],
+        message_id: str,
+        partner_id: str | None,
+        channel: As2Channel | None,
+        our_key: SigningKey | None,
+        request: MdnRequest,
+        error: GatewayError | None,
+        mic: Mic | None,
+        *,
+        status: int = 200,
+    ) -> Reply:
+        if not request.requested:
+            text = "received" if error is None else f"{error.as2_disposition}: {error.message}"
+            return Reply(status, [("Content-Type", "text/plain")], text.encode())
+        our_id = channel.our_as2_id if channel is not None else _unquote(header_value(headers, "as2-to"))
+        partner_name = _unquote(header_value(headers, "as2-from"))
+        sign_with = our_key if request.signed else None
+        digest = _mdn_digest(request, channel)
+        mdn_headers, mdn_body = build_mdn(
+            original_message_id=message_id or "unknown",
+            our_as2_id=our_id or "unknown",
+            partner_as2_id=partner_name or "unknown",
+            message_id=f"<edigate-mdn-{uuid.uuid4()}@{_our_id_token(our_id)}>",
+            error=error.as2_disposition if error is not None else None,
+            mic=mic,
+            text=_MDN_TEXT_OK if error is None else _MDN_TEXT_ERROR.format(reason=error.message),
+            sign_with=sign_with,
+            digest=digest,
+            scheme=channel.signature_scheme.value if channel is not None else "pkcs1v15",
+        )
+        if request.async_url and channel is not None and partner_id is not None:
+            await self._queue_async_mdn(partner_id, request.async_url, message_id, mdn_headers, mdn_body)
+            return Reply(200, [("Content-Type", "text/plain")], b"received; the MDN follows asynchronously")
+        return Reply(200, mdn_headers, mdn_body)
+
+    async def _queue_async_mdn(
+        self, partner_id: str, url: str, message_id: str, headers: list[tuple[str, str]], body: bytes
+    ) -> None:
+        meta = ChannelMeta(
+            channel="as2-mdn",
+            partner_id=partner_id,
+            filename=f"{_our_id_token(message_id)}.mdn",
+            content_type=header_value(headers, "content-type"),
+            headers={"receipt-delivery-option": url, "original-message-id": message_id},
+        )
+        await self._store.save_payloads([NewPayload(build_entity(headers, body), meta, Direction.OUTBOUND)])
+        self._wake_sender()
+
+
+def _mdn_digest(request: MdnRequest, channel: As2Channel | None) -> str:
+    for label in request.micalgs:
+        try:
+            return normalise_digest(label)
+        except UnsupportedAlgorithm:
+            continue
+    return channel.signature_digest.value if channel is not None else "sha256"
+
+
+def _looks_like_mdn(headers: Sequence[tuple[str, str]], body: bytes) -> bool:
+    """An MDN posted to the message endpoint (some partners use one URL for both)."""
+    content_type = (header_value(headers, "content-type") or "").lower()
+    if content_type.startswith("multipart/report"):
+        return True
+    return content_type.startswith("multipart/signed") and b"disposition-notification" in body[:4096].lower()
