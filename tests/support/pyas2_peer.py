@@ -90,3 +90,56 @@ def parse_message(
         find_message_cb=find_message,
     )
     return message, status, exception, mdn
+
+
+class Pyas2Receiver:
+    """An AS2 server made of pyas2lib and aiohttp: parses what it is sent and answers with
+    pyas2lib's own MDN (sync in the response, async by a POST to the requested URL).
+
+    ``answers`` lets a test script HTTP failures first (e.g. ``[503]``); ``tamper_mic``
+    makes the MDN carry a wrong MIC, as a broken partner would.
+    """
+
+    def __init__(self, org: as2.Organization, sender: as2.Partner) -> None:
+        self.org = org
+        self.sender = sender
+        self.answers: list[int] = []
+        self.tamper_mic = False
+        self.received: list[tuple[as2.Message, str, Any]] = []
+        self.async_posts: list[int] = []
+        self._tasks: set[Any] = set()
+
+    async def handle(self, request: Any) -> Any:
+        import asyncio
+
+        from aiohttp import web
+
+        body = await request.read()
+        if self.answers:
+            return web.Response(status=self.answers.pop(0), text="try again later")
+        message, status, exception, mdn = parse_message(
+            raw_http(request.headers, body), self.org, self.sender
+        )
+        self.received.append((message, status, exception))
+        if mdn is not None and self.tamper_mic and message.mic:
+            message.mic = b"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
+            mdn = as2.Mdn(mdn_mode=mdn.mdn_mode, digest_alg=mdn.digest_alg, mdn_url=mdn.mdn_url)
+            mdn.build(message=message, status="processed")
+        if mdn is None:
+            return web.Response(text="received")
+        if mdn.mdn_mode == "ASYNC":
+            task = asyncio.get_running_loop().create_task(self._post_async(mdn))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+            return web.Response(text="received; MDN follows")
+        return web.Response(headers={k: str(v) for k, v in mdn.headers.items()}, body=mdn.content)
+
+    async def _post_async(self, mdn: as2.Mdn) -> None:
+        import aiohttp
+
+        headers = {k: str(v) for k, v in mdn.headers.items()}
+        async with (
+            aiohttp.ClientSession() as session,
+            session.post(mdn.mdn_url, headers=headers, data=mdn.content) as r,
+        ):
+            self.async_posts.append(r.status)
