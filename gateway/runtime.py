@@ -232,6 +232,5 @@ class Gateway:
     async def send_pending(self) -> None:
         """Hand stored outbound payloads (e.g. our acks) to their channels now."""
         worker = f"{self.settings.instance_id}/cli-sender"
-        while records := await self.store.claim_payloads(worker, 16, 30, Direction.OUTBOUND):
-            for record in records:
-                await self.sender.send(record, worker)
+        while records := await self.store.claim_payloads(worker, 64, 30, Direction.OUTBOUND):
+            await self.sender.send_batch(records, worker)

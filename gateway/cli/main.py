@@ -9,29 +9,53 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.util
 import sys
 from collections.abc import Callable, Sequence
 
 __all__ = ["main"]
 
 #: Command-group modules under ``gateway.cli``, each with ``register(subparsers)``.
-COMMAND_MODULES: tuple[str, ...] = ("x12", "partners", "schema", "runtime", "support", "translate")
+COMMAND_MODULES: tuple[str, ...] = ("x12", "partners", "schema", "translate", "runtime", "support", "certs")
+
+#: Which module registers each top-level command. Only the chosen command's module is
+#: imported, so ``edigate x12 ...`` does not pay for the gateway's imports (start-up time, RSS).
+COMMANDS: dict[str, str] = {
+    "x12": "x12",
+    "partners": "partners",
+    "schema": "schema",
+    "translate": "translate",
+    "serve": "runtime",
+    "ingest": "runtime",
+    "db": "runtime",
+    "messages": "support",
+    "replay": "support",
+    "certs": "certs",
+}
 
 Handler = Callable[[argparse.Namespace], int]
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _available(name: str) -> bool:
+    return importlib.util.find_spec(f"gateway.cli.{name}") is not None
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser for every command, or only for ``command`` when given (lighter imports)."""
     parser = argparse.ArgumentParser(prog="edigate", description="EDI partner gateway")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for name in COMMAND_MODULES:
-        module = importlib.import_module(f"gateway.cli.{name}")
-        module.register(sub)
+    wanted = [COMMANDS[command]] if command in COMMANDS else list(COMMAND_MODULES)
+    for name in dict.fromkeys(wanted):
+        if _available(name):
+            importlib.import_module(f"gateway.cli.{name}").register(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    first = next((a for a in args_list if not a.startswith("-")), None)
+    parser = build_parser(first)
+    args = parser.parse_args(args_list)
     handler: Handler = args.handler
     try:
         return handler(args)

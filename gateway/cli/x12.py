@@ -38,6 +38,7 @@ from edi.errors import UnreadableInput
 from edi.findings import Finding, Location, Severity
 from edi.reader import SetValidator, read_summary
 from edi.summary import GroupSummary, InterchangeSummary
+from edi.validator import schema_validator
 from gateway.cli.x12_ack import add_ack_command
 
 __all__ = ["format_finding", "format_location", "register"]
@@ -45,9 +46,8 @@ __all__ = ["format_finding", "format_location", "register"]
 Write = Callable[[str], object]
 _T = TypeVar("_T")
 
-#: Validates every set that has a schema (``None``: envelope checks only). This one binding
-#: becomes ``edi.validate.schema_validator`` once the schema glue module is in the tree.
-SCHEMA_VALIDATOR: SetValidator | None = None
+#: Validates every set that has a schema (``None``: envelope checks only).
+SCHEMA_VALIDATOR: SetValidator | None = schema_validator
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -8,14 +8,14 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, insert, or_, select, update
+from sqlalchemy import and_, bindparam, delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from gateway.adapters.store import tables as t
 from gateway.adapters.store.rows import now, payload_from_row
 from gateway.domain.runtime.errors import NotFound
-from gateway.domain.runtime.lifecycle import Direction, OutboxState, State, Step
+from gateway.domain.runtime.lifecycle import Direction, State, Step
 from gateway.domain.runtime.records import NewPayload, PayloadRecord, ProcessingResult, StoreOutcome
 
 __all__ = ["OutboundOps", "PayloadOps"]
@@ -223,82 +223,115 @@ class PayloadOps:
             return (await conn.execute(stmt)).scalar_one_or_none()
 
     async def finish_processing(self, payload_id: str, worker: str, result: ProcessingResult) -> bool:
+        return (await self.finish_many(worker, [(payload_id, result)]))[0]
+
+    async def finish_many(self, worker: str, items: Sequence[tuple[str, ProcessingResult]]) -> list[bool]:
+        """Write many pipeline results in one transaction; False for payloads whose lease was lost."""
+        if not items:
+            return []
         at = now()
         p = t.payloads.c
+        ids = [pid for pid, _ in items]
         async with self.engine.begin() as conn:
-            claimed = await conn.execute(
+            owned_q = select(p.id).where(p.id.in_(ids), p.claimed_by == worker)
+            if self._is_pg():
+                owned_q = owned_q.with_for_update()
+            owned = set((await conn.execute(owned_q)).scalars().all())
+            mine = [(pid, r) for pid, r in items if pid in owned]
+            if not mine:
+                return [False] * len(items)
+            await conn.execute(
                 update(t.payloads)
-                .where(p.id == payload_id, p.claimed_by == worker)
+                .where(p.id == bindparam("b_id"))
                 .values(
-                    state=result.state.value,
-                    reason=result.reason,
-                    failed_step=result.failed_step.value if result.failed_step else None,
-                    duplicate_of=result.duplicate_of,
-                    partner_id=result.partner_id if result.partner_id else p.partner_id,
-                    findings=result.findings or None,
+                    state=bindparam("b_state"),
+                    reason=bindparam("b_reason"),
+                    failed_step=bindparam("b_step"),
+                    duplicate_of=bindparam("b_dup"),
+                    partner_id=bindparam("b_partner"),
+                    findings=bindparam("b_findings"),
                     claimed_by=None,
                     claim_until=None,
                     updated_at=at,
-                )
-            )
-            if claimed.rowcount != 1:
-                return False
-            await self._write_result(conn, payload_id, result)
-            if result.outbound:
-                rows = [self._row(new) for new in result.outbound]
-                await conn.execute(insert(t.payloads), rows)
-                await conn.execute(
-                    insert(t.audit_events),
-                    [
-                        {
-                            "entity_type": "payload",
-                            "entity_id": r["id"],
-                            "state": State.RECEIVED.value,
-                            "at": at,
-                            "detail": f"outbound, produced while processing {payload_id}",
-                        }
-                        for r in rows
-                    ],
-                )
-            events = [(s.value, d) for s, d in result.events]
-            if result.failed_step is not None:
-                events.append((result.state.value, f"{result.failed_step.value}: {result.reason}"))
-            elif not events or events[-1][0] != result.state.value:
-                events.append((result.state.value, result.reason or result.state.value))
-            await conn.execute(
-                insert(t.audit_events),
-                [
-                    {"entity_type": "payload", "entity_id": payload_id, "state": s, "at": at, "detail": d}
-                    for s, d in events
-                ],
-            )
-        return True
-
-    async def _write_result(self, conn: AsyncConnection, payload_id: str, result: ProcessingResult) -> None:
-        from gateway.adapters.store.envelopes import write_documents, write_envelopes
-
-        await write_envelopes(conn, payload_id, result)
-        await write_documents(conn, self.engine.dialect.name, payload_id, result)
-        if result.outbox:
-            at = now()
-            await conn.execute(
-                insert(t.outbox),
+                ),
                 [
                     {
-                        "id": m.id,
-                        "document_id": m.document_id,
-                        "destination": m.destination,
-                        "routing_key": m.routing_key,
-                        "body": m.body,
-                        "correlation_id": m.correlation_id,
-                        "headers": dict(m.headers),
-                        "state": OutboxState.PENDING.value,
-                        "attempts": 0,
-                        "created_at": at,
+                        "b_id": pid,
+                        "b_state": r.state.value,
+                        "b_reason": r.reason,
+                        "b_step": r.failed_step.value if r.failed_step else None,
+                        "b_dup": r.duplicate_of,
+                        "b_partner": r.partner_id,
+                        "b_findings": r.findings or None,
                     }
-                    for m in result.outbox
+                    for pid, r in mine
                 ],
             )
+            from gateway.adapters.store.envelopes import write_results
+
+            await write_results(conn, self.engine.dialect.name, mine)
+            outbound = [(pid, self._row(new)) for pid, r in mine for new in r.outbound]
+            if outbound:
+                await conn.execute(insert(t.payloads), [row for _, row in outbound])
+            events: list[dict[str, Any]] = []
+            for pid, r in mine:
+                trail = [(s.value, d) for s, d in r.events]
+                if r.failed_step is not None:
+                    trail.append((r.state.value, f"{r.failed_step.value}: {r.reason}"))
+                elif not trail or trail[-1][0] != r.state.value:
+                    trail.append((r.state.value, r.reason or r.state.value))
+                events += [
+                    {"entity_type": "payload", "entity_id": pid, "state": st, "at": at, "detail": d}
+                    for st, d in trail
+                ]
+            events += [
+                {
+                    "entity_type": "payload",
+                    "entity_id": row["id"],
+                    "state": State.RECEIVED.value,
+                    "at": at,
+                    "detail": f"outbound, produced while processing {pid}",
+                }
+                for pid, row in outbound
+            ]
+            await conn.execute(insert(t.audit_events), events)
+        return [pid in owned for pid in ids]
+
+    async def payload_contents(self, payload_ids: Sequence[str]) -> dict[str, bytes]:
+        async with self.engine.connect() as conn:
+            rows = (
+                await conn.execute(
+                    select(t.payloads.c.id, t.payloads.c.content).where(t.payloads.c.id.in_(payload_ids))
+                )
+            ).all()
+        return {pid: bytes(content) for pid, content in rows}
+
+    async def find_duplicates(self, candidates: Sequence[tuple[str, str, str]]) -> dict[str, str]:
+        """(payload id, partner, sha256) candidates -> {payload id: earlier payload with that content}."""
+        if not candidates:
+            return {}
+        p = t.payloads.c
+        shas = list({sha for _, _, sha in candidates})
+        stmt = (
+            select(p.id, p.partner_id, p.sha256, p.received_at)
+            .where(
+                p.sha256.in_(shas),
+                p.direction == Direction.INBOUND.value,
+                p.state.notin_([State.FAILED.value, State.RECEIVED.value, State.REJECTED.value]),
+            )
+            .order_by(p.received_at)
+        )
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(stmt)).all()
+        first: dict[tuple[str | None, str], str] = {}
+        for row in rows:
+            first.setdefault((row.partner_id, row.sha256), row.id)
+        out: dict[str, str] = {}
+        for pid, partner, sha in candidates:
+            earlier = first.get((partner, sha))
+            if earlier is not None and earlier != pid:
+                out[pid] = earlier
+        return out
 
     async def reset_for_replay(self, payload_id: str, *, reason: str, actor: str) -> PayloadRecord:
         p = t.payloads.c
@@ -369,6 +402,48 @@ class PayloadOps:
                 )
             )
 
+    async def set_payload_states(self, updates: Sequence[tuple[str, State, str, Step | None]]) -> None:
+        """Several :meth:`set_payload_state` calls in one transaction: (payload id, state, detail, step)."""
+        if not updates:
+            return
+        p = t.payloads.c
+        at = now()
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                update(t.payloads)
+                .where(p.id == bindparam("b_id"))
+                .values(
+                    state=bindparam("b_state"),
+                    reason=bindparam("b_reason"),
+                    failed_step=bindparam("b_step"),
+                    updated_at=at,
+                    claimed_by=None,
+                    claim_until=None,
+                ),
+                [
+                    {
+                        "b_id": pid,
+                        "b_state": state.value,
+                        "b_reason": detail if state is State.FAILED else None,
+                        "b_step": step.value if step is not None and state is State.FAILED else None,
+                    }
+                    for pid, state, detail, step in updates
+                ],
+            )
+            await conn.execute(
+                insert(t.audit_events),
+                [
+                    {
+                        "entity_type": "payload",
+                        "entity_id": pid,
+                        "state": state.value,
+                        "at": at,
+                        "detail": detail if step is None else f"{step.value}: {detail}",
+                    }
+                    for pid, state, detail, step in updates
+                ],
+            )
+
     async def retry_payload_later(
         self, payload_id: str, worker: str, delay_seconds: float, reason: str
     ) -> None:
@@ -413,7 +488,9 @@ class OutboundOps(PayloadOps):
             row = self._row(new)
             row["state"] = State.RECEIVED.value if new.state is State.RECEIVED else new.state.value
             await conn.execute(insert(t.payloads).values(**row))
-            await self._write_result(conn, row["id"], result)
+            from gateway.adapters.store.envelopes import write_results
+
+            await write_results(conn, self.engine.dialect.name, [(row["id"], result)])
             at = row["received_at"]
             events = [(State.RECEIVED.value, f"{row['size']} bytes to send via {new.meta.channel}")]
             events += [(s.value, d) for s, d in result.events]

@@ -95,6 +95,16 @@ class Store(Protocol):
         """Write everything a pipeline run produced, atomically; False if the lease was lost."""
         ...
 
+    async def finish_many(self, worker: str, items: Sequence[tuple[str, ProcessingResult]]) -> list[bool]:
+        """:meth:`finish_processing` for a batch, in one transaction."""
+        ...
+
+    async def payload_contents(self, payload_ids: Sequence[str]) -> dict[str, bytes]: ...
+
+    async def find_duplicates(self, candidates: Sequence[tuple[str, str, str]]) -> dict[str, str]:
+        """(payload id, partner, sha256) -> {payload id: an earlier inbound payload with that content}."""
+        ...
+
     async def find_duplicate(self, partner_id: str, sha256: str, exclude_id: str) -> str | None:
         """An earlier inbound payload from the partner with the same content, if any."""
         ...
@@ -114,6 +124,10 @@ class Store(Protocol):
         self, payload_id: str, worker: str, delay_seconds: float, reason: str
     ) -> None:
         """Release a lease and keep the payload waiting for ``delay_seconds``."""
+        ...
+
+    async def set_payload_states(self, updates: Sequence[tuple[str, State, str, Step | None]]) -> None:
+        """Several state changes in one transaction: (payload id, state, detail, failed step)."""
         ...
 
     async def set_payload_state(

@@ -69,31 +69,47 @@ class AckService:
     def __init__(self, store: Store) -> None:
         self._store = store
 
-    async def owed(
+    async def allocate(self, wanted: list[tuple[PartnerProfile, ParseResult]]) -> dict[str, _Numbers]:
+        """Control numbers for every ack a batch owes: one allocation per partner and counter."""
+        need: dict[str, tuple[PartnerProfile, int, int]] = {}
+        for partner, parsed in wanted:
+            if _ack_kind(partner, parsed) is None:
+                continue
+            n_ix = len(parsed.summaries)
+            n_groups = max(1, sum(len(s.groups) for s in parsed.summaries))
+            _, a, b = need.get(partner.partner_id, (partner, 0, 0))
+            need[partner.partner_id] = (partner, a + n_ix, b + n_groups)
+        out: dict[str, _Numbers] = {}
+        for pid, (partner, n_ix, n_groups) in need.items():
+            seq = partner.control_numbers
+            out[pid] = _Numbers(
+                await self._store.next_control_numbers(
+                    pid, "isa", n_ix, start=seq.interchange.start, maximum=seq.interchange.max
+                ),
+                await self._store.next_control_numbers(
+                    pid, "gs", n_groups, start=seq.group.start, maximum=seq.group.max
+                ),
+                await self._store.next_control_numbers(
+                    pid, "st", n_groups, start=seq.transaction.start, maximum=seq.transaction.max
+                ),
+            )
+        for partner, _ in wanted:
+            out.setdefault(partner.partner_id, _Numbers([], [], []))
+        return out
+
+    def build(
         self,
         partner: PartnerProfile,
         parsed: ParseResult,
         record: PayloadRecord,
         channel: str,
         when: datetime,
+        numbers: _Numbers,
     ) -> list[NewPayload]:
+        """The ack payloads owed for one parsed payload, numbered from ``numbers``."""
         kind = _ack_kind(partner, parsed)
         if kind is None:
             return []
-        n_ix = len(parsed.summaries)
-        n_groups = max(1, sum(len(s.groups) for s in parsed.summaries))
-        seq = partner.control_numbers
-        numbers = _Numbers(
-            await self._store.next_control_numbers(
-                partner.partner_id, "isa", n_ix, start=seq.interchange.start, maximum=seq.interchange.max
-            ),
-            await self._store.next_control_numbers(
-                partner.partner_id, "gs", n_groups, start=seq.group.start, maximum=seq.group.max
-            ),
-            await self._store.next_control_numbers(
-                partner.partner_id, "st", n_groups, start=seq.transaction.start, maximum=seq.transaction.max
-            ),
-        )
         acks = acknowledge(parsed, kind=kind, control_numbers=numbers, when=when)
         out: list[NewPayload] = []
         for ack in acks:

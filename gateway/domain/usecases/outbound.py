@@ -12,6 +12,7 @@ API) and answered with :class:`BrokerAction.REJECT`, which dead-letters them.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -27,7 +28,7 @@ from gateway.domain.profiles import AckType, DocumentFormat, PartnerProfile
 from gateway.domain.profiles import Direction as ProfileDirection
 from gateway.domain.runtime.errors import BrokerAction, InvalidDocument, NotFound
 from gateway.domain.runtime.lifecycle import Direction, State, Step
-from gateway.domain.runtime.ports import OutboundRequest, PartnerChannel
+from gateway.domain.runtime.ports import OutboundRequest, OutboundSendResult, PartnerChannel
 from gateway.domain.runtime.records import (
     ChannelMeta,
     DocumentRecord,
@@ -275,36 +276,53 @@ class Sender:
         self._attempts: dict[str, int] = {}
 
     async def send(self, record: PayloadRecord, worker: str) -> None:
+        await self.send_batch([record], worker)
+
+    async def send_batch(self, records: list[PayloadRecord], worker: str) -> None:
+        """Send leased outbound payloads concurrently; record the outcomes in one transaction."""
+        contents = await self._store.payload_contents([r.id for r in records])
+        outcomes = await asyncio.gather(*(self._send_one(r, contents.get(r.id, b"")) for r in records))
+        updates: list[tuple[str, State, str, Step | None]] = []
+        for record, result in zip(records, outcomes, strict=True):
+            if result is None:
+                updates.append(
+                    (record.id, State.FAILED, f"no {record.channel!r} channel is configured", Step.SEND)
+                )
+            elif result.ok:
+                self._attempts.pop(record.id, None)
+                updates.append(
+                    (record.id, State.SENT, f"via {record.channel}: {result.detail}".rstrip(": "), None)
+                )
+            else:
+                attempt = self._attempts.get(record.id, 0) + 1
+                self._attempts[record.id] = attempt
+                if result.retryable and attempt < self._max_attempts:
+                    delay = self._backoff * 2 ** (attempt - 1)
+                    await self._store.retry_payload_later(
+                        record.id, worker, delay, f"attempt {attempt} failed: {result.detail}"
+                    )
+                    continue
+                self._attempts.pop(record.id, None)
+                updates.append(
+                    (
+                        record.id,
+                        State.FAILED,
+                        f"gave up after {attempt} attempt(s): {result.detail}",
+                        Step.SEND,
+                    )
+                )
+        await self._store.set_payload_states(updates)
+
+    async def _send_one(self, record: PayloadRecord, content: bytes) -> OutboundSendResult | None:
         channel = self._channels.get(record.channel)
         if channel is None:
-            await self._store.set_payload_state(
-                record.id, State.FAILED, step=Step.SEND, detail=f"no {record.channel!r} channel is configured"
-            )
-            return
-        content = await self._store.payload_content(record.id)
+            return None
         filename = record.meta.get("filename") or f"{record.id}.edi"
-        result = await channel.send(record.partner_id or "", record.id, content, filename)
-        if result.ok:
-            self._attempts.pop(record.id, None)
-            await self._store.set_payload_state(
-                record.id, State.SENT, detail=f"via {record.channel}: {result.detail}".rstrip(": ")
-            )
-            return
-        attempt = self._attempts.get(record.id, 0) + 1
-        self._attempts[record.id] = attempt
-        if result.retryable and attempt < self._max_attempts:
-            delay = self._backoff * 2 ** (attempt - 1)
-            await self._store.retry_payload_later(
-                record.id, worker, delay, f"attempt {attempt} failed: {result.detail}"
-            )
-            return
-        self._attempts.pop(record.id, None)
-        await self._store.set_payload_state(
-            record.id,
-            State.FAILED,
-            step=Step.SEND,
-            detail=f"gave up after {attempt} attempt(s): {result.detail}",
-        )
+        try:
+            return await channel.send(record.partner_id or "", record.id, content, filename)
+        except Exception as exc:  # a channel bug is a retryable failure, never a lost payload
+            log.exception("channel error", extra={"payload_id": record.id})
+            return OutboundSendResult(False, f"{type(exc).__name__}: {exc}", retryable=True)
 
 
 _SECRET_HEADERS = frozenset({"authorization", "x-signature", "cookie"})

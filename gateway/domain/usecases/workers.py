@@ -56,8 +56,7 @@ async def pipeline_worker(
         if not records:
             await _idle(pipeline.wake, poll_seconds)
             continue
-        for record in records:
-            await pipeline.process(record, worker)
+        await pipeline.process_batch(records, worker)
         relay_wake.set()
 
 
@@ -119,15 +118,16 @@ async def sender_worker(
     poll_seconds: float,
 ) -> None:
     while True:
-        records = await store.claim_payloads(worker, 16, lease_seconds, Direction.OUTBOUND)
+        records = await store.claim_payloads(worker, 64, lease_seconds, Direction.OUTBOUND)
         if not records:
             await _idle(wake, poll_seconds)
             continue
-        for record in records:
-            try:
-                await sender.send(record, worker)
-            except Exception as exc:  # a channel bug must not kill the loop; the lease will expire
-                log.exception("send failed unexpectedly", extra={"payload_id": record.id, "error": str(exc)})
+        try:
+            await sender.send_batch(records, worker)
+        except Exception as exc:  # a store hiccup must not kill the loop; the leases will expire
+            log.exception(
+                "send failed unexpectedly", extra={"payloads": [r.id for r in records], "error": str(exc)}
+            )
 
 
 async def overdue_scanner(store: Store, *, every_seconds: float, observer: Observer | None = None) -> None:
