@@ -33,8 +33,10 @@ from tests.support.services import rabbitmq_url
 
 from .conftest import REPO, make_settings, unique_rabbit
 
-ACME_997 = """ISA*00*          *00*          *ZZ*ACMERETAIL     *ZZ*EDIGATE        *261121*0800*U*00401*000007001*0*P*>~
-GS*FA*ACMERETAIL*EDIGATE*20261121*0800*7001*X*004010~
+ACME_997 = (
+    "ISA*00*          *00*          *ZZ*ACMERETAIL     *ZZ*EDIGATE        "
+    "*261121*0800*U*00401*000007001*0*P*>~\n"
+) + """GS*FA*ACMERETAIL*EDIGATE*20261121*0800*7001*X*004010~
 ST*997*0001~
 AK1*SH*{gs06}~
 AK2*856*0001~
