@@ -82,6 +82,9 @@ class OutboundSendResult:
     detail: str = ""
     retryable: bool = True
     remote_reference: str | None = None  # e.g. the remote file name or an AS2 Message-ID
+    #: Seconds to wait before the next attempt, when the channel knows better than the Sender's
+    #: default backoff (the partner's Retry-After, the profile's retry policy). None: the default.
+    retry_after: float | None = None
 
 
 class PartnerChannel(Protocol):

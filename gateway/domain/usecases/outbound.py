@@ -298,6 +298,8 @@ class Sender:
                 self._attempts[record.id] = attempt
                 if result.retryable and attempt < self._max_attempts:
                     delay = self._backoff * 2 ** (attempt - 1)
+                    if result.retry_after is not None:  # the channel's own delay wins
+                        delay = max(0.0, result.retry_after)
                     await self._store.retry_payload_later(
                         record.id, worker, delay, f"attempt {attempt} failed: {result.detail}"
                     )
