@@ -12,6 +12,7 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 
 from asn1crypto import algos, cms, core
 from asn1crypto import x509 as ax509
@@ -20,6 +21,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
+from gateway.adapters.as2.protocol import der
 from gateway.adapters.as2.protocol.algorithms import hash_for, normalise_digest
 from gateway.adapters.as2.protocol.errors import (
     DigestMismatch,
@@ -63,60 +65,88 @@ def _pss_params(digest: str) -> algos.RSASSAPSSParams:
     )
 
 
+def _oid(dotted: str) -> bytes:
+    return bytes(core.ObjectIdentifier(dotted).dump())
+
+
+_OID_DATA = _oid("1.2.840.113549.1.7.1")
+_OID_SIGNED_DATA = _oid("1.2.840.113549.1.7.2")
+_OID_SIGNING_TIME = _oid("1.2.840.113549.1.9.5")
+_OID_MESSAGE_DIGEST = _oid("1.2.840.113549.1.9.4")
+_CONTENT_TYPE_ATTR = bytes(cms.CMSAttribute({"type": "content_type", "values": ["data"]}).dump())
+_VERSION_1 = b"\x02\x01\x01"
+
+
+@dataclass(frozen=True, slots=True)
+class _Template:
+    """The parts of a SignedData that only depend on the key, the digest and the scheme."""
+
+    digest_algorithm: bytes
+    signature_algorithm: bytes
+    sid: bytes
+    certificates: bytes
+
+
+@lru_cache(maxsize=64)
+def _template(cert_ders: tuple[bytes, ...], digest: str, scheme: str) -> _Template:
+    cert = ax509.Certificate.load(cert_ders[0])
+    if scheme == "pss":
+        sig_alg = algos.SignedDigestAlgorithm({"algorithm": "rsassa_pss", "parameters": _pss_params(digest)})
+    else:
+        sig_alg = algos.SignedDigestAlgorithm({"algorithm": "rsassa_pkcs1v15"})
+    sid = cms.IssuerAndSerialNumber({"issuer": cert.issuer, "serial_number": cert.serial_number})
+    return _Template(
+        digest_algorithm=bytes(algos.DigestAlgorithm({"algorithm": digest}).dump()),
+        signature_algorithm=bytes(sig_alg.dump()),
+        sid=bytes(sid.dump()),
+        certificates=der.explicit(0, b"".join(cert_ders)),
+    )
+
+
 def sign_detached(content: bytes, signer: SigningKey, digest: str, scheme: str = "pkcs1v15") -> bytes:
     """A DER ``ContentInfo`` holding a detached SignedData over ``content``."""
     digest = normalise_digest(digest)
     algorithm = hash_for(digest)
-    attrs = cms.CMSAttributes(
-        [
-            cms.CMSAttribute({"type": "content_type", "values": ["data"]}),
-            cms.CMSAttribute(
-                {"type": "signing_time", "values": [cms.Time({"utc_time": core.UTCTime(datetime.now(UTC))})]}
-            ),
-            cms.CMSAttribute({"type": "message_digest", "values": [hashlib.new(digest, content).digest()]}),
-        ]
-    )
-    to_sign = attrs.dump()
     if scheme == "pss":
         pad: padding.AsymmetricPadding = padding.PSS(
             mgf=padding.MGF1(hash_for(digest)), salt_length=algorithm.digest_size
         )
-        sig_alg = algos.SignedDigestAlgorithm({"algorithm": "rsassa_pss", "parameters": _pss_params(digest)})
     elif scheme == "pkcs1v15":
         pad = padding.PKCS1v15()
-        sig_alg = algos.SignedDigestAlgorithm({"algorithm": "rsassa_pkcs1v15"})
     else:
         raise UnsupportedAlgorithm(f"signature scheme {scheme!r} is not supported")
-    signature = signer.key.sign(to_sign, pad, algorithm)
-    cert = _asn1_cert(signer.certificate)
-    signer_info = cms.SignerInfo(
-        {
-            "version": "v1",
-            "sid": cms.SignerIdentifier(
-                {
-                    "issuer_and_serial_number": cms.IssuerAndSerialNumber(
-                        {"issuer": cert.issuer, "serial_number": cert.serial_number}
-                    )
-                }
-            ),
-            "digest_algorithm": {"algorithm": digest},
-            "signed_attrs": attrs,
-            "signature_algorithm": sig_alg,
-            "signature": signature,
-        }
+    certs = (signer.certificate, *signer.chain)
+    template = _template(tuple(c.public_bytes(serialization.Encoding.DER) for c in certs), digest, scheme)
+    now = datetime.now(UTC).strftime("%y%m%d%H%M%SZ").encode("ascii")
+    attributes = (
+        _CONTENT_TYPE_ATTR,
+        der.tlv(der.SEQUENCE, _OID_SIGNING_TIME + der.set_of(der.tlv(0x17, now))),
+        der.tlv(
+            der.SEQUENCE,
+            _OID_MESSAGE_DIGEST + der.set_of(der.octet_string(hashlib.new(digest, content).digest())),
+        ),
     )
-    certificates = [cms.CertificateChoices({"certificate": cert})]
-    certificates += [cms.CertificateChoices({"certificate": _asn1_cert(c)}) for c in signer.chain]
-    signed = cms.SignedData(
-        {
-            "version": "v1",
-            "digest_algorithms": [{"algorithm": digest}],
-            "encap_content_info": {"content_type": "data"},
-            "certificates": certificates,
-            "signer_infos": [signer_info],
-        }
+    attrs_content = b"".join(sorted(attributes))  # DER: a SET OF is sorted by encoding
+    # the signature covers the attributes with the SET tag; the SignerInfo carries them as [0] IMPLICIT
+    signature = signer.key.sign(der.tlv(der.SET, attrs_content), pad, algorithm)
+    signer_info = der.tlv(
+        der.SEQUENCE,
+        _VERSION_1
+        + template.sid
+        + template.digest_algorithm
+        + der.tlv(0xA0, attrs_content)
+        + template.signature_algorithm
+        + der.octet_string(signature),
     )
-    return bytes(cms.ContentInfo({"content_type": "signed_data", "content": signed}).dump())
+    signed_data = der.tlv(
+        der.SEQUENCE,
+        _VERSION_1
+        + der.tlv(der.SET, template.digest_algorithm)
+        + der.tlv(der.SEQUENCE, _OID_DATA)
+        + template.certificates
+        + der.tlv(der.SET, signer_info),
+    )
+    return der.tlv(der.SEQUENCE, _OID_SIGNED_DATA + der.explicit(0, signed_data))
 
 
 def _load_signed(der: bytes) -> cms.SignedData:
