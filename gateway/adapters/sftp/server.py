@@ -118,7 +118,12 @@ class SftpServer:
         assert self._listener is not None
         loop = asyncio.get_running_loop()
         while True:
-            sock, addr = await loop.sock_accept(self._listener)
+            try:
+                sock, addr = await loop.sock_accept(self._listener)
+            except OSError as exc:  # e.g. out of file descriptors: keep serving the others
+                log.error("sftp accept failed: %s", exc)
+                await asyncio.sleep(0.5)
+                continue
             self._reap()
             if len(self._sessions) >= self.settings.max_connections:
                 log.warning("sftp connection from %s refused: %d open", addr[0], len(self._sessions))
@@ -135,6 +140,7 @@ class SftpServer:
     def _serve(self, sock: socket.socket, peer: str) -> Session:
         assert self._services is not None
         sock.setblocking(True)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # SFTP is request/response
         session = Session(self._services, peer)
         transport = paramiko.Transport(sock)
         transport.auth_timeout = self.settings.auth_timeout_seconds

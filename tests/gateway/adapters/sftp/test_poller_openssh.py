@@ -210,6 +210,15 @@ async def test_changed_host_key_is_refused_with_both_fingerprints(env: PollEnv) 
     assert pinned in (trail[0].detail or "")
 
 
+async def test_a_server_without_the_pinned_key_type_is_refused(env: PollEnv, client_keys: ClientKeys) -> None:
+    profile = env.poller.profile(DELETING)
+    ecdsa_pin = profile.model_copy(update={"known_host_key": client_keys.public["ecdsa"]})
+    with pytest.raises(HostKeyRefused, match="offers no ecdsa-sha2-nistp256 host key") as caught:
+        await asyncio.to_thread(open_remote, DELETING, ecdsa_pin, timeout=10)
+    assert caught.value.expected == PublicKey.parse(client_keys.public["ecdsa"]).fingerprint
+    assert caught.value.presented is None
+
+
 async def test_unreachable_server_is_retried_with_backoff_and_audited(env: PollEnv) -> None:
     env.sshd.stop()
     assert await env.poller.run_with_retries(DELETING) is None

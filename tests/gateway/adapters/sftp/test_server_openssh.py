@@ -193,3 +193,31 @@ async def test_document_reaches_the_spool_once_and_the_997_waits_in_the_outbox(
     assert b"AK1*PO*4711" in ack
     assert _names(_partner_dir(server) / "outbox") == []
     assert "sftp.collected" in await audit_states(gateway, "sftp.collected")
+
+
+async def test_install_sftp_wires_server_poller_and_channel(
+    gateway: Gateway, client_keys: ClientKeys, tmp_path: Path
+) -> None:
+    from gateway.adapters.sftp import SftpSettings, install_sftp
+
+    service = install_sftp(
+        gateway.registry,
+        gateway.receive,
+        gateway.store,
+        SftpSettings.under(tmp_path / "var", port=0),
+        instance_id="test-instance",
+    )
+    assert service.channel.kind == "sftp"
+    assert service.server is not None
+    gateway.channels["sftp"] = service.channel
+    profile = gateway.registry.current.get(PUSH_PARTNER)
+    assert profile is not None
+    assert gateway.channel_for(profile) == "sftp"
+    await service.start()
+    try:
+        (tmp_path / "order.x12").write_bytes(SAMPLE_850)
+        done = await run_sftp(service.server, client_keys.path("ecdsa"), ["put order.x12 /inbox/"], tmp_path)
+        assert done.returncode == 0, done.stderr
+        assert len(await stored(gateway)) == 1
+    finally:
+        await service.stop()
