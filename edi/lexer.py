@@ -50,13 +50,22 @@ def _scanners(term: str, es: str) -> tuple[re.Pattern[str], re.Pattern[str]]:
     t, e = re.escape(term), re.escape(es)
     pad = "".join(re.escape(c) for c in _WS if c != term)
     irregular = re.compile(f"{t}[{pad}{t}]")
-    stop = re.compile(f"{t}[{pad}]*(ISA{e}|IEA(?:{e}|(?={t})|\\Z))")
+    stop = re.compile(f"{t}[{pad}]*(ISA[^A-Za-z0-9\\s]|IEA(?:{e}|(?={t})|\\Z))")
     return irregular, stop
 
 
-def _ends_interchange(segment: str, isa_prefix: str, iea_prefix: str) -> bool:
+def _new_isa(segment: str | bytes) -> bool:
+    """A new ISA, whatever its element separator (it may differ from the current interchange's)."""
+    if len(segment) < 4 or segment[:3] not in ("ISA", b"ISA"):
+        return False
+    sep = segment[3:4]
+    sep = sep.decode("latin-1") if isinstance(sep, bytes) else sep
+    return not (sep.isalnum() or sep.isspace())
+
+
+def _ends_interchange(segment: str, iea_prefix: str) -> bool:
     seg = segment.lstrip(_WS)
-    return seg.startswith((isa_prefix, iea_prefix)) or seg == "IEA"
+    return _new_isa(seg) or seg.startswith(iea_prefix) or seg == "IEA"
 
 
 def _chunks(source: Source, chunk_size: int) -> Iterator[bytes]:
@@ -183,7 +192,6 @@ class Lexer:
             term_b = term.encode("latin-1")
             es = header.delimiters.element
             iea_prefix = "IEA" + es
-            isa_prefix = "ISA" + es
             irregular, stop = _scanners(term, es)
             yield [buf[: header.length - 1].decode(codec, "surrogateescape")]
             buf, consumed = buf[header.length :], consumed + header.length
@@ -199,6 +207,8 @@ class Lexer:
                             )
                         continue
                     tail = buf.strip(_JUNK)
+                    if _new_isa(tail):  # a new interchange (other delimiters) after a missing IEA
+                        break
                     buf = b""
                     if tail:
                         self._finding(
@@ -214,7 +224,7 @@ class Lexer:
                 rest = buf[cut + 1 :]
                 # k: the first segment that ends the interchange (an IEA or a new ISA).
                 k = -1
-                if _ends_interchange(parts[0], isa_prefix, iea_prefix):
+                if _ends_interchange(parts[0], iea_prefix):
                     k = 0
                 elif found := stop.search(text):
                     k = text.count(term, 0, found.start(1))
@@ -227,11 +237,16 @@ class Lexer:
                         yield batch
                     consumed += cut + 1
                     buf = rest
-                    more()
+                    while len(buf.lstrip(_JUNK)) < 4 and more():
+                        pass
+                    # A new interchange with other delimiters right after a missing IEA.
+                    ended = _new_isa(buf.lstrip(_JUNK))
+                    if not ended:
+                        more()
                     continue
                 ended = True
                 seg = parts[k].lstrip(_WS)
-                if not seg.startswith(isa_prefix):  # a new ISA is left for the ISA search
+                if not _new_isa(seg):  # a new ISA is left for the ISA search
                     batch.append(seg)
                     k += 1
                 if batch:

@@ -207,11 +207,6 @@ def test_new_isa_without_iea_closes_the_open_interchange() -> None:
     assert result.interchanges[0].groups[0].transactions[0].segments[-1].id == "BEG"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="lexer bug: after an interchange without IEA, only 'ISA' + the same element separator "
-    "is recognised as a new ISA, so an interchange with other separators is swallowed as one segment",
-)
 def test_interchanges_with_different_delimiters_after_a_missing_iea() -> None:
     """A truncated interchange followed by one with other separators: both are read."""
     first = simple_interchange(1)[:-1]
