@@ -125,7 +125,7 @@ class _UploadHandle(_WriteHandle):
         if not self._close_fd():
             return
         fs = self.fs
-        if fs.session.ended or self.failed is not None:
+        if fs.ended or self.failed is not None:
             _unlink(self.real)
             if self.failed is not None:
                 fs.refused_upload(self.location, self.failed)
@@ -158,6 +158,7 @@ class PartnerFilesystem(paramiko.SFTPServerInterface):  # type: ignore[misc]  # 
         self.layout: Layout = account.layout
         self.storage = self.session.storage
         self.started = time.time()
+        self.ended = False  # per SFTP channel: a connection may open several
 
     # --- session -----------------------------------------------------------------------
     def session_started(self) -> None:
@@ -165,7 +166,7 @@ class PartnerFilesystem(paramiko.SFTPServerInterface):  # type: ignore[misc]  # 
         self.session.login()
 
     def session_ended(self) -> None:
-        self.session.ended = True  # uploads still open now were interrupted: discard them
+        self.ended = True  # uploads still open now were interrupted: discard them
 
     # --- completing uploads ------------------------------------------------------------
     def complete(self, real: Path, location: Location) -> None:

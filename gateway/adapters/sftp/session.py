@@ -106,7 +106,6 @@ class Session:
     attempted_user: str | None = None
     failures: list[str] = field(default_factory=list)
     last_activity: float = field(default_factory=time.monotonic)
-    ended: bool = False
     login_recorded: bool = False
     lock: threading.Lock = field(default_factory=threading.Lock)
 

@@ -170,3 +170,27 @@ async def test_host_key_is_generated_once_and_kept(gateway: Gateway, tmp_path: P
     key_file = settings.host_key_dir / "ssh_host_ed25519_key"
     assert os.stat(key_file).st_mode & 0o777 == 0o600
     assert (settings.host_key_dir / "ssh_host_ed25519_key.pub").read_text().startswith(keys[0])
+
+
+async def test_a_second_sftp_channel_on_one_connection_still_commits(
+    gateway: Gateway, start_server: StartServer, client_keys: ClientKeys
+) -> None:
+    server = await start_server()
+
+    def two_channels() -> None:
+        transport = _connect(server, client_keys.path("ed25519"))
+        try:
+            first = paramiko.SFTPClient.from_transport(transport)
+            assert first is not None
+            first.close()  # ends the first SFTP subsystem only
+            second = paramiko.SFTPClient.from_transport(transport)
+            assert second is not None
+            with second.open("/inbox/order.x12", "wb") as handle:
+                handle.write(SAMPLE_850)
+            second.close()
+        finally:
+            transport.close()
+
+    await asyncio.to_thread(two_channels)
+    [record] = await stored(gateway)
+    assert record.size == len(SAMPLE_850)
