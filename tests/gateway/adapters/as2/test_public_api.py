@@ -20,8 +20,9 @@ def test_adapter_api() -> None:
 def test_protocol_api() -> None:
     assert sorted(protocol.__all__) == [
         "Decrypted", "DigestMismatch", "MalformedMessage", "MdnRequest", "MdnResult", "Mic", "MimePart",
-        "PackOptions", "Packed", "SignatureNotVerified", "SigningKey", "Trust", "UnsupportedAlgorithm",
-        "Unpacked", "VerifiedSignature", "build_entity", "build_mdn", "compress", "compute_mic", "decompress",
+        "PackOptions", "Packed", "SignatureNotVerified", "SigningKey", "Trust", "Unpacked",
+        "UnsupportedAlgorithm", "VerifiedSignature", "build_entity", "build_mdn", "compress", "compute_mic",
+        "decompress",
         "decrypt", "disposition_text", "encrypt", "micalg_label", "normalise_digest", "pack", "parse_entity",
         "parse_mdn", "parse_mdn_request", "parse_mic", "sign_detached", "split_multipart", "unpack",
         "verify_signature",
