@@ -17,18 +17,41 @@ __all__ = ["FunctionalGroup", "Interchange", "Segment", "TransactionSet"]
 
 
 class Segment:
-    """One segment: its ID and its elements (``elements[0]`` is XX01)."""
+    """One segment: its ID and its elements (``elements[0]`` is XX01).
 
-    __slots__ = ("elements", "id")
+    A segment read from the wire keeps its text after the ID (:attr:`raw`) and splits
+    it into elements only when they are first asked for: validation matches most
+    segments against whole-segment patterns without ever splitting them.
+    """
+
+    __slots__ = ("_elements", "_sep", "id", "raw")
 
     def __init__(self, id: str, elements: list[str] | None = None) -> None:
         self.id = id
-        self.elements: list[str] = elements if elements is not None else []
+        self._elements: list[str] | None = elements if elements is not None else []
+        #: The elements as read, joined by the element separator; ``None`` for segments built in code.
+        #: It describes the segment as parsed: code that edits ``elements`` in place must not rely on it.
+        self.raw: str | None = None
+        self._sep = ""
+
+    @property
+    def elements(self) -> list[str]:
+        els = self._elements
+        if els is None:
+            assert self.raw is not None
+            els = self._elements = self.raw.split(self._sep)
+        return els
+
+    @elements.setter
+    def elements(self, value: list[str]) -> None:
+        self._elements = value
+        self.raw = None
 
     def get(self, position: int, default: str = "") -> str:
         """Element at 1-based ``position`` (``seg.get(1)`` is XX01), or ``default``."""
-        if 0 < position <= len(self.elements):
-            return self.elements[position - 1]
+        els = self.elements
+        if 0 < position <= len(els):
+            return els[position - 1]
         return default
 
     def components(self, position: int, delimiters: Delimiters) -> list[str]:
@@ -59,8 +82,15 @@ class Segment:
 
     @classmethod
     def parse(cls, text: str, element_separator: str) -> Segment:
-        parts = text.split(element_separator)
-        return cls(parts[0], parts[1:])
+        seg = cls.__new__(cls)
+        head, sep, rest = text.partition(element_separator)
+        seg.id = head
+        seg._sep = element_separator
+        if sep:
+            seg._elements, seg.raw = None, rest
+        else:
+            seg._elements, seg.raw = [], None
+        return seg
 
 
 @dataclass(eq=True, slots=True)

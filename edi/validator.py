@@ -74,12 +74,13 @@ def _clean(segments: Sequence[Segment], delimiters: Delimiters, schema: Transact
             if segdef.elements is None:
                 continue
             cache = segment_caches[seg.id] = SegmentCache(segdef, delimiters)
-        els = seg.elements
-        whole = tuple(els)
+        raw = seg.raw  # the text as read: matched whole, without splitting it
+        whole: object = raw if raw is not None else tuple(seg.elements)
         seen = cache.seen
         if whole in seen:
             continue
-        if cache.whole is None or cache.whole(sep.join(els)) is None:
+        if cache.whole is None or cache.whole(raw if raw is not None else sep.join(seg.elements)) is None:
+            els = seg.elements
             # Not expressible as one pattern, or not matched: per-position predicates, then conditions.
             if (
                 len(els) > cache.width

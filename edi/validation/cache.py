@@ -56,7 +56,7 @@ class SegmentCache:
         #: Presence patterns known to satisfy the relational conditions.
         self.clean: set[tuple[bool, ...]] = set()
         #: Element tuples of segments proven clean (segments repeat a lot: PID, PO4, N4, DTM...).
-        self.seen: set[tuple[str, ...]] = set()
+        self.seen: set[object] = set()  # raw segment text, or element tuples for built segments
         self.predicates: tuple[Callable[[str], object], ...]
         self.known: tuple[set[str], ...]
         self.predicates, self.known = segment_predicates(segdef, delimiters.component, delimiters.repetition)
