@@ -48,7 +48,21 @@ def ensure_admin_token(settings: Settings) -> Settings:
 
 
 def build_web_app(gateway: Gateway, metrics: Metrics) -> web.Application:
-    return build_admin_app(gateway.services, gateway.settings, metrics)
+    """Admin API and operations, plus the channel endpoints the settings turn on."""
+    app = build_admin_app(gateway.services, gateway.settings, metrics)
+    if gateway.settings.channels.as2:
+        from gateway.adapters.as2 import install_as2
+
+        install_as2(
+            app,
+            store=gateway.store,
+            profiles=gateway.registry,
+            receive=gateway.receive,
+            channels=gateway.channels,
+            wake_sender=gateway.sender_wake.set,
+            max_payload_bytes=gateway.settings.pipeline.max_payload_bytes,
+        )
+    return app
 
 
 def _ssl_context(settings: Settings) -> ssl.SSLContext | None:

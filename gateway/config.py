@@ -60,6 +60,21 @@ class OurIdentity(_Section):
     gs_id: str = Field("EDIGATE", min_length=2, max_length=15)
 
 
+class ChannelSettings(_Section):
+    """Which partner channels this instance runs.
+
+    The embedded default listens for AS2 and webhooks on the listen address but sends every
+    outbound payload to the file-drop directory, and neither runs the SFTP server nor polls
+    partners: nothing leaves the machine until an operator turns partner channels on.
+    """
+
+    as2: bool = True  # POST /as2 and /as2/mdn
+    webhook: bool = True  # POST /webhooks/{partner}/{type}
+    sftp_server: bool = False  # our SFTP server for push-mode partners (see `sftp`)
+    sftp_poll: bool = False  # poll partners' SFTP servers on their schedules
+    send_via_partner_channels: bool = False  # False: outbound goes to the file-drop directory
+
+
 class ListenSettings(_Section):
     host: str = "127.0.0.1"
     port: int = Field(8080, ge=0, le=65535)
@@ -101,6 +116,9 @@ class Settings(BaseSettings):
     spool_dir: Path = Path("var/spool")
     filedrop_dir: Path = Path("var/filedrop")
     destinations: list[str] = Field(default_factory=lambda: ["erp", "wms"])
+    channels: ChannelSettings = Field(default_factory=lambda: ChannelSettings())
+    #: Overrides for the SFTP adapter's settings (host, port, limits); checked when the gateway starts.
+    sftp: dict[str, Any] = Field(default_factory=dict)
     identity: OurIdentity = Field(default_factory=lambda: OurIdentity())
     listen: ListenSettings = Field(default_factory=lambda: ListenSettings())
     rabbit: RabbitSettings = Field(default_factory=lambda: RabbitSettings())
@@ -154,6 +172,21 @@ class Settings(BaseSettings):
             )
             lines.append(f"outbound in   files dropped in {self.spool_dir.resolve()}/outbound")
         lines.append(f"partner files {self.filedrop_dir.resolve()}/<partner>/ (file-drop channel)")
+        c = self.channels
+        on = [
+            name
+            for name, enabled in (
+                ("as2", c.as2),
+                ("webhook", c.webhook),
+                ("sftp-server", c.sftp_server),
+                ("sftp-poll", c.sftp_poll),
+            )
+            if enabled
+        ]
+        lines.append(
+            f"channels      {', '.join(on) or 'none'}; outbound via "
+            f"{'partner channels' if c.send_via_partner_channels else 'the file-drop directory'}"
+        )
         return lines
 
 

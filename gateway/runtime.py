@@ -16,6 +16,7 @@ from typing import Any
 
 from edi.validator import schema_validator
 from gateway.adapters.filedrop import FileDropChannel
+from gateway.adapters.sftp import SftpService, SftpSettings, install_sftp
 from gateway.adapters.spool import SpoolDestination, SpoolOutboundSource
 from gateway.adapters.store import SqlStore, open_store
 from gateway.config import Settings
@@ -81,6 +82,15 @@ class Gateway:
         self.outbound_source = outbound_source
         self.observer = observer
         self.channels: dict[str, PartnerChannel] = {"filedrop": FileDropChannel(settings.filedrop_dir)}
+        self.sftp: SftpService | None = None
+        if settings.channels.sftp_server or settings.channels.sftp_poll:
+            sftp_settings = SftpSettings.under(
+                settings.var_dir, **{"server_enabled": settings.channels.sftp_server, **settings.sftp}
+            )
+            self.sftp = install_sftp(
+                registry, self.receive, store, sftp_settings, instance_id=settings.instance_id
+            )
+            self.channels["sftp"] = self.sftp.channel
         self.relay_wake = asyncio.Event()
         self.sender_wake = asyncio.Event()
         p = settings.pipeline
@@ -123,7 +133,10 @@ class Gateway:
         return cls(settings, store, registry, mapper, destination, source, observer)
 
     def channel_for(self, profile: PartnerProfile) -> str:
-        """The partner's own channel when this gateway runs an adapter for it, else the file drop."""
+        """The partner's own channel when this gateway sends via partner channels and runs an
+        adapter for it; otherwise the file-drop directory."""
+        if not self.settings.channels.send_via_partner_channels:
+            return "filedrop"
         for kind in ("as2", "sftp", "webhook"):
             if getattr(profile.channels, kind, None) is not None and kind in self.channels:
                 return kind
@@ -184,6 +197,11 @@ class Gateway:
             self.outbound_source.run(self.outbound.handle),
         ]
         self._tasks = [asyncio.create_task(self._supervised(c)) for c in loops]
+        if self.sftp is not None:
+            if self.sftp.server is not None:
+                await self.sftp.server.start()
+            if s.channels.sftp_poll:
+                await self.sftp.poller.start()
 
     async def _supervised(self, loop: Coroutine[Any, Any, None]) -> None:
         try:
@@ -194,6 +212,9 @@ class Gateway:
             log.exception("a background loop stopped; the gateway keeps serving but needs attention")
 
     async def stop(self) -> None:
+        if self.sftp is not None:
+            with contextlib.suppress(Exception):
+                await self.sftp.stop()
         with contextlib.suppress(Exception):
             await self.outbound_source.close()
         for task in self._tasks:
