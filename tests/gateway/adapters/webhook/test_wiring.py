@@ -1,0 +1,50 @@
+"""The wiring the composition root uses: ``install_webhook`` on the admin application (``build_web_app``)."""
+
+from __future__ import annotations
+
+import time
+
+import aiohttp
+from aiohttp import web
+
+from gateway.adapters.metrics import Metrics
+from gateway.adapters.webhook import install_webhook, signed_headers
+from gateway.app import build_web_app
+from gateway.runtime import Gateway
+
+from .conftest import INBOUND_SECRET, SHIPMENT
+
+
+async def test_webhooks_on_the_admin_app_need_no_bearer_token_and_get_its_middleware(
+    gateway: Gateway,
+) -> None:
+    app = build_web_app(gateway, Metrics())
+    installed = install_webhook(
+        app,
+        store=gateway.store,
+        profiles=gateway.registry,
+        mapper=gateway.mapper,
+        receive=gateway.receive,
+        channels=gateway.channels,
+        max_payload_bytes=gateway.settings.pipeline.max_payload_bytes,
+    )
+    assert gateway.channels["webhook"] is installed.channel
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    url = f"http://127.0.0.1:{runner.addresses[0][1]}/webhooks/swift-3pl/shipment_confirmation_json"
+    try:
+        async with aiohttp.ClientSession() as session:
+            headers = signed_headers([INBOUND_SECRET.encode()], SHIPMENT, time.time())
+            async with session.post(url, data=SHIPMENT, headers=headers) as response:
+                assert response.status == 202
+                assert response.headers["X-Correlation-ID"]
+                body = await response.json()
+            async with session.post(url, data=SHIPMENT) as response:
+                assert response.status == 401
+                assert "WWW-Authenticate" not in response.headers  # not a bearer-token realm
+    finally:
+        await runner.cleanup()
+    record = await gateway.store.get_payload(body["message_id"])
+    assert record is not None
