@@ -138,6 +138,13 @@ async def test_an_idempotent_retry_gets_the_same_answer_and_stores_nothing_new(
     assert len(await _inbound(gateway)) == 1
 
 
+async def test_concurrent_repeats_of_a_key_store_one_payload(endpoint: Endpoint, gateway: Gateway) -> None:
+    answers = await asyncio.gather(*(endpoint.post(SHIPMENT, key="swift-evt-race") for _ in range(5)))
+    assert {status for status, _, _ in answers} == {202}
+    assert len({body["message_id"] for _, body, _ in answers}) == 1
+    assert len(await _inbound(gateway)) == 1
+
+
 async def test_an_idempotent_retry_of_a_refused_body_gets_the_same_422(
     endpoint: Endpoint, gateway: Gateway
 ) -> None:
