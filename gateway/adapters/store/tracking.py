@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, insert, or_, select, update
+from sqlalchemy import Select, delete, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -58,20 +58,9 @@ class TrackingOps:
     async def find_sent_group(
         self, partner_id: str, gs06: str, functional_id: str | None
     ) -> SentGroup | None:
-        g, i = t.groups.c, t.interchanges.c
+        g = t.groups.c
         stmt = (
-            select(
-                g.id,
-                g.payload_id,
-                g.partner_id,
-                i.isa13,
-                g.gs06,
-                g.functional_id,
-                g.ack_kind,
-                g.ack_status,
-                g.ack_due_at,
-            )
-            .join(t.interchanges, i.id == g.interchange_id)
+            _sent_groups()
             .where(g.partner_id == partner_id, g.direction == "outbound", g.gs06 == (gs06.lstrip("0") or "0"))
             .order_by(g.id.desc())
             .limit(1)
@@ -229,25 +218,21 @@ class TrackingOps:
         return out
 
     async def list_overdue(self) -> list[SentGroup]:
-        g, i = t.groups.c, t.interchanges.c
-        stmt = (
-            select(
-                g.id,
-                g.payload_id,
-                g.partner_id,
-                i.isa13,
-                g.gs06,
-                g.functional_id,
-                g.ack_kind,
-                g.ack_status,
-                g.ack_due_at,
-            )
-            .join(t.interchanges, i.id == g.interchange_id)
-            .where(g.ack_status == AckStatus.OVERDUE.value)
-            .order_by(g.ack_due_at)
-        )
+        g = t.groups.c
+        stmt = _sent_groups().where(g.ack_status == AckStatus.OVERDUE.value).order_by(g.ack_due_at)
         async with self.engine.connect() as conn:
-            return [_sent(r, ()) for r in (await conn.execute(stmt)).all()]
+            rows = (await conn.execute(stmt)).all()
+            sets = (
+                await conn.execute(
+                    select(t.transaction_sets.c.group_id, t.transaction_sets.c.st02)
+                    .where(t.transaction_sets.c.group_id.in_([r.id for r in rows]))
+                    .order_by(t.transaction_sets.c.id)
+                )
+            ).all()
+        st02s: dict[int, list[str]] = {}
+        for group_id, st02 in sets:
+            st02s.setdefault(group_id, []).append(st02)
+        return [_sent(r, tuple(st02s.get(r.id, ()))) for r in rows]
 
     async def try_lock(self, name: str, owner: str, ttl_seconds: float) -> bool:
         lk = t.locks.c
@@ -274,6 +259,22 @@ class TrackingOps:
     async def release_lock(self, name: str, owner: str) -> None:
         async with self.engine.begin() as conn:
             await conn.execute(delete(t.locks).where(t.locks.c.name == name, t.locks.c.owner == owner))
+
+
+def _sent_groups() -> Select[Any]:
+    """Groups with their interchange's ISA13: the columns a :class:`SentGroup` is built from."""
+    g, i = t.groups.c, t.interchanges.c
+    return select(
+        g.id,
+        g.payload_id,
+        g.partner_id,
+        i.isa13,
+        g.gs06,
+        g.functional_id,
+        g.ack_kind,
+        g.ack_status,
+        g.ack_due_at,
+    ).join(t.interchanges, i.id == g.interchange_id)
 
 
 def _sent(row: Any, st02s: tuple[str, ...]) -> SentGroup:

@@ -265,7 +265,7 @@ async def test_ack_tracking_and_overdue(store: SqlStore) -> None:
     assert (sent.ack_status, sent.st02s) == (AckStatus.PENDING, ("0001",))
     overdue = await store.overdue_groups(datetime.now(UTC))
     assert [g.gs06 for g in overdue] == ["41"]
-    assert [g.gs06 for g in await store.list_overdue()] == ["41"]
+    assert [(g.gs06, g.st02s) for g in await store.list_overdue()] == [("41", ("0001",))]
     other = await store.find_sent_group("acme", "42", None)
     assert other is not None
     await store.record_ack(other.group_id, AckStatus.ACCEPTED, {"sets": {"0001": "accepted"}}, "ack-1")
