@@ -112,15 +112,41 @@ async def _until_delivered(gateway: Gateway, count: int, timeout: float = 900.0)
         await asyncio.sleep(0.1)
 
 
+async def _delete_topology(settings: Settings) -> None:
+    """Remove the run's private exchanges and queues from the broker."""
+    import aio_pika
+
+    from gateway.adapters.rabbitmq import RabbitTopology, delete_topology
+
+    assert settings.amqp_url is not None
+    r = settings.rabbit
+    topology = RabbitTopology(
+        exchange=r.exchange,
+        destinations=tuple(settings.destinations),
+        queue_prefix=r.queue_prefix,
+        dead_letter_exchange=r.dead_letter_exchange,
+        dead_letter_queue=r.dead_letter_queue,
+        outbound_queue=r.outbound_queue,
+    )
+    connection = await aio_pika.connect(settings.amqp_url)
+    try:
+        await delete_topology(await connection.channel(), topology)
+    finally:
+        await connection.close()
+
+
 async def _with_gateway(
     workdir: Path, amqp: str | None, body: Callable[[Gateway], Awaitable[Result]]
 ) -> Result:
-    gateway = await Gateway.open(_settings(workdir, amqp))
-    await gateway.start()
+    settings = _settings(workdir, amqp)
+    gateway = await Gateway.open(settings)
     try:
+        await gateway.start()
         return await body(gateway)
     finally:
         await gateway.stop()
+        if amqp:
+            await _delete_topology(settings)
 
 
 async def over_http(payloads: list[bytes], concurrency: int, workdir: Path, amqp: str | None) -> Result:
