@@ -9,9 +9,10 @@ Each error recorded is where the partner's document breaks the mapping; stand-in
 let the mapping reach the next field. The work is bounded by ``max_errors``, a number of
 tries and a time budget.
 
-A problem in our own configuration (a mapping variant missing from ``mappings/``) is not
-the sender's fault: :class:`Verdict` then says ``accepted`` with a ``config_problem``, and
-the pipeline fails the stored payload at the mapping step, ready to replay once fixed.
+A problem on our side (a mapping variant missing from ``mappings/``, or an unexpected error
+in the mapping) is not the sender's fault: :class:`Verdict` then says ``accepted`` with a
+``config_problem``, and the pipeline fails the stored payload at the mapping step, ready to
+replay once fixed.
 """
 
 from __future__ import annotations
@@ -198,6 +199,8 @@ def check_body(
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
         return Verdict(400, [FieldError("", f"the body is not JSON: {exc}")])
+    except RecursionError:
+        return Verdict(400, [FieldError("", "the body is not JSON this gateway reads: nested too deeply")])
     if not _inbound_json_policy(profile, document_type):
         return Verdict(202, config_problem=f"no inbound JSON {document_type} for {profile.partner_id}")
     try:
@@ -219,7 +222,12 @@ def check_body(
             candidate, document_type=document_type, profile=profile, header=header
         )
 
-    errors, complete = collect_errors(run, data, max_errors=max_errors, budget_seconds=budget_seconds)
+    try:
+        errors, complete = collect_errors(run, data, max_errors=max_errors, budget_seconds=budget_seconds)
+    except RecursionError:
+        return Verdict(422, [FieldError("", "the document is nested too deeply")])
+    except Exception as exc:  # a mapping bug is ours: accept, and let the pipeline fail it replayably
+        return Verdict(202, config_problem=f"the dry run failed unexpectedly: {type(exc).__name__}: {exc}")
     if not errors:
         return Verdict(202)
     return Verdict(422, errors, complete)

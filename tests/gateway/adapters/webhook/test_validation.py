@@ -112,3 +112,19 @@ def test_collect_errors_builds_the_way_to_missing_required_fields() -> None:
     errors, complete = collect_errors(needs_x_y_and_z, data)
     assert [e.path for e in errors] == ["x.y", "z"]
     assert complete
+
+
+def test_deeply_nested_json_is_refused_not_crashed_on(mapper: Mapper, swift: PartnerProfile) -> None:
+    verdict = _check(b"[" * 100_000 + b"]" * 100_000, mapper, swift)
+    assert verdict.status == 400
+    assert "nested too deeply" in verdict.summary()
+
+
+def test_an_unexpected_mapping_error_accepts_the_body_for_the_pipeline(swift: PartnerProfile) -> None:
+    class Broken(Mapper):
+        def json_to_canonical(self, data: object, **kwargs: Any) -> Any:
+            raise RuntimeError("a bug")
+
+    verdict = _check(SHIPMENT, Broken.load(REPO / "mappings"), swift)
+    assert verdict.accepted
+    assert verdict.config_problem == "the dry run failed unexpectedly: RuntimeError: a bug"
