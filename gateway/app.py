@@ -62,6 +62,18 @@ def build_web_app(gateway: Gateway, metrics: Metrics) -> web.Application:
             wake_sender=gateway.sender_wake.set,
             max_payload_bytes=gateway.settings.pipeline.max_payload_bytes,
         )
+    if gateway.settings.channels.webhook:
+        from gateway.adapters.webhook import install_webhook
+
+        install_webhook(
+            app,
+            store=gateway.store,
+            profiles=gateway.registry,
+            mapper=gateway.mapper,
+            receive=gateway.receive,
+            channels=gateway.channels,
+            max_payload_bytes=gateway.settings.pipeline.max_payload_bytes,
+        )
     return app
 
 

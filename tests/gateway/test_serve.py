@@ -29,6 +29,7 @@ async def test_serve_runs_the_embedded_default_and_answers_http(tmp_path: Path) 
         "EDIGATE_LISTEN__PORT": str(port),
         "EDIGATE_PARTNERS_DIR": str(REPO / "partners"),
         "EDIGATE_MAPPINGS_DIR": str(REPO / "mappings"),
+        "SWIFT_3PL_INBOUND_SECRET": "test-only-webhook-secret",
     }
     log = tmp_path / "serve.log"
     proc = subprocess.Popen(
@@ -70,6 +71,8 @@ async def test_serve_runs_the_embedded_default_and_answers_http(tmp_path: Path) 
                 f"{base}/as2", data=b"garbage", headers={"AS2-From": "x", "AS2-To": "y"}
             ) as r:
                 assert r.status in (200, 400, 404)  # answered with an MDN or an error, by the AS2 endpoint
+            async with http.post(f"{base}/webhooks/swift-3pl/shipment_confirmation_json", data=b"{}") as r:
+                assert r.status == 401  # the webhook endpoint is mounted and wants a signature
             assert (tmp_path / "var" / "edigate.db").exists()
     finally:
         proc.send_signal(signal.SIGTERM)
