@@ -16,7 +16,8 @@ from typing import Any
 
 from edi.validator import schema_validator
 from gateway.adapters.filedrop import FileDropChannel
-from gateway.adapters.sftp import SftpService, SftpSettings, install_sftp
+from gateway.adapters.metrics import Metrics
+from gateway.adapters.sftp import SftpMetrics, SftpService, SftpSettings, install_sftp
 from gateway.adapters.spool import SpoolDestination, SpoolOutboundSource
 from gateway.adapters.store import SqlStore, open_store
 from gateway.config import Settings
@@ -87,8 +88,14 @@ class Gateway:
             sftp_settings = SftpSettings.under(
                 settings.var_dir, **{"server_enabled": settings.channels.sftp_server, **settings.sftp}
             )
+            sftp_metrics = SftpMetrics(observer.registry) if isinstance(observer, Metrics) else None
             self.sftp = install_sftp(
-                registry, self.receive, store, sftp_settings, instance_id=settings.instance_id
+                registry,
+                self.receive,
+                store,
+                sftp_settings,
+                instance_id=settings.instance_id,
+                observer=sftp_metrics,
             )
             self.channels["sftp"] = self.sftp.channel
         self.relay_wake = asyncio.Event()

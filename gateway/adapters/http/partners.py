@@ -8,13 +8,18 @@ reload with any problem keeps the live set and answers 422 with every problem.
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime, timedelta
 
 from aiohttp import web
 
 from gateway.adapters.http.auth import MANAGE_PARTNERS, READ_PARTNERS
 from gateway.adapters.http.base import API_PREFIX, SERVICES, Endpoint, Reply, model_response
 from gateway.adapters.http.schemas import (
+    AuditOut,
+    CertificateList,
+    CertificateOut,
     ErrorOut,
+    PartnerAudit,
     PartnerDetail,
     PartnerList,
     PartnerSummary,
@@ -22,10 +27,14 @@ from gateway.adapters.http.schemas import (
     ReloadOut,
     ValidationOut,
 )
+from gateway.adapters.metrics import certificate_expiries
 from gateway.domain.profiles import LoadResult, PartnerProfile, Problem
 from gateway.domain.runtime.errors import NotFound
 
-__all__ = ["ENDPOINTS", "RELOAD_LOCK"]
+__all__ = ["ENDPOINTS", "EXPIRY_WARNING_DAYS", "RELOAD_LOCK"]
+
+#: Certificates ending within this many days are reported as expiring.
+EXPIRY_WARNING_DAYS = 30
 
 RELOAD_LOCK = web.AppKey("edigate_reload_lock", asyncio.Lock)
 
@@ -77,6 +86,39 @@ async def show_partner(request: web.Request) -> web.StreamResponse:
     return model_response(out)
 
 
+async def partner_audit(request: web.Request) -> web.StreamResponse:
+    """Channel events recorded against the partner (SFTP logins, transfers, poll failures)."""
+    services = request.app[SERVICES]
+    partner_id = request.match_info["id"]
+    if services.profiles.current.get(partner_id) is None:
+        raise NotFound(f"no partner profile {partner_id}")
+    events = await services.store.audit_trail("partner", partner_id)
+    items = [
+        AuditOut(state=e.state, at=e.at, detail=e.detail, actor=e.actor, reason=e.reason) for e in events
+    ]
+    return model_response(PartnerAudit(partner_id=partner_id, events=items))
+
+
+async def list_certificates(request: web.Request) -> web.StreamResponse:
+    """Every AS2 certificate in the live profiles with its expiry, soonest first."""
+    now = datetime.now(UTC)
+    items: list[CertificateOut] = []
+    for partner_id, name, seconds in certificate_expiries(request.app[SERVICES].profiles.current, now):
+        days = seconds / 86400
+        status = "expired" if seconds <= 0 else "expiring" if days <= EXPIRY_WARNING_DAYS else "ok"
+        items.append(
+            CertificateOut(
+                partner_id=partner_id,
+                certificate=name,
+                not_after=now + timedelta(seconds=seconds),
+                expires_in_days=round(days, 2),
+                status=status,
+            )
+        )
+    items.sort(key=lambda c: c.not_after)
+    return model_response(CertificateList(items=items))
+
+
 async def validate_partners(request: web.Request) -> web.StreamResponse:
     registry = request.app[SERVICES].profiles
     result = await asyncio.to_thread(registry.check)
@@ -114,6 +156,30 @@ ENDPOINTS = [
         READ_PARTNERS,
         {200: Reply("the profile", PartnerDetail), 404: Reply("no such partner", ErrorOut)},
         path_params={"id": "the partner ID"},
+    ),
+    Endpoint(
+        "GET",
+        f"{API_PREFIX}/partners/{{id}}/audit",
+        partner_audit,
+        "partnerAudit",
+        "Channel events recorded against one partner: SFTP logins, transfers and poll failures",
+        "partners",
+        READ_PARTNERS,
+        {
+            200: Reply("the partner's audit trail, oldest first", PartnerAudit),
+            404: Reply("no such partner", ErrorOut),
+        },
+        path_params={"id": "the partner ID"},
+    ),
+    Endpoint(
+        "GET",
+        f"{API_PREFIX}/certificates",
+        list_certificates,
+        "listCertificates",
+        "AS2 certificates of every partner with their expiry (expiring: within 30 days)",
+        "partners",
+        READ_PARTNERS,
+        {200: Reply("certificates, soonest expiry first", CertificateList)},
     ),
     Endpoint(
         "POST",

@@ -255,6 +255,23 @@ class PartnerDetail(BaseModel):
     profile: dict[str, Any] = Field(description="the profile; secrets appear as references only")
 
 
+class PartnerAudit(BaseModel):
+    partner_id: str
+    events: list[AuditOut]
+
+
+class CertificateOut(BaseModel):
+    partner_id: str
+    certificate: str  # its place in the profile, e.g. "partner_certificates[1]"
+    not_after: datetime
+    expires_in_days: float
+    status: str  # ok | expiring (within 30 days) | expired
+
+
+class CertificateList(BaseModel):
+    items: list[CertificateOut]
+
+
 class ProblemOut(BaseModel):
     file: str
     path: str

@@ -30,6 +30,8 @@ GROUPS: dict[str, tuple[str, str, dict[str, Any] | None, set[Role]]] = {
     "show replay": ("GET", "/api/v1/replays/{id}", None, {Role.SUPPORT, Role.ADMIN}),
     "list partners": ("GET", "/api/v1/partners", None, set(Role)),
     "show partner": ("GET", "/api/v1/partners/{id}", None, set(Role)),
+    "partner audit": ("GET", "/api/v1/partners/{id}/audit", None, set(Role)),
+    "certificates": ("GET", "/api/v1/certificates", None, set(Role)),
     "validate partners": ("POST", "/api/v1/partners/validate", None, {Role.ONBOARDING, Role.ADMIN}),
     "reload partners": ("POST", "/api/v1/partners/reload", None, {Role.ONBOARDING, Role.ADMIN}),
 }

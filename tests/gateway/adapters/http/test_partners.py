@@ -120,3 +120,31 @@ async def test_reload_with_a_bad_profile_keeps_the_old_set(client: Client, partn
     assert await _partner_ids(client) == (1, EXAMPLE_IDS)
     still = await client.get("/api/v1/partners/swift-3pl", headers=ONBOARDING)
     assert still.status == 200
+
+
+async def test_partner_audit_lists_channel_events(client: Client, services: Any) -> None:
+    await services.store.add_audit(
+        "partner", "northwind-supply", "sftp.poll_failed", detail="connection refused"
+    )
+    response = await client.get("/api/v1/partners/northwind-supply/audit", headers=bearer(Role.SUPPORT))
+    assert response.status == 200
+    body = await response.json()
+    assert body["partner_id"] == "northwind-supply"
+    assert [(e["state"], e["detail"]) for e in body["events"]] == [("sftp.poll_failed", "connection refused")]
+    missing = await client.get("/api/v1/partners/nobody/audit", headers=bearer(Role.SUPPORT))
+    assert missing.status == 404
+
+
+async def test_certificates_are_listed_with_their_expiry(client: Client) -> None:
+    response = await client.get("/api/v1/certificates", headers=bearer(Role.SUPPORT))
+    assert response.status == 200
+    items = (await response.json())["items"]
+    names = {(c["partner_id"], c["certificate"]) for c in items}
+    assert ("acme-retail", "partner_certificates[0]") in names
+    assert all(c["status"] in ("ok", "expiring", "expired") for c in items)
+    assert [c["not_after"] for c in items] == sorted(c["not_after"] for c in items)
+    for c in items:
+        expected = (
+            "expired" if c["expires_in_days"] <= 0 else "expiring" if c["expires_in_days"] <= 30 else "ok"
+        )
+        assert c["status"] == expected
