@@ -77,3 +77,72 @@ async def test_serve_runs_the_embedded_default_and_answers_http(tmp_path: Path) 
     finally:
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(30) == 0, log.read_text()
+
+
+async def test_serve_over_https_with_a_configured_server_certificate(tmp_path: Path) -> None:
+    import ssl
+
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "gateway.cli.main",
+            "certs",
+            "generate",
+            "--name",
+            "localhost",
+            "--out",
+            str(tmp_path / "tls"),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    cert, key = tmp_path / "tls" / "localhost.crt", tmp_path / "tls" / "localhost.key"
+    port = _free_port()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("EDIGATE_")},
+        "EDIGATE_LISTEN__PORT": str(port),
+        "EDIGATE_LISTEN__TLS_CERT": str(cert),
+        "EDIGATE_LISTEN__TLS_KEY": f"file:{key}",
+        "EDIGATE_PARTNERS_DIR": str(REPO / "partners"),
+        "EDIGATE_MAPPINGS_DIR": str(REPO / "mappings"),
+    }
+    log = tmp_path / "serve.log"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gateway.cli.main", "serve"],
+        cwd=tmp_path,
+        env=env,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+    )
+    trust = ssl.create_default_context(cafile=str(cert))
+    trust.check_hostname = False  # the self-signed test certificate names "localhost"; we dial 127.0.0.1
+    try:
+        async with aiohttp.ClientSession() as http:
+            for _ in range(300):
+                try:
+                    async with http.get(f"https://127.0.0.1:{port}/healthz", ssl=trust) as r:
+                        if r.status == 200:
+                            break
+                except aiohttp.ClientConnectionError:
+                    time.sleep(0.1)
+            else:
+                raise AssertionError(log.read_text())
+            assert "https://127.0.0.1" in log.read_text()
+            async with http.post(
+                f"https://127.0.0.1:{port}/as2",
+                data=b"garbage",
+                ssl=trust,
+                headers={"AS2-From": "x", "AS2-To": "y"},
+            ) as r:
+                assert r.status in (200, 400, 404)
+            try:
+                async with http.get(f"http://127.0.0.1:{port}/healthz") as r:
+                    plain = r.status
+            except aiohttp.ClientError:
+                plain = 0
+            assert plain != 200  # plain HTTP is not served on the TLS port
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(30) == 0, log.read_text()
