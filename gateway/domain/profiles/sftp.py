@@ -76,7 +76,9 @@ class SftpAccount(StrictModel):
 
     username: str = Field(pattern=r"^[a-z_][a-z0-9_.-]{0,31}$")
     authorized_keys: list[SshPublicKey] = Field(min_length=1)
-    password_hash: SecretRef | None = Field(default=None, description="crypt(3) hash, by reference")
+    password_hash: SecretRef | None = Field(
+        default=None, description="a $scrypt$ or $pbkdf2-sha256$ hash (docs/sftp.md), by reference"
+    )
 
 
 class SftpPush(StrictModel):
