@@ -1,0 +1,190 @@
+"""Mapping benchmark: X12 850 -> canonical purchase orders on the generated 2,000-PO file, one core.
+
+Reads ``po-2000`` (made or reused by :mod:`bench.generate`: 2,000 VICS 850s x 50 PO1
+lines) with :func:`edi.parse`, then times :meth:`Mapper.x12_to_canonical` for every set,
+in this one process, for the ``acme-retail`` profile (variant ``x12-850-004010``). Headers
+are built before the clock starts (the caller builds them in the runtime too). As a
+reference, it also times just parsing the file with edi, so the mapping cost stands apart.
+Each run's result is checked: 2,000 purchase orders of 50 lines, the last one fully
+validated with pydantic, so a mapper that skipped work would stop the benchmark.
+
+    python -m bench.mapping_bench [--runs N] [--orders N] [--profile]
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import datetime as dt
+import os
+import pstats
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench.generate import DataSpec, ensure_file
+from edi import parse
+from edi.model import FunctionalGroup, Interchange, TransactionSet
+from gateway.domain.canonical import (
+    CanonicalDocument,
+    Direction,
+    DocumentHeader,
+    DocumentType,
+    PurchaseOrder,
+    SourceChannel,
+    Usage,
+)
+from gateway.domain.mapping import Mapper
+from gateway.domain.profiles import PartnerProfile, load_profiles
+
+__all__ = ["MappingResult", "main", "measure"]
+
+REPO = Path(__file__).resolve().parents[1]
+SPEC = DataSpec("po-2000", 2000)
+PARTNER = "acme-retail"
+
+Job = tuple[TransactionSet, Interchange, FunctionalGroup, DocumentHeader]
+
+
+@dataclass(frozen=True, slots=True)
+class MappingResult:
+    """Median seconds (wall and CPU) of the mapping and of the reference parse, over ``runs``."""
+
+    orders: int
+    lines: int
+    runs: int
+    map_wall: float
+    map_cpu: float
+    parse_wall: float
+    parse_cpu: float
+    map_walls: tuple[float, ...]
+
+    @property
+    def orders_per_second(self) -> float:
+        return self.orders / self.map_wall
+
+    @property
+    def orders_per_cpu_second(self) -> float:
+        return self.orders / self.map_cpu
+
+
+def _timed(fn: Callable[[], object]) -> tuple[float, float, object]:
+    wall, cpu = time.perf_counter(), time.process_time()
+    out = fn()
+    return time.perf_counter() - wall, time.process_time() - cpu, out
+
+
+def _jobs(data: bytes, limit: int | None) -> list[Job]:
+    received = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    jobs: list[Job] = []
+    for ix in parse(data).interchanges:
+        for group, ts in ix.transactions():
+            header = DocumentHeader(
+                partner_id=PARTNER, document_type=DocumentType.PURCHASE_ORDER, direction=Direction.INBOUND,
+                source_channel=SourceChannel.FILE, usage=Usage.PRODUCTION,
+                correlation_id=f"bench-{len(jobs)}", received_at=received, isa13=ix.control_number,
+                gs06=group.control_number, st02=ts.control_number, x12_version=group.version or None,
+            )  # fmt: skip
+            jobs.append((ts, ix, group, header))
+            if limit is not None and len(jobs) >= limit:
+                return jobs
+    return jobs
+
+
+def _map_all(mapper: Mapper, profile: PartnerProfile, jobs: list[Job]) -> CanonicalDocument:
+    """Map every set, as the runtime does: one document at a time, each checked and dropped.
+
+    Each result must be a purchase order with all its lines (an ``isinstance`` and a ``len``,
+    negligible next to the mapping); the last one is returned for the full check."""
+    convert = mapper.x12_to_canonical
+    lines = SPEC.lines_per_order
+    doc: CanonicalDocument | None = None
+    for ts, ix, group, header in jobs:
+        doc = convert(ts, interchange=ix, group=group, profile=profile, header=header)
+        if not isinstance(doc, PurchaseOrder) or len(doc.lines) != lines:
+            raise SystemExit(f"set {ts.control_number}: unexpected mapping result {type(doc).__name__}")
+    if doc is None:
+        raise SystemExit("no transaction set to map")
+    return doc
+
+
+def _check(last: CanonicalDocument, jobs: list[Job]) -> None:
+    """The last document must survive full pydantic validation unchanged and be the last PO."""
+    again = PurchaseOrder.model_validate(last.model_dump())
+    expected = jobs[-1][0].segments[1].elements[2]
+    if again != last or not isinstance(last, PurchaseOrder) or last.po_number != expected:
+        raise SystemExit("the last purchase order does not survive pydantic validation unchanged")
+
+
+def measure(runs: int = 5, orders: int | None = None, profile_out: Path | None = None) -> MappingResult:
+    """Parse the file and map every set ``runs`` times (interleaved); the medians."""
+    path = ensure_file(SPEC)
+    data = path.read_bytes()
+    mapper = Mapper.load(REPO / "mappings")
+    partner = load_profiles(REPO / "partners", mappings_dir=REPO / "mappings").get(PARTNER)
+    if partner is None:
+        raise SystemExit(f"partners/{PARTNER}.yaml is missing")
+    jobs = _jobs(data, orders)
+    _check(_map_all(mapper, partner, jobs[:20]), jobs[:20])  # warm-up
+    maps: list[tuple[float, float]] = []
+    parses: list[tuple[float, float]] = []
+    for _ in range(runs):
+        wall, cpu, _result = _timed(lambda: parse(data))
+        parses.append((wall, cpu))
+        wall, cpu, last = _timed(lambda: _map_all(mapper, partner, jobs))
+        _check(last, jobs)  # type: ignore[arg-type]
+        maps.append((wall, cpu))
+        del last, _result
+    if profile_out is not None:
+        profiler = cProfile.Profile()
+        profiler.runcall(_map_all, mapper, partner, jobs)
+        profiler.dump_stats(profile_out)
+    return MappingResult(
+        orders=len(jobs), lines=SPEC.lines_per_order, runs=runs,
+        map_wall=statistics.median(w for w, _ in maps), map_cpu=statistics.median(c for _, c in maps),
+        parse_wall=statistics.median(w for w, _ in parses), parse_cpu=statistics.median(c for _, c in parses),
+        map_walls=tuple(w for w, _ in maps),
+    )  # fmt: skip
+
+
+def report(result: MappingResult) -> str:
+    per_po = result.map_wall / result.orders * 1000
+    parse_per_po = result.parse_wall / result.orders * 1000
+    return "\n".join(
+        [
+            f"{SPEC.filename}: {result.orders:,} 850s x {result.lines} PO1 lines, {result.runs} runs, "
+            f"one process, load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}",
+            "",
+            "| step | median wall s | median CPU s | POs/s (wall) | POs/s (CPU) | ms / PO |",
+            "|---|---|---|---|---|---|",
+            f"| edi.parse (reference) | {result.parse_wall:.3f} | {result.parse_cpu:.3f} | "
+            f"{result.orders / result.parse_wall:,.0f} | {result.orders / result.parse_cpu:,.0f} | "
+            f"{parse_per_po:.2f} |",
+            f"| Mapper.x12_to_canonical | {result.map_wall:.3f} | {result.map_cpu:.3f} | "
+            f"{result.orders_per_second:,.0f} | {result.orders_per_cpu_second:,.0f} | {per_po:.2f} |",
+            "",
+            "mapping runs (wall s): " + ", ".join(f"{w:.3f}" for w in result.map_walls),
+            f"target 1,000 POs/s: {'met' if result.orders_per_second >= 1000 else 'NOT met'}",
+        ]
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.mapping_bench", description=__doc__)
+    parser.add_argument("--runs", type=int, default=5, help="timed runs (median; at least 3)")
+    parser.add_argument("--orders", type=int, default=None, help="map only the first N sets")
+    parser.add_argument("--profile", type=Path, default=None, help="also write a cProfile of one run here")
+    args = parser.parse_args(argv)
+    if args.runs < 3:
+        parser.error("--runs must be at least 3")
+    result = measure(args.runs, args.orders, args.profile)
+    print(report(result))
+    if args.profile is not None:
+        pstats.Stats(str(args.profile)).sort_stats("tottime").print_stats(25)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
