@@ -8,6 +8,12 @@ list minimum lengths), enum members, required fields, and each model's own
 ``@model_validator(mode="after")`` checks. A violation raises :class:`Invalid` naming the
 dict and field, which the mapper turns into an error at the segment or JSON path the dict
 came from. Tests validate mapped documents with pydantic as well.
+
+Each model class is analysed once (:class:`_Plan`): every field gets a checker closure
+specialised for its kind (string, decimal, enum, nested model, list ...), and the model
+gets a generated instantiation function (its defaults, fresh ``[]``/``{}`` for
+``default_factory`` fields, the slots pydantic expects), the way :mod:`dataclasses`
+generates ``__init__``.
 """
 
 from __future__ import annotations
@@ -18,16 +24,17 @@ from collections.abc import Callable
 from datetime import date, datetime, time
 from decimal import Decimal
 from enum import Enum
-from functools import cache
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 import annotated_types
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
-__all__ = ["CODE", "IDENTIFIER", "Invalid", "build", "make"]
+__all__ = ["CODE", "IDENTIFIER", "Invalid", "build", "make", "maker"]
 
 _set = object.__setattr__
+#: ``checker(value, data, field) -> value``: the value as the model stores it, or :class:`Invalid`.
+Checker = Callable[[Any, dict[str, Any], str], Any]
 
 
 class Invalid(Exception):
@@ -38,26 +45,12 @@ class Invalid(Exception):
         self.data, self.field, self.problem, self.value = data, field, problem, value
 
 
-class _Check:
-    """Constraints of one field (or list item): how to convert, and what to check."""
-
-    __slots__ = (
-        "choices",
-        "enum",
-        "ge",
-        "inner",
-        "kind",
-        "le",
-        "max_len",
-        "min_len",
-        "model",
-        "pattern",
-        "types",
-    )  # fmt: skip
+class _Spec:
+    """Constraints of one field (or list item), read from its annotation."""
 
     def __init__(self) -> None:
         self.kind = "raw"
-        self.inner: _Check | None = None
+        self.inner: _Spec | None = None
         self.model: type[BaseModel] | None = None
         self.choices: tuple[str, dict[str, type[BaseModel]]] | None = None
         self.enum: type[Enum] | None = None
@@ -66,35 +59,33 @@ class _Check:
         self.max_len: int | None = None
         self.ge: Any = None
         self.le: Any = None
-        self.types: tuple[type, ...] | None = None
+        self.type: type = object
 
 
-def _constrain(check: _Check, metadata: list[Any]) -> None:
+def _constrain(spec: _Spec, metadata: list[Any]) -> None:
     for item in metadata:
         pattern = getattr(item, "pattern", None)
         if isinstance(pattern, str):
-            check.pattern = re.compile(pattern)
+            spec.pattern = re.compile(pattern)
         for name, attr in (("min_len", "min_length"), ("max_len", "max_length")):
             if getattr(item, attr, None) is not None:
-                setattr(check, name, getattr(item, attr))
+                setattr(spec, name, getattr(item, attr))
         if isinstance(item, annotated_types.Ge):
-            check.ge = item.ge
+            spec.ge = item.ge
         elif isinstance(item, annotated_types.Le):
-            check.le = item.le
+            spec.le = item.le
         elif isinstance(item, annotated_types.MinLen):
-            check.min_len = item.min_length
+            spec.min_len = item.min_length
         elif isinstance(item, annotated_types.MaxLen):
-            check.max_len = item.max_length
+            spec.max_len = item.max_length
 
 
-_SCALARS: dict[Any, tuple[type, ...]] = {
-    str: (str,), int: (int,), Decimal: (Decimal,), date: (date,), time: (time,), datetime: (datetime,),
-}  # fmt: skip
+_SCALARS = (str, int, Decimal, date, time, datetime)
 
 
-def _classify(tp: Any, metadata: list[Any]) -> _Check:
-    check = _Check()
-    _constrain(check, metadata)
+def _classify(tp: Any, metadata: list[Any]) -> _Spec:
+    spec = _Spec()
+    _constrain(spec, metadata)
     origin, args = get_origin(tp), get_args(tp)
     if origin is Annotated:
         inner = _classify(args[0], [*args[1:]])
@@ -103,28 +94,21 @@ def _classify(tp: Any, metadata: list[Any]) -> _Check:
     if origin in (Union, types.UnionType):
         options = [a for a in args if a is not type(None)]
         if len(options) == 1:
-            inner = _classify(options[0], metadata)
-            return inner
+            return _classify(options[0], metadata)
         if all(isinstance(o, type) and issubclass(o, BaseModel) for o in options):
-            check.kind, check.choices = "union", _discriminate(options)
-        return check
-    if origin is list:
-        check.kind, check.inner = "list", _classify(args[0], [])
-        return check
-    if origin is dict:
-        check.kind, check.inner = "dict", _classify(args[1], [])
-        return check
-    if origin is Literal:
-        return check
-    if isinstance(tp, type) and issubclass(tp, BaseModel):
-        check.kind, check.model = "model", tp
+            spec.kind, spec.choices = "union", _discriminate(options)
+        return spec
+    if origin in (list, dict):
+        spec.kind, spec.inner = origin.__name__, _classify(args[-1], [])
+    elif origin is Literal:
+        pass
+    elif isinstance(tp, type) and issubclass(tp, BaseModel):
+        spec.kind, spec.model = "model", tp
     elif isinstance(tp, type) and issubclass(tp, Enum):
-        check.kind, check.enum = "enum", tp
+        spec.kind, spec.enum = "enum", tp
     elif tp in _SCALARS:
-        check.kind, check.types = "scalar", _SCALARS[tp]
-        if tp is date:
-            check.types = (date,)
-    return check
+        spec.kind, spec.type = "scalar", tp
+    return spec
 
 
 def _discriminate(options: list[Any]) -> tuple[str, dict[str, type[BaseModel]]]:
@@ -139,26 +123,6 @@ def _discriminate(options: list[Any]) -> tuple[str, dict[str, type[BaseModel]]]:
         else:
             return name, mapping
     raise TypeError(f"no discriminator for {options}")
-
-
-class _Plan:
-    __slots__ = ("checks", "defaults", "factories", "required", "validators")
-
-    def __init__(self, cls: type[BaseModel]) -> None:
-        fields: dict[str, FieldInfo] = cls.model_fields
-        self.checks = {name: _classify(f.annotation, list(f.metadata)) for name, f in fields.items()}
-        self.defaults = {
-            n: f.default for n, f in fields.items() if f.default_factory is None and not f.is_required()
-        }
-        self.factories = [(n, f.default_factory) for n, f in fields.items() if f.default_factory is not None]
-        self.required = [n for n, f in fields.items() if f.is_required()]
-        decorators = cls.__pydantic_decorators__.model_validators.values()
-        self.validators: list[Callable[[Any], Any]] = [d.func for d in decorators if d.info.mode == "after"]
-
-
-@cache
-def _plan(cls: type[BaseModel]) -> _Plan:
-    return _Plan(cls)
 
 
 def _coerce(target: type, text: str, data: dict[str, Any], field: str) -> Any:
@@ -178,63 +142,171 @@ def _coerce(target: type, text: str, data: dict[str, Any], field: str) -> Any:
     return text
 
 
-def _value(check: _Check, value: Any, data: dict[str, Any], field: str) -> Any:
-    kind = check.kind
-    if kind == "scalar":
-        assert check.types is not None
-        if isinstance(value, str) and check.types[0] is not str:
-            value = _coerce(check.types[0], value, data, field)
-        if not isinstance(value, check.types) or isinstance(value, bool):
-            raise Invalid(data, field, f"must be {check.types[0].__name__}", value)
+def _scalar(spec: _Spec) -> Checker:
+    target, pattern, min_len, max_len, ge, le = (
+        spec.type, spec.pattern, spec.min_len, spec.max_len, spec.ge, spec.le
+    )  # fmt: skip
+    wrong = f"must be {target.__name__}"
+    sized = f"must be {min_len or 0}-{max_len} characters"
+
+    def check_str(value: Any, data: dict[str, Any], field: str) -> Any:
+        if not isinstance(value, str):
+            raise Invalid(data, field, wrong, value)
+        if pattern is not None and not pattern.match(value):
+            raise Invalid(data, field, f"does not match {pattern.pattern}", value)
+        if (max_len is not None and len(value) > max_len) or (min_len is not None and len(value) < min_len):
+            raise Invalid(data, field, sized, value)
+        return value
+
+    def check_other(value: Any, data: dict[str, Any], field: str) -> Any:
         if isinstance(value, str):
-            pattern = check.pattern
-            if pattern is not None and not pattern.match(value):
-                raise Invalid(data, field, f"does not match {pattern.pattern}", value)
-            if (check.max_len is not None and len(value) > check.max_len) or (
-                check.min_len is not None and len(value) < check.min_len
-            ):
-                raise Invalid(data, field, f"must be {check.min_len or 0}-{check.max_len} characters", value)
-        else:
-            if check.ge is not None and value < check.ge:
-                raise Invalid(data, field, f"must be at least {check.ge}", value)
-            if check.le is not None and value > check.le:
-                raise Invalid(data, field, f"must be at most {check.le}", value)
+            value = _coerce(target, value, data, field)
+        if not isinstance(value, target) or isinstance(value, bool):
+            raise Invalid(data, field, wrong, value)
+        if ge is not None and value < ge:
+            raise Invalid(data, field, f"must be at least {ge}", value)
+        if le is not None and value > le:
+            raise Invalid(data, field, f"must be at most {le}", value)
         if isinstance(value, Decimal) and not value.is_finite():
             raise Invalid(data, field, "must be a finite number", value)
         return value
-    if kind == "raw":
-        return value
+
+    return check_str if target is str else check_other
+
+
+def _checker(spec: _Spec) -> Checker:
+    """The checker for ``spec``: what :func:`build` runs on each non-None value of the field."""
+    kind = spec.kind
+    if kind == "scalar":
+        return _scalar(spec)
     if kind == "model":
-        assert check.model is not None
-        return value if isinstance(value, BaseModel) else build(check.model, value)
+        model = spec.model
+        assert model is not None
+        return lambda value, data, field: value if isinstance(value, BaseModel) else build(model, value)
     if kind == "list":
-        assert check.inner is not None
-        if check.min_len is not None and len(value) < check.min_len:
-            raise Invalid(data, field, f"needs at least {check.min_len} item(s)")
-        inner = check.inner
-        if inner.kind == "raw" or (
-            inner.kind in ("model", "union") and all(isinstance(v, BaseModel) for v in value)
-        ):
-            return value
-        return [_value(inner, v, data, field) for v in value]
+        assert spec.inner is not None
+        return _list(spec.inner, spec.min_len)
     if kind == "dict":
-        assert check.inner is not None
-        return {k: _value(check.inner, v, data, field) for k, v in value.items()}
+        assert spec.inner is not None
+        each = _checker(spec.inner)
+        return lambda value, data, field: {k: each(v, data, field) for k, v in value.items()}
     if kind == "enum":
-        assert check.enum is not None
-        if isinstance(value, check.enum):
+        return _enum(spec.enum)
+    if kind == "union":
+        assert spec.choices is not None
+        key, mapping = spec.choices
+        first = next(iter(mapping))
+
+        def check_union(value: Any, data: dict[str, Any], field: str) -> Any:
+            if isinstance(value, BaseModel):
+                return value
+            return build(mapping[value.get(key, first)], value)
+
+        return check_union
+    return lambda value, data, field: value
+
+
+def _list(inner: _Spec, min_len: int | None) -> Checker:
+    each = _checker(inner)
+    raw, of_models = inner.kind == "raw", inner.kind in ("model", "union")
+    short = f"needs at least {min_len} item(s)"
+
+    def check_list(value: Any, data: dict[str, Any], field: str) -> Any:
+        if min_len is not None and len(value) < min_len:
+            raise Invalid(data, field, short)
+        if raw:
+            return value
+        if of_models:
+            for item in value:
+                if not isinstance(item, BaseModel):
+                    break
+            else:
+                return value
+        return [each(v, data, field) for v in value]
+
+    return check_list
+
+
+def _enum(enum: type[Enum] | None) -> Checker:
+    assert enum is not None
+
+    def check_enum(value: Any, data: dict[str, Any], field: str) -> Any:
+        if isinstance(value, enum):
             return value
         try:
-            return check.enum(value)
+            return enum(value)
         except ValueError:
             raise Invalid(data, field, "is not a known code", value) from None
-    if kind == "union":
-        if isinstance(value, BaseModel):
-            return value
-        assert check.choices is not None
-        key, mapping = check.choices
-        return build(mapping[value.get(key, next(iter(mapping)))], value)
-    return value
+
+    return check_enum
+
+
+_INSTANTIATE = """\
+def instantiate(values, data):
+{fresh}    obj = new(cls)
+    setattr(obj, "__dict__", values)
+    setattr(obj, "__pydantic_fields_set__", set(data))
+    setattr(obj, "__pydantic_extra__", None)
+    setattr(obj, "__pydantic_private__", None)
+    return obj
+"""
+
+
+def _instantiate(cls: type[BaseModel], factories: list[tuple[str, Any]]) -> Callable[..., Any]:
+    """Generated ``instantiate(values, data)``: adds fresh containers for the ``default_factory``
+    fields missing from ``data`` to ``values`` (in field order) and makes the instance."""
+    literals = {list: "[]", dict: "{}"}
+    fresh = "".join(
+        f"    if {name!r} not in data:\n"
+        f"        values[{name!r}] = {literals.get(factory, f'factories[{i}]()')}\n"
+        for i, (name, factory) in enumerate(factories)
+    )
+    namespace: dict[str, Any] = {
+        "new": cls.__new__, "cls": cls, "setattr": _set, "factories": [f for _, f in factories]
+    }  # fmt: skip
+    exec(_INSTANTIATE.format(fresh=fresh), namespace)  # generated from field names only
+    return namespace["instantiate"]  # type: ignore[no-any-return]
+
+
+class _Plan:
+    """What :func:`build` and :func:`make` need to know about one model class."""
+
+    def __init__(self, cls: type[BaseModel]) -> None:
+        fields: dict[str, FieldInfo] = cls.model_fields
+        self.name = cls.__name__
+        self.checks = {n: _checker(_classify(f.annotation, list(f.metadata))) for n, f in fields.items()}
+        self.defaults = {
+            n: f.default for n, f in fields.items() if f.default_factory is None and not f.is_required()
+        }
+        factories = [(n, f.default_factory) for n, f in fields.items() if f.default_factory is not None]
+        self.instantiate = _instantiate(cls, factories)
+        self.required = [n for n, f in fields.items() if f.is_required()]
+        decorators = cls.__pydantic_decorators__.model_validators.values()
+        self.validators: list[Callable[[Any], Any]] = [d.func for d in decorators if d.info.mode == "after"]
+        defaults = self.defaults
+        instantiate = self.instantiate
+
+        def make(data: dict[str, Any]) -> Any:
+            values = defaults.copy()
+            values.update(data)
+            return instantiate(values, data)
+
+        self.make: Callable[[dict[str, Any]], Any] = make
+
+
+_PLANS: dict[type[BaseModel], _Plan] = {}
+
+
+def _plan(cls: type[BaseModel]) -> _Plan:
+    plan = _PLANS.get(cls)
+    if plan is None:
+        plan = _PLANS[cls] = _Plan(cls)
+    return plan
+
+
+def maker(cls: type[BaseModel]) -> Callable[[dict[str, Any]], Any]:
+    """``make`` bound to ``cls`` (for hot paths that build many instances of one model)."""
+    return _plan(cls).make
 
 
 def make(cls: type[BaseModel], data: dict[str, Any]) -> Any:
@@ -243,18 +315,7 @@ def make(cls: type[BaseModel], data: dict[str, Any]) -> Any:
     Callers check each value where they read it (see :data:`CODE`, :data:`IDENTIFIER`) and
     uphold the model's own validators; tests validate the results with pydantic.
     """
-    plan = _plan(cls)
-    values = dict(plan.defaults)
-    values.update(data)
-    for name, factory in plan.factories:
-        if name not in data:
-            values[name] = factory()  # type: ignore[call-arg]
-    obj = cls.__new__(cls)
-    _set(obj, "__dict__", values)
-    _set(obj, "__pydantic_fields_set__", set(data))
-    _set(obj, "__pydantic_extra__", None)
-    _set(obj, "__pydantic_private__", None)
-    return obj
+    return _plan(cls).make(data)
 
 
 #: The canonical ``Code`` pattern (qualifiers, units of measure ...).
@@ -267,29 +328,19 @@ def build(cls: type[BaseModel], data: dict[str, Any]) -> Any:
     """``cls`` from ``data`` (nested dicts allowed), checked as validation would; raises :class:`Invalid`."""
     plan = _plan(cls)
     checks = plan.checks
-    values: dict[str, Any] = dict(plan.defaults)
+    values: dict[str, Any] = plan.defaults.copy()
     for name, value in data.items():
         check = checks.get(name)
         if check is None:
-            raise Invalid(data, name, f"is not a field of {cls.__name__}")
-        if value is None:
-            values[name] = None
-            continue
-        values[name] = _value(check, value, data, name)
-    for name, factory in plan.factories:
-        if name not in data:
-            values[name] = factory()  # type: ignore[call-arg]
+            raise Invalid(data, name, f"is not a field of {plan.name}")
+        values[name] = None if value is None else check(value, data, name)
+    obj = plan.instantiate(values, data)
     for name in plan.required:
         if name not in data or data[name] is None:
             raise Invalid(data, name, "is required")
-    obj = cls.__new__(cls)
-    _set(obj, "__dict__", values)
-    _set(obj, "__pydantic_fields_set__", set(data))
-    _set(obj, "__pydantic_extra__", None)
-    _set(obj, "__pydantic_private__", None)
     for validator in plan.validators:
         try:
             validator(obj)
         except ValueError as exc:
-            raise Invalid(data, next(iter(data), cls.__name__), str(exc)) from None
+            raise Invalid(data, next(iter(data), plan.name), str(exc)) from None
     return obj
