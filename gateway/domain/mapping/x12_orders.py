@@ -9,7 +9,7 @@ Versions 004010 and 005010 (and VICS usage) share these segments.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import BaseModel
 
@@ -25,10 +25,11 @@ from gateway.domain.canonical import (
     PurchaseOrderAck,
     Quantity,
 )
-from gateway.domain.mapping.construct import Invalid, build, make
+from gateway.domain.mapping import x12_fast
+from gateway.domain.mapping.construct import Invalid, build, make, maker
 from gateway.domain.mapping.errors import MappingError
 from gateway.domain.mapping.rules import Rules
-from gateway.domain.mapping.x12_read import ITEM_FIELDS, Doc, Walker, item_ids
+from gateway.domain.mapping.x12_read import ITEM_FIELDS, Doc, FastHandler, Walker, item_ids
 from gateway.domain.mapping.x12_values import SegmentRef
 
 __all__ = ["OrderReader"]
@@ -44,10 +45,31 @@ _ACK_TYPES = frozenset(t.value for t in AckType)
 _LINE_NUMBER = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]{0,19}\Z")
 
 
-def _built(value: Any) -> bool:
-    return isinstance(value, BaseModel) or (
-        isinstance(value, list) and all(isinstance(v, BaseModel) for v in value)
-    )
+def _built(line: Doc) -> bool:
+    """Whether every value of ``line`` but its number is a model or a list of models."""
+    for key, value in line.items():
+        if key == "line_number" or isinstance(value, BaseModel):
+            continue
+        if not isinstance(value, list):
+            return False
+        for item in value:
+            if not isinstance(item, BaseModel):
+                return False
+    return True
+
+
+#: Line numbers already seen to be valid (bounded, like the codes in :func:`x12_fast.is_code`).
+_LINE_NUMBERS: set[str] = set()
+
+
+def _line_number_ok(number: str) -> bool:
+    if number in _LINE_NUMBERS:
+        return True
+    if _LINE_NUMBER.match(number) is None:
+        return False
+    if len(_LINE_NUMBERS) < 4096:
+        _LINE_NUMBERS.add(number)
+    return True
 
 
 class _Kind:
@@ -62,6 +84,7 @@ class _Kind:
     ) -> None:
         self.model, self.line_id, self.quantity, self.head, self.line = model, line_id, quantity, head, line
         self.line_model = line_model
+        self.make_line = maker(line_model)
 
 
 _KINDS = {
@@ -73,6 +96,10 @@ _KINDS = {
 
 class OrderReader(Walker):
     """Reads one 850, 855 or 810 body into its canonical document."""
+
+    fast: ClassVar[dict[str, FastHandler]] = {
+        "PO1": x12_fast.line, "IT1": x12_fast.line, "PID": x12_fast.product_description, "PO4": x12_fast.pack,
+    }  # fmt: skip
 
     def __init__(self, set_id: str, rules: Rules, component: str, header: DocumentHeader) -> None:
         super().__init__(rules, component)
@@ -86,22 +113,6 @@ class OrderReader(Walker):
         self.header_seen = False
         self.in_summary = False
         self.line_refs: list[tuple[Doc, SegmentRef]] = []
-        self.handlers.update(
-            {
-                "BEG": self.beg,
-                "BAK": self.bak,
-                "BIG": self.big,
-                "CUR": self.cur,
-                "PO1": self.line,
-                "IT1": self.line,
-                "ACK": self.ack,
-                "CTT": self.ctt,
-                "AMT": self.amt,
-                "TDS": self.tds,
-                "CAD": self.cad,
-                "ISS": self.iss,
-            }
-        )
 
     def finish(self) -> BaseModel:
         if self.head_captured:
@@ -114,17 +125,17 @@ class OrderReader(Walker):
                 if not line.get("acks"):
                     raise ref.fail(None, "acks", "line has no ACK with a canonical line status")
         self.defaults(self.doc, self.model)
-        line_model = self.kind.line_model
+        line_model, make_line = self.kind.line_model, self.kind.make_line
         lines = []
         for line, ref in self.line_refs:
             line["item"] = self.item_model(line["item"], ref)
-            if all(k == "line_number" or _built(v) for k, v in line.items()):
+            if _built(line):
                 number = line.get("line_number")
-                if number is not None and not _LINE_NUMBER.match(number):
+                if number is not None and not _line_number_ok(number):
                     raise ref.fail(
                         1, "line_number", "is not a line number (1-20 letters, digits, . _ / -)", number
                     )
-                lines.append(make(line_model, line))
+                lines.append(make_line(line))
             else:
                 try:
                     lines.append(build(line_model, line))
@@ -372,6 +383,14 @@ class OrderReader(Walker):
             weight = {"value": ref.dec(3, "weight"), "unit": self.rules.code("uom", ref.get(4))}
             totals["weight"] = self.note(weight, ref, {"value": 3, "unit": 4})
         return None
+
+
+OrderReader.handlers = {
+    **Walker.handlers, "BEG": OrderReader.beg, "BAK": OrderReader.bak, "BIG": OrderReader.big,
+    "CUR": OrderReader.cur, "PO1": OrderReader.line, "IT1": OrderReader.line, "ACK": OrderReader.ack,
+    "CTT": OrderReader.ctt, "AMT": OrderReader.amt, "TDS": OrderReader.tds, "CAD": OrderReader.cad,
+    "ISS": OrderReader.iss,
+}  # fmt: skip
 
 
 def read_order(

@@ -17,13 +17,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import BaseModel
 
 from edi.model import Segment
 from gateway.domain.canonical import DateRef, ItemIdentifiers, LineStatus, Measurement, PackInfo, QualifiedId
-from gateway.domain.mapping.construct import Invalid, build, make
+from gateway.domain.mapping.construct import IDENTIFIER, Invalid, build, make, maker
 from gateway.domain.mapping.errors import MappingError
 from gateway.domain.mapping.rules import FieldSource, Rules
 from gateway.domain.mapping.x12_values import SegmentRef, extension, leftovers, unmapped
@@ -33,6 +33,7 @@ __all__ = [
     "ITEM_FIELDS",
     "OVERLAY_NAMESPACE",
     "PARTY_SEGMENTS",
+    "FastHandler",
     "Handler",
     "Walker",
     "item_ids",
@@ -43,7 +44,11 @@ Doc = dict[str, Any]
 
 #: Extension namespace of overlays (unmapped elements of mapped segments); whole segments use ``x12``.
 OVERLAY_NAMESPACE = "x12.elements"
-Handler = Callable[[SegmentRef], None]
+#: ``handler(reader, ref)``: maps one segment (a plain function, so readers hold no reference cycles).
+Handler = Callable[[Any, SegmentRef], None]
+#: ``fast(reader, segment, position) -> handled``: maps the common shape of a segment straight from
+#: its raw elements, or declines (False, having changed nothing) and the segment's handler runs.
+FastHandler = Callable[[Any, Segment, int], bool]
 
 #: Segments that continue an N1 loop.
 PARTY_SEGMENTS = frozenset({"N2", "N3", "N4", "REF", "PER", "NX2", "SI"})
@@ -53,6 +58,7 @@ CARRIER_REFS = {"BM": "bill_of_lading", "CN": "pro_number", "2I": "tracking_numb
 ITEM_FIELDS = {"UK": "gtin", "UP": "upc", "EN": "ean", "VP": "vendor_part", "BP": "buyer_part", "SK": "sku"}
 _DIGIT_FIELDS = frozenset({"gtin", "upc", "ean"})
 _LINE_STATUSES = frozenset(s.value for s in LineStatus)
+_make_item = maker(ItemIdentifiers)
 
 _REF = frozenset({1, 2, 3})
 _DTM = frozenset({1, 2, 3, 4})
@@ -102,6 +108,10 @@ class Walker:
     """Shared state and handlers; subclasses add the document's own segments and finish."""
 
     model: type[BaseModel]
+    #: Handlers by segment ID (set below the class body; subclasses extend it).
+    handlers: ClassVar[dict[str, Handler]]
+    #: Fast paths by segment ID, tried before the handler when no field source captures the segment.
+    fast: ClassVar[dict[str, FastHandler]] = {}
 
     def __init__(self, rules: Rules, component: str) -> None:
         self.rules = rules
@@ -119,18 +129,12 @@ class Walker:
         #: with no typed home).
         self.sink: list[dict[str, Any]] | None = None
         self.sink_ends: frozenset[str] = frozenset()
-        self.handlers: dict[str, Handler] = {
-            "N1": self.n1, "N2": self.n2, "N3": self.n3, "N4": self.n4, "PER": self.per, "REF": self.ref,
-            "DTM": self.dtm, "NTE": self.nte, "FOB": self.fob, "ITD": self.itd, "TD5": self.td5,
-            "TD3": self.td3, "TD1": self.td1, "SAC": self.sac, "TXI": self.txi, "PO4": self.po4,
-            "PID": self.pid,
-        }  # fmt: skip
 
     # --- plumbing ---------------------------------------------------------------------------------------
 
     def walk(self, segments: list[Segment]) -> None:
-        handlers, rules, party_segments = self.handlers, self.rules, PARTY_SEGMENTS
-        ignore_any = rules.ignore_any
+        handlers, rules, party_segments, fast = self.handlers, self.rules, PARTY_SEGMENTS, self.fast
+        ignore_any, capture_ids = rules.ignore_any, self.capture_ids
         position = 1
         for seg in segments[1:-1] if segments and segments[-1].id == "SE" else segments[1:]:
             position += 1
@@ -142,14 +146,19 @@ class Walker:
             if self.sink is not None and sid not in self.sink_ends:
                 self.sink.append(extension(seg, self.component, "HL"))
                 continue
+            quick = fast.get(sid)
+            capturing = sid in capture_ids and self.captured is not None
+            if quick is not None and not capturing and quick(self, seg, position):
+                continue
             handler = handlers.get(sid)
             ref = SegmentRef(seg, position)
-            if sid in self.capture_ids and self.captured is not None:
+            if capturing:
+                assert self.captured is not None
                 self.capture(ref, self.sources, self.captured)
             if handler is None:
                 self.keep(ref)
             else:
-                handler(ref)
+                handler(self, ref)
 
     def note(self, data: Doc, ref: SegmentRef, fields: dict[str, int]) -> Doc:
         self.origins[id(data)] = (ref, fields)
@@ -554,6 +563,19 @@ class Walker:
 
     def item_model(self, item: Doc, ref: SegmentRef) -> ItemIdentifiers:
         """An ItemIdentifiers from a line's item dict (built by the PO1/IT1 and PID handlers), checked."""
+        for name, value in item.items():
+            if (
+                name == "other"
+                or type(value) is not str
+                or len(value) > (1000 if name == "description" else 80)
+                or not (value.isdigit() or IDENTIFIER.match(value))  # digits are never space or control
+            ):
+                return self._item_model(item, ref)
+        if not item:
+            raise ref.fail(None, "item", "has no item identifier and no description")
+        return _make_item(item)  # type: ignore[no-any-return]
+
+    def _item_model(self, item: Doc, ref: SegmentRef) -> ItemIdentifiers:
         fields = self.origins.get(id(item), (ref, {}))[1]
         values: Doc = {}
         for name, value in item.items():
@@ -591,6 +613,14 @@ class Walker:
         """ACK01 after code mapping, or None when it is not a canonical line status."""
         value = self.rules.code("line_status", code)
         return value if value in _LINE_STATUSES else None
+
+
+Walker.handlers = {
+    "N1": Walker.n1, "N2": Walker.n2, "N3": Walker.n3, "N4": Walker.n4, "PER": Walker.per, "REF": Walker.ref,
+    "DTM": Walker.dtm, "NTE": Walker.nte, "FOB": Walker.fob, "ITD": Walker.itd, "TD5": Walker.td5,
+    "TD3": Walker.td3, "TD1": Walker.td1, "SAC": Walker.sac, "TXI": Walker.txi, "PO4": Walker.po4,
+    "PID": Walker.pid,
+}  # fmt: skip
 
 
 def _default(data: Any, parts: list[str], value: str) -> None:

@@ -60,10 +60,6 @@ class ShipReader(Walker):
         self.order_captures: list[tuple[Doc, dict[str, Any]]] = []
         self.bsn_seen = False
         self.sink_ends = frozenset({"HL", "CTT"})
-        self.handlers.update(
-            {"BSN": self.bsn, "HL": self.hl, "PRF": self.prf, "MAN": self.man, "LIN": self.lin,
-             "SN1": self.sn1, "CTT": self.ctt}
-        )  # fmt: skip
 
     def bsn(self, ref: SegmentRef) -> None:
         if self.bsn_seen:
@@ -227,6 +223,12 @@ class ShipReader(Walker):
         self.doc["shipment"] = self.shipment
         self.defaults(self.doc, self.model)
         return self.validate(self.doc)
+
+
+ShipReader.handlers = {
+    **Walker.handlers, "BSN": ShipReader.bsn, "HL": ShipReader.hl, "PRF": ShipReader.prf,
+    "MAN": ShipReader.man, "LIN": ShipReader.lin, "SN1": ShipReader.sn1, "CTT": ShipReader.ctt,
+}  # fmt: skip
 
 
 def read_ship_notice(segments: list[Any], rules: Rules, component: str, header: DocumentHeader) -> BaseModel:

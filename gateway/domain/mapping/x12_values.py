@@ -26,6 +26,7 @@ __all__ = [
     "fmt_implied",
     "fmt_time",
     "leftovers",
+    "number",
     "split_element",
     "unmapped",
 ]
@@ -36,17 +37,28 @@ COMPONENT = ":"
 _QUALIFIED_SEGMENTS = frozenset({"REF", "DTM", "N9", "AMT", "MAN", "MEA", "QTY", "YNQ", "PER", "PKG"})
 
 
+def number(text: str) -> Decimal | None:
+    """``text`` as a finite decimal written without an exponent, or None."""
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        return None
+    if not value.is_finite() or "e" in text or "E" in text:
+        return None
+    return value
+
+
 class SegmentRef:
     """One source segment with its position (ST = 1), and typed accessors that fail where they read."""
 
     __slots__ = ("id", "pos", "seg", "v")
 
-    def __init__(self, seg: Segment, pos: int) -> None:
+    def __init__(self, seg: Segment, pos: int, stripped: list[str] | None = None) -> None:
         self.seg = seg
         self.id = seg.id
         self.pos = pos
-        #: The elements, stripped of padding (``v[0]`` is XX01).
-        self.v = [e.strip() for e in seg.elements]
+        #: The elements, stripped of padding (``v[0]`` is XX01); ``stripped`` when the caller has them.
+        self.v = list(map(str.strip, seg.elements)) if stripped is None else stripped
 
     def get(self, n: int) -> str:
         v = self.v
@@ -88,11 +100,8 @@ class SegmentRef:
         text = self.get(n)
         if not text:
             return None
-        try:
-            value = Decimal(text)
-        except InvalidOperation:
-            value = None
-        if value is None or not value.is_finite() or "e" in text or "E" in text:
+        value = number(text)
+        if value is None:
             raise self.fail(n, name, "is not a number", text)
         return value
 
