@@ -8,7 +8,8 @@
 
 adds ``POST /webhooks/{partner_id}/{document_type}`` to ``web_app``, registers the
 PartnerChannel ``webhook`` in ``channels`` (the Sender's table, which ``Gateway.channel_for``
-consults) and closes the outbound HTTP session when the application shuts down.
+consults when ``channels.send_via_partner_channels`` is on) and closes the outbound HTTP
+session when the application shuts down.
 """
 
 from __future__ import annotations

@@ -22,7 +22,7 @@ import yaml
 from aiohttp import web
 
 from gateway.adapters.webhook import WebhookInstall, install_webhook, signed_headers
-from gateway.config import PipelineSettings, Settings
+from gateway.config import ChannelSettings, PipelineSettings, Settings
 from gateway.runtime import Gateway
 
 REPO = Path(__file__).resolve().parents[4]
@@ -94,6 +94,7 @@ async def gateway(tmp_path: Path, partners_dir: Path) -> AsyncIterator[Gateway]:
         spool_dir=tmp_path / "spool",
         filedrop_dir=tmp_path / "filedrop",
         pipeline=PipelineSettings(poll_seconds=0.05, lease_seconds=30),
+        channels=ChannelSettings(send_via_partner_channels=True),
         instance_id="webhook-tests",
     )
     gw = await Gateway.open(settings)

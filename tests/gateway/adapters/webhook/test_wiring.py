@@ -1,4 +1,4 @@
-"""The wiring the composition root uses: ``install_webhook`` on the admin application (``build_web_app``)."""
+"""The composition root's wiring: ``build_web_app`` mounts the webhook endpoint and registers the channel."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import aiohttp
 from aiohttp import web
 
 from gateway.adapters.metrics import Metrics
-from gateway.adapters.webhook import install_webhook, signed_headers
+from gateway.adapters.webhook import WebhookPartnerChannel, signed_headers
 from gateway.app import build_web_app
 from gateway.runtime import Gateway
 
@@ -19,16 +19,7 @@ async def test_webhooks_on_the_admin_app_need_no_bearer_token_and_get_its_middle
     gateway: Gateway,
 ) -> None:
     app = build_web_app(gateway, Metrics())
-    installed = install_webhook(
-        app,
-        store=gateway.store,
-        profiles=gateway.registry,
-        mapper=gateway.mapper,
-        receive=gateway.receive,
-        channels=gateway.channels,
-        max_payload_bytes=gateway.settings.pipeline.max_payload_bytes,
-    )
-    assert gateway.channels["webhook"] is installed.channel
+    assert isinstance(gateway.channels["webhook"], WebhookPartnerChannel)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
