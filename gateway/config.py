@@ -96,7 +96,8 @@ class PipelineSettings(_Section):
     batch_size: int = Field(64, ge=1, le=1000)
     lease_seconds: float = Field(60.0, gt=0)
     poll_seconds: float = Field(0.5, gt=0)
-    max_attempts: int = Field(5, ge=1)
+    #: Sends per outbound payload before it fails (channels stop earlier at their profile's retry limit).
+    max_attempts: int = Field(20, ge=1)
     retry_backoff_seconds: float = Field(5.0, ge=0)
     ack_scan_seconds: float = Field(60.0, gt=0)
     max_payload_bytes: int = Field(100 * 1024 * 1024, ge=1024)

@@ -349,6 +349,7 @@ class PayloadOps:
                         claimed_by=None,
                         claim_until=None,
                         not_before=None,
+                        attempts=0,
                         replay_count=p.replay_count + 1,
                         updated_at=at,
                     )

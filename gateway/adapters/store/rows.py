@@ -41,6 +41,7 @@ def payload_from_row(row: Any, business_numbers: tuple[str, ...] = ()) -> Payloa
         duplicate_of=row.duplicate_of,
         replay_count=row.replay_count,
         business_numbers=business_numbers,
+        attempts=getattr(row, "attempts", 0) or 0,
     )
 
 

@@ -82,6 +82,7 @@ class PayloadRecord:
     duplicate_of: str | None = None
     replay_count: int = 0
     business_numbers: tuple[str, ...] = ()
+    attempts: int = 0  # how many times a worker has leased it (since its last replay)
 
 
 @dataclass(frozen=True, slots=True)

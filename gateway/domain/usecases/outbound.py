@@ -273,7 +273,7 @@ class Sender:
         self._channels = channels
         self._max_attempts = max_attempts
         self._backoff = backoff_seconds
-        self._attempts: dict[str, int] = {}
+        self._max_backoff = 3600.0
 
     async def send(self, record: PayloadRecord, worker: str) -> None:
         await self.send_batch([record], worker)
@@ -289,22 +289,19 @@ class Sender:
                     (record.id, State.FAILED, f"no {record.channel!r} channel is configured", Step.SEND)
                 )
             elif result.ok:
-                self._attempts.pop(record.id, None)
                 updates.append(
                     (record.id, State.SENT, f"via {record.channel}: {result.detail}".rstrip(": "), None)
                 )
             else:
-                attempt = self._attempts.get(record.id, 0) + 1
-                self._attempts[record.id] = attempt
+                attempt = max(1, record.attempts)  # leases taken so far, kept in the store across restarts
                 if result.retryable and attempt < self._max_attempts:
-                    delay = self._backoff * 2 ** (attempt - 1)
+                    delay = min(self._max_backoff, self._backoff * 2 ** (attempt - 1))
                     if result.retry_after is not None:  # the channel's own delay wins
                         delay = max(0.0, result.retry_after)
                     await self._store.retry_payload_later(
                         record.id, worker, delay, f"attempt {attempt} failed: {result.detail}"
                     )
                     continue
-                self._attempts.pop(record.id, None)
                 updates.append(
                     (
                         record.id,

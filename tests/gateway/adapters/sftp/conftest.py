@@ -18,7 +18,7 @@ import pytest
 import yaml
 
 from gateway.adapters.sftp import AccountDirectory, SftpServer, SftpSettings
-from gateway.config import Settings
+from gateway.config import ChannelSettings, Settings
 from gateway.domain.runtime.store import MessageFilter
 from gateway.runtime import Gateway
 from tests.support.openssh import keygen, require_openssh, sftp_batch
@@ -101,6 +101,7 @@ async def open_gateway(tmp_path: Path, profiles: list[dict[str, Any]]) -> Gatewa
         spool_dir=tmp_path / "spool",
         filedrop_dir=tmp_path / "filedrop",
         instance_id="test-instance",
+        channels=ChannelSettings(send_via_partner_channels=True),  # outbound (our 997) over SFTP
     )
     gateway = await Gateway.open(settings)
     await gateway.destination.start()
