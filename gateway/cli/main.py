@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import importlib.util
 import sys
 from collections.abc import Callable, Sequence
 
@@ -36,18 +35,13 @@ COMMANDS: dict[str, str] = {
 Handler = Callable[[argparse.Namespace], int]
 
 
-def _available(name: str) -> bool:
-    return importlib.util.find_spec(f"gateway.cli.{name}") is not None
-
-
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The parser for every command, or only for ``command`` when given (lighter imports)."""
     parser = argparse.ArgumentParser(prog="edigate", description="EDI partner gateway")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     wanted = [COMMANDS[command]] if command in COMMANDS else list(COMMAND_MODULES)
     for name in dict.fromkeys(wanted):
-        if _available(name):
-            importlib.import_module(f"gateway.cli.{name}").register(sub)
+        importlib.import_module(f"gateway.cli.{name}").register(sub)
     return parser
 
 
