@@ -30,9 +30,8 @@ import annotated_types
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
-__all__ = ["CODE", "IDENTIFIER", "Invalid", "build", "make", "maker"]
+__all__ = ["CODE", "IDENTIFIER", "Invalid", "build", "fixed", "make", "maker"]
 
-_set = object.__setattr__
 #: ``checker(value, data, field) -> value``: the value as the model stores it, or :class:`Invalid`.
 Checker = Callable[[Any, dict[str, Any], str], Any]
 
@@ -241,31 +240,65 @@ def _enum(enum: type[Enum] | None) -> Checker:
     return check_enum
 
 
-_INSTANTIATE = """\
-def instantiate(values, data):
-{fresh}    obj = new(cls)
-    setattr(obj, "__dict__", values)
-    setattr(obj, "__pydantic_fields_set__", set(data))
-    setattr(obj, "__pydantic_extra__", None)
-    setattr(obj, "__pydantic_private__", None)
+#: Setters of the slots every pydantic model instance has (faster than ``object.__setattr__``).
+_SLOTS = {
+    "set_dict": BaseModel.__dict__["__dict__"].__set__,
+    "set_fields": BaseModel.__dict__["__pydantic_fields_set__"].__set__,
+    "set_extra": BaseModel.__dict__["__pydantic_extra__"].__set__,
+    "set_private": BaseModel.__dict__["__pydantic_private__"].__set__,
+}
+_NEW_INSTANCE = """\
+    obj = new(cls)
+    set_dict(obj, {values})
+    set_fields(obj, {fields})
+    set_extra(obj, None)
+    set_private(obj, None)
     return obj
 """
+_LITERALS: dict[Any, str] = {list: "[]", dict: "{}"}
+
+
+def _generate(cls: type[BaseModel], head: str, body: str, values: str, fields: str, **names: Any) -> Any:
+    """Compile ``head`` + ``body`` + the instantiation of ``cls`` (a function from field names only)."""
+    namespace: dict[str, Any] = {"new": cls.__new__, "cls": cls, **_SLOTS, **names}
+    exec(head + body + _NEW_INSTANCE.format(values=values, fields=fields), namespace)
+    return namespace[head.split()[1].split("(")[0]]
 
 
 def _instantiate(cls: type[BaseModel], factories: list[tuple[str, Any]]) -> Callable[..., Any]:
     """Generated ``instantiate(values, data)``: adds fresh containers for the ``default_factory``
     fields missing from ``data`` to ``values`` (in field order) and makes the instance."""
-    literals = {list: "[]", dict: "{}"}
     fresh = "".join(
         f"    if {name!r} not in data:\n"
-        f"        values[{name!r}] = {literals.get(factory, f'factories[{i}]()')}\n"
+        f"        values[{name!r}] = {_LITERALS.get(factory, f'factories[{i}]()')}\n"
         for i, (name, factory) in enumerate(factories)
     )
-    namespace: dict[str, Any] = {
-        "new": cls.__new__, "cls": cls, "setattr": _set, "factories": [f for _, f in factories]
-    }  # fmt: skip
-    exec(_INSTANTIATE.format(fresh=fresh), namespace)  # generated from field names only
-    return namespace["instantiate"]  # type: ignore[no-any-return]
+    factory_list = [f for _, f in factories]
+    return _generate(  # type: ignore[no-any-return]
+        cls, "def instantiate(values, data):\n", fresh, "values", "set(data)", factories=factory_list
+    )
+
+
+def _fixed(cls: type[BaseModel], plan: _Plan, names: tuple[str, ...]) -> Callable[..., Any]:
+    """Generated ``new(*values)``: what ``make(cls, dict(zip(names, values)))`` makes, keys in the same
+    order (defaults, then the other given fields, then fresh default-factory containers)."""
+    unknown = [n for n in names if n not in plan.checks]
+    if unknown or len(set(names)) != len(names):
+        raise TypeError(f"{cls.__name__}: not distinct fields {names}")
+    args = {n: f"a{i}" for i, n in enumerate(names)}
+    defaults = {f"d{i}": value for i, value in enumerate(plan.defaults.values())}
+    items = [f"{n!r}: {args.get(n, f'd{i}')}" for i, n in enumerate(plan.defaults)]
+    items += [f"{n!r}: {args[n]}" for n in names if n not in plan.defaults]
+    items += [
+        f"{n!r}: {_LITERALS.get(factory, f'factories[{i}]()')}"
+        for i, (n, factory) in enumerate(plan.factories)
+        if n not in args
+    ]
+    fields = "{" + ", ".join(map(repr, names)) + "}" if names else "set()"
+    return _generate(  # type: ignore[no-any-return]
+        cls, f"def construct({', '.join(args.values())}):\n", "", "{" + ", ".join(items) + "}", fields,
+        factories=[f for _, f in plan.factories], **defaults,
+    )  # fmt: skip
 
 
 class _Plan:
@@ -278,8 +311,10 @@ class _Plan:
         self.defaults = {
             n: f.default for n, f in fields.items() if f.default_factory is None and not f.is_required()
         }
-        factories = [(n, f.default_factory) for n, f in fields.items() if f.default_factory is not None]
-        self.instantiate = _instantiate(cls, factories)
+        self.cls = cls
+        self.factories = [(n, f.default_factory) for n, f in fields.items() if f.default_factory is not None]
+        self.instantiate = _instantiate(cls, self.factories)
+        self.fixed: dict[tuple[str, ...], Callable[..., Any]] = {}
         self.required = [n for n, f in fields.items() if f.is_required()]
         decorators = cls.__pydantic_decorators__.model_validators.values()
         self.validators: list[Callable[[Any], Any]] = [d.func for d in decorators if d.info.mode == "after"]
@@ -307,6 +342,16 @@ def _plan(cls: type[BaseModel]) -> _Plan:
 def maker(cls: type[BaseModel]) -> Callable[[dict[str, Any]], Any]:
     """``make`` bound to ``cls`` (for hot paths that build many instances of one model)."""
     return _plan(cls).make
+
+
+def fixed(cls: type[BaseModel], *names: str) -> Callable[..., Any]:
+    """A constructor taking the values of ``names`` positionally: ``fixed(Quantity, "value", "unit")(v, u)``
+    is ``make(Quantity, {"value": v, "unit": u})``, without building the dict (hot paths)."""
+    plan = _plan(cls)
+    new = plan.fixed.get(names)
+    if new is None:
+        new = plan.fixed[names] = _fixed(cls, plan, names)
+    return new
 
 
 def make(cls: type[BaseModel], data: dict[str, Any]) -> Any:

@@ -16,20 +16,20 @@ from typing import TYPE_CHECKING, Any
 
 from edi.model import Segment
 from gateway.domain.canonical import PackInfo, Price, Quantity
-from gateway.domain.mapping.construct import CODE, maker
-from gateway.domain.mapping.x12_values import SegmentRef, number
+from gateway.domain.mapping.construct import CODE, fixed
+from gateway.domain.mapping.x12_read import ITEM_FIELDS, Walker
+from gateway.domain.mapping.x12_values import number
 
 if TYPE_CHECKING:
     from gateway.domain.mapping.x12_orders import OrderReader
-    from gateway.domain.mapping.x12_read import Walker
 
 __all__ = ["is_code", "line", "pack", "product_description"]
 
-_ITEM_FIELDS = {"UK": "gtin", "UP": "upc", "EN": "ean", "VP": "vendor_part", "BP": "buyer_part", "SK": "sku"}
 _DIGIT_FIELDS = frozenset({"gtin", "upc", "ean"})
-_LINE_FIELDS = {"line_number": 1, "item": 7}
 _strip = str.strip
-_quantity, _price, _pack = maker(Quantity), maker(Price), maker(PackInfo)
+_quantity, _quantity_unit = fixed(Quantity, "value"), fixed(Quantity, "value", "unit")
+_price, _price_basis = fixed(Price, "amount"), fixed(Price, "amount", "basis")
+_pack = fixed(PackInfo, "pack")
 
 #: Codes already seen to match :data:`CODE` (bounded: codes are few; past the bound, each is matched).
 _CODES: set[str] = set()
@@ -61,22 +61,17 @@ def line(reader: OrderReader, seg: Segment, pos: int) -> bool:
     if qty_value is None or price_value is None:
         return False
     rules = reader.rules
-    qty: dict[str, Any] = {"value": qty_value}
     if unit:
         uom = rules.code_in.get("uom")
         unit = uom.get(unit, unit) if uom else unit
         if not is_code(unit):
             return False
-        qty["unit"] = unit
-    unit_price: dict[str, Any] = {"amount": price_value}
     if basis:
         bases = rules.code_in.get("price_basis")
         basis = bases.get(basis, basis) if bases else basis
         if not is_code(basis):
             return False
-        unit_price["basis"] = basis
     item: dict[str, Any] = {}
-    positions: dict[str, int] = {}
     other: list[dict[str, Any]] = []
     for i in range(5, size, 2):
         qualifier, value = v[i], v[i + 1]
@@ -84,8 +79,7 @@ def line(reader: OrderReader, seg: Segment, pos: int) -> bool:
             if qualifier or value:
                 return False  # an incomplete pair: the general handler keeps it in an overlay
             continue
-        name = _ITEM_FIELDS.get(qualifier)
-        positions.setdefault(qualifier if name is None else name, i + 2)
+        name = ITEM_FIELDS.get(qualifier)
         if (
             name is not None
             and name not in item
@@ -96,17 +90,16 @@ def line(reader: OrderReader, seg: Segment, pos: int) -> bool:
             other.append({"qualifier": qualifier, "value": value})
     if other:
         item["other"] = other
-    ref = SegmentRef(seg, pos, v)
     reader.captured = None
     doc_line: dict[str, Any] = {"line_number": number_text} if number_text else {}
-    doc_line[reader.kind.quantity] = _quantity(qty)
-    doc_line["unit_price"] = _price(unit_price)
+    doc_line[reader.kind.quantity] = _quantity_unit(qty_value, unit) if unit else _quantity(qty_value)
+    doc_line["unit_price"] = _price_basis(price_value, basis) if basis else _price(price_value)
     doc_line["item"] = item
-    origins = reader.origins
-    origins[id(item)] = (ref, positions)
-    origins[id(doc_line)] = (ref, _LINE_FIELDS)
+    reader.lazy_lines[id(doc_line)] = pos
+    reader.lazy_items[id(item)] = pos
     reader.doc.setdefault("lines", []).append(doc_line)
-    reader.line_refs.append((doc_line, ref))
+    reader.line_dicts.append(doc_line)
+    reader.line_positions.append(pos)
     reader.target, reader.caps, reader.loop, reader.party = doc_line, reader.kind.line, seg.id, None
     return True
 
@@ -143,5 +136,5 @@ def pack(walker: Walker, seg: Segment, pos: int) -> bool:
     count = int(text)
     if count < 1:
         return False
-    walker.target["pack"] = _pack({"pack": count})
+    walker.target["pack"] = _pack(count)
     return True

@@ -29,7 +29,14 @@ from gateway.domain.mapping import x12_fast
 from gateway.domain.mapping.construct import Invalid, build, make, maker
 from gateway.domain.mapping.errors import MappingError
 from gateway.domain.mapping.rules import Rules
-from gateway.domain.mapping.x12_read import ITEM_FIELDS, Doc, FastHandler, Walker, item_ids
+from gateway.domain.mapping.x12_read import (
+    LINE_FIELDS,
+    Doc,
+    FastHandler,
+    Walker,
+    item_ids,
+    pair_positions,
+)
 from gateway.domain.mapping.x12_values import SegmentRef
 
 __all__ = ["OrderReader"]
@@ -112,7 +119,9 @@ class OrderReader(Walker):
         self.captured = self.head_captured
         self.header_seen = False
         self.in_summary = False
-        self.line_refs: list[tuple[Doc, SegmentRef]] = []
+        #: The lines (dicts until :meth:`finish`) and the position of each one's PO1 / IT1.
+        self.line_dicts: list[Doc] = []
+        self.line_positions: list[int] = []
 
     def finish(self) -> BaseModel:
         if self.head_captured:
@@ -121,18 +130,20 @@ class OrderReader(Walker):
             line_id = self.kind.line_id
             raise MappingError(f"{self.set_id} has no {line_id} line item", segment_id=line_id)
         if self.set_id == "855":
-            for line, ref in self.line_refs:
+            for line, position in zip(self.line_dicts, self.line_positions, strict=True):
                 if not line.get("acks"):
-                    raise ref.fail(None, "acks", "line has no ACK with a canonical line status")
+                    raise self.ref_at(position).fail(
+                        None, "acks", "line has no ACK with a canonical line status"
+                    )
         self.defaults(self.doc, self.model)
-        line_model, make_line = self.kind.line_model, self.kind.make_line
+        line_model, make_line, item_model = self.kind.line_model, self.kind.make_line, self.item_model
         lines = []
-        for line, ref in self.line_refs:
-            line["item"] = self.item_model(line["item"], ref)
+        for line, position in zip(self.line_dicts, self.line_positions, strict=True):
+            line["item"] = item_model(line["item"], position)
             if _built(line):
                 number = line.get("line_number")
                 if number is not None and not _line_number_ok(number):
-                    raise ref.fail(
+                    raise self.ref_at(position).fail(
                         1, "line_number", "is not a line number (1-20 letters, digits, . _ / -)", number
                     )
                 lines.append(make_line(line))
@@ -247,37 +258,21 @@ class OrderReader(Walker):
             if v[4]:
                 unit_price["basis"] = ref.code(5, "basis", self.rules.code("price_basis", v[4]))
             line["unit_price"] = make(Price, unit_price)
-        pairs, positions, loose = self.pairs(ref, 6)
+        pairs, positions, loose = pair_positions(ref.v, 6)
         line["item"] = self.note(item_ids(pairs), ref, positions)
-        self.note(line, ref, {"line_number": 1, "item": 7})
+        self.note(line, ref, LINE_FIELDS)
         if loose or len(mapped) < 5:
             self.overlay(ref, line, frozenset(mapped), ref.id, pairs_from=6)
         self.doc.setdefault("lines", []).append(line)
-        self.line_refs.append((line, ref))
+        self.line_dicts.append(line)
+        self.line_positions.append(ref.pos)
         self.target, self.caps, self.loop, self.party = line, self.kind.line, ref.id, None
         return None
-
-    @staticmethod
-    def pairs(ref: SegmentRef, start: int) -> tuple[list[tuple[str, str]], dict[str, int], bool]:
-        """Qualifier/value pairs from ``start``, where each value is, and whether any pair is incomplete."""
-        pairs: list[tuple[str, str]] = []
-        positions: dict[str, int] = {}
-        v = ref.v
-        loose = False
-        for i in range(start - 1, len(v), 2):
-            qualifier = v[i]
-            value = v[i + 1] if i + 1 < len(v) else ""
-            if qualifier and value:
-                pairs.append((qualifier, value))
-                positions.setdefault(ITEM_FIELDS.get(qualifier, qualifier), i + 2)
-            elif qualifier or value:
-                loose = True
-        return pairs, positions, loose
 
     def ack(self, ref: SegmentRef) -> None:
         line = self.target
         status = self.line_status(ref.get(1))
-        pairs, positions, _ = self.pairs(ref, 7)
+        pairs, positions, _ = pair_positions(ref.v, 7)
         if (
             self.set_id != "855"
             or "item" not in line

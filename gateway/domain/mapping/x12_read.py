@@ -31,12 +31,14 @@ from gateway.domain.mapping.x12_values import SegmentRef, extension, leftovers, 
 __all__ = [
     "CARRIER_REFS",
     "ITEM_FIELDS",
+    "LINE_FIELDS",
     "OVERLAY_NAMESPACE",
     "PARTY_SEGMENTS",
     "FastHandler",
     "Handler",
     "Walker",
     "item_ids",
+    "pair_positions",
     "set_path",
 ]
 
@@ -55,6 +57,8 @@ PARTY_SEGMENTS = frozenset({"N2", "N3", "N4", "REF", "PER", "NX2", "SI"})
 #: REF qualifiers that fill carrier fields where the target has a carrier.
 CARRIER_REFS = {"BM": "bill_of_lading", "CN": "pro_number", "2I": "tracking_numbers"}
 
+#: Where a line's fields sit in its PO1 / IT1.
+LINE_FIELDS = {"line_number": 1, "item": 7}
 ITEM_FIELDS = {"UK": "gtin", "UP": "upc", "EN": "ean", "VP": "vendor_part", "BP": "buyer_part", "SK": "sku"}
 _DIGIT_FIELDS = frozenset({"gtin", "upc", "ean"})
 _LINE_STATUSES = frozenset(s.value for s in LineStatus)
@@ -82,6 +86,23 @@ def set_path(data: Doc, path: str, value: Any) -> None:
     for part in parts[:-1]:
         data = data.setdefault(part, {})
     data[parts[-1]] = value
+
+
+def pair_positions(v: list[str], start: int) -> tuple[list[tuple[str, str]], dict[str, int], bool]:
+    """Qualifier/value pairs of stripped elements ``v`` from element ``start`` (PO106 ...), where each
+    value is (by item field, or qualifier when it has none), and whether any pair is incomplete."""
+    pairs: list[tuple[str, str]] = []
+    positions: dict[str, int] = {}
+    loose = False
+    for i in range(start - 1, len(v), 2):
+        qualifier = v[i]
+        value = v[i + 1] if i + 1 < len(v) else ""
+        if qualifier and value:
+            pairs.append((qualifier, value))
+            positions.setdefault(ITEM_FIELDS.get(qualifier, qualifier), i + 2)
+        elif qualifier or value:
+            loose = True
+    return pairs, positions, loose
 
 
 def item_ids(pairs: Iterable[tuple[str, str]]) -> Doc:
@@ -117,6 +138,11 @@ class Walker:
         self.rules = rules
         self.component = component
         self.origins: dict[int, tuple[SegmentRef, dict[str, int]]] = {}
+        #: Dicts a fast path built (by id) and the position of their segment: their origin is only
+        #: worked out when an error needs it (see :meth:`origin`).
+        self.lazy_lines: dict[int, int] = {}
+        self.lazy_items: dict[int, int] = {}
+        self.segments: list[Segment] = []
         self.party: Doc | None = None
         self.target: Doc = {}
         self.caps: frozenset[str] = frozenset()
@@ -133,6 +159,7 @@ class Walker:
     # --- plumbing ---------------------------------------------------------------------------------------
 
     def walk(self, segments: list[Segment]) -> None:
+        self.segments = segments
         handlers, rules, party_segments, fast = self.handlers, self.rules, PARTY_SEGMENTS, self.fast
         ignore_any, capture_ids = rules.ignore_any, self.capture_ids
         position = 1
@@ -163,6 +190,24 @@ class Walker:
     def note(self, data: Doc, ref: SegmentRef, fields: dict[str, int]) -> Doc:
         self.origins[id(data)] = (ref, fields)
         return data
+
+    def ref_at(self, position: int) -> SegmentRef:
+        """The segment at ``position`` (ST = 1) of the set being walked."""
+        return SegmentRef(self.segments[position - 1], position)
+
+    def origin(self, data: Doc) -> tuple[SegmentRef, dict[str, int]] | None:
+        """The segment ``data`` was read from and where each of its fields sits there, if known."""
+        found = self.origins.get(id(data))
+        if found is not None:
+            return found
+        position = self.lazy_lines.get(id(data))
+        if position is not None:
+            return self.ref_at(position), LINE_FIELDS
+        position = self.lazy_items.get(id(data))
+        if position is not None:
+            ref = self.ref_at(position)
+            return ref, pair_positions(ref.v, 6)[1]
+        return None
 
     def keep(self, ref: SegmentRef, target: Doc | None = None, loop: str | None = None) -> None:
         """Keep a whole segment as an extension of ``target`` (default: the open party, else the target)."""
@@ -200,7 +245,7 @@ class Walker:
             if isinstance(exc.value, str | int | Decimal) and not isinstance(exc.value, bool)
             else None
         )
-        origin = self.origins.get(id(exc.data))
+        origin = self.origin(exc.data)
         if origin is None:
             shown = f" {value!r}" if value is not None else ""
             return MappingError(f"{exc.field}{shown}: {exc.problem}", field=exc.field)
@@ -561,8 +606,9 @@ class Walker:
             raise ref.fail(n, name, "must be a number of at least 0", ref.get(n))
         return value
 
-    def item_model(self, item: Doc, ref: SegmentRef) -> ItemIdentifiers:
-        """An ItemIdentifiers from a line's item dict (built by the PO1/IT1 and PID handlers), checked."""
+    def item_model(self, item: Doc, position: int) -> ItemIdentifiers:
+        """An ItemIdentifiers from a line's item dict (built by the PO1/IT1 and PID handlers), checked;
+        ``position`` is the line's segment."""
         for name, value in item.items():
             if (
                 name == "other"
@@ -570,13 +616,13 @@ class Walker:
                 or len(value) > (1000 if name == "description" else 80)
                 or not (value.isdigit() or IDENTIFIER.match(value))  # digits are never space or control
             ):
-                return self._item_model(item, ref)
+                return self._item_model(item, self.ref_at(position))
         if not item:
-            raise ref.fail(None, "item", "has no item identifier and no description")
+            raise self.ref_at(position).fail(None, "item", "has no item identifier and no description")
         return _make_item(item)  # type: ignore[no-any-return]
 
     def _item_model(self, item: Doc, ref: SegmentRef) -> ItemIdentifiers:
-        fields = self.origins.get(id(item), (ref, {}))[1]
+        fields = (self.origin(item) or (ref, {}))[1]
         values: Doc = {}
         for name, value in item.items():
             n = fields.get(name)
