@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from edi import Interchange, ParseResult, UnreadableInput, parse
@@ -285,7 +284,3 @@ def _analyse_json(content: bytes, record: PayloadRecord, profiles: ProfileSet, m
     out.state = State.MAPPED
     out.events.append((State.MAPPED, "1 document mapped"))
     return out
-
-
-def _unused(_: datetime) -> None:  # keeps the datetime import for type readers of this module
-    return None
