@@ -16,6 +16,8 @@ from __future__ import annotations
 import argparse
 import cProfile
 import datetime as dt
+import functools
+import gc
 import os
 import pstats
 import statistics
@@ -25,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.generate import DataSpec, ensure_file
-from edi import parse
+from edi import ParseResult, parse
 from edi.model import FunctionalGroup, Interchange, TransactionSet
 from gateway.domain.canonical import (
     CanonicalDocument,
@@ -57,6 +59,8 @@ class MappingResult:
     runs: int
     map_wall: float
     map_cpu: float
+    paused_wall: float
+    paused_cpu: float
     parse_wall: float
     parse_cpu: float
     map_walls: tuple[float, ...]
@@ -76,10 +80,11 @@ def _timed(fn: Callable[[], object]) -> tuple[float, float, object]:
     return time.perf_counter() - wall, time.process_time() - cpu, out
 
 
-def _jobs(data: bytes, limit: int | None) -> list[Job]:
+def _jobs(result: ParseResult, limit: int | None) -> list[Job]:
+    """Each set of ``result`` with the header the runtime would build for it (not timed)."""
     received = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
     jobs: list[Job] = []
-    for ix in parse(data).interchanges:
+    for ix in result.interchanges:
         for group, ts in ix.transactions():
             header = DocumentHeader(
                 partner_id=PARTNER, document_type=DocumentType.PURCHASE_ORDER, direction=Direction.INBOUND,
@@ -118,33 +123,57 @@ def _check(last: CanonicalDocument, jobs: list[Job]) -> None:
         raise SystemExit("the last purchase order does not survive pydantic validation unchanged")
 
 
+def _paused(fn: Callable[[], object]) -> Callable[[], object]:
+    def run() -> object:
+        gc.disable()
+        try:
+            return fn()
+        finally:
+            gc.enable()
+
+    return run
+
+
 def measure(runs: int = 5, orders: int | None = None, profile_out: Path | None = None) -> MappingResult:
-    """Parse the file and map every set ``runs`` times (interleaved); the medians."""
+    """``runs`` rounds of: parse the file (timed, the reference), map every set of that parse (timed;
+    the segments arrive unsplit, as in the runtime), and the same with the cycle collector paused."""
     path = ensure_file(SPEC)
     data = path.read_bytes()
     mapper = Mapper.load(REPO / "mappings")
     partner = load_profiles(REPO / "partners", mappings_dir=REPO / "mappings").get(PARTNER)
     if partner is None:
         raise SystemExit(f"partners/{PARTNER}.yaml is missing")
-    jobs = _jobs(data, orders)
-    _check(_map_all(mapper, partner, jobs[:20]), jobs[:20])  # warm-up
+    warm = _jobs(parse(data), 20)
+    _check(_map_all(mapper, partner, warm), warm)
+    del warm
     maps: list[tuple[float, float]] = []
+    paused: list[tuple[float, float]] = []
     parses: list[tuple[float, float]] = []
+    jobs: list[Job] = []
     for _ in range(runs):
-        wall, cpu, _result = _timed(lambda: parse(data))
-        parses.append((wall, cpu))
-        wall, cpu, last = _timed(lambda: _map_all(mapper, partner, jobs))
-        _check(last, jobs)  # type: ignore[arg-type]
-        maps.append((wall, cpu))
-        del last, _result
+        for times, collector in ((maps, True), (paused, False)):
+            jobs = []  # the previous parse is freed before the next one is timed
+            wall, cpu, result = _timed(lambda: parse(data))
+            if collector:
+                parses.append((wall, cpu))
+            jobs = _jobs(result, orders)  # type: ignore[arg-type]
+            del result
+            work = functools.partial(_map_all, mapper, partner, jobs)
+            wall, cpu, last = _timed(work if collector else _paused(work))
+            _check(last, jobs)  # type: ignore[arg-type]
+            times.append((wall, cpu))
+            del last
     if profile_out is not None:
+        jobs = _jobs(parse(data), orders)
         profiler = cProfile.Profile()
         profiler.runcall(_map_all, mapper, partner, jobs)
         profiler.dump_stats(profile_out)
+    median = statistics.median
     return MappingResult(
         orders=len(jobs), lines=SPEC.lines_per_order, runs=runs,
-        map_wall=statistics.median(w for w, _ in maps), map_cpu=statistics.median(c for _, c in maps),
-        parse_wall=statistics.median(w for w, _ in parses), parse_cpu=statistics.median(c for _, c in parses),
+        map_wall=median(w for w, _ in maps), map_cpu=median(c for _, c in maps),
+        paused_wall=median(w for w, _ in paused), paused_cpu=median(c for _, c in paused),
+        parse_wall=median(w for w, _ in parses), parse_cpu=median(c for _, c in parses),
         map_walls=tuple(w for w, _ in maps),
     )  # fmt: skip
 
@@ -164,6 +193,9 @@ def report(result: MappingResult) -> str:
             f"{parse_per_po:.2f} |",
             f"| Mapper.x12_to_canonical | {result.map_wall:.3f} | {result.map_cpu:.3f} | "
             f"{result.orders_per_second:,.0f} | {result.orders_per_cpu_second:,.0f} | {per_po:.2f} |",
+            f"| the same, cycle collector paused (reference) | {result.paused_wall:.3f} | "
+            f"{result.paused_cpu:.3f} | {result.orders / result.paused_wall:,.0f} | "
+            f"{result.orders / result.paused_cpu:,.0f} | {result.paused_wall / result.orders * 1000:.2f} |",
             "",
             "mapping runs (wall s): " + ", ".join(f"{w:.3f}" for w in result.map_walls),
             f"target 1,000 POs/s: {'met' if result.orders_per_second >= 1000 else 'NOT met'}",
