@@ -57,6 +57,8 @@ class MappingResult:
     """Median seconds (wall and CPU) of the mapping and of the reference parse, over ``runs``."""
 
     orders: int
+    #: Sets in the whole file (the parse reference always reads all of them).
+    file_sets: int
     lines: int
     runs: int
     map_wall: float
@@ -172,7 +174,7 @@ def measure(runs: int = 5, orders: int | None = None, profile_out: Path | None =
         profiler.dump_stats(profile_out)
     median = statistics.median
     return MappingResult(
-        orders=len(jobs), lines=SPEC.lines_per_order, runs=runs,
+        orders=len(jobs), file_sets=SPEC.orders, lines=SPEC.lines_per_order, runs=runs,
         map_wall=median(w for w, _ in maps), map_cpu=median(c for _, c in maps),
         paused_wall=median(w for w, _ in paused), paused_cpu=median(c for _, c in paused),
         parse_wall=median(w for w, _ in parses), parse_cpu=median(c for _, c in parses),
@@ -182,7 +184,7 @@ def measure(runs: int = 5, orders: int | None = None, profile_out: Path | None =
 
 def report(result: MappingResult) -> str:
     per_po = result.map_wall / result.orders * 1000
-    parse_per_po = result.parse_wall / result.orders * 1000
+    parse_per_po = result.parse_wall / result.file_sets * 1000
     return "\n".join(
         [
             f"{SPEC.filename}: {result.orders:,} 850s x {result.lines} PO1 lines, {result.runs} runs, "
@@ -191,7 +193,7 @@ def report(result: MappingResult) -> str:
             "| step | median wall s | median CPU s | POs/s (wall) | POs/s (CPU) | ms / PO |",
             "|---|---|---|---|---|---|",
             f"| edi.parse (reference) | {result.parse_wall:.3f} | {result.parse_cpu:.3f} | "
-            f"{result.orders / result.parse_wall:,.0f} | {result.orders / result.parse_cpu:,.0f} | "
+            f"{result.file_sets / result.parse_wall:,.0f} | {result.file_sets / result.parse_cpu:,.0f} | "
             f"{parse_per_po:.2f} |",
             f"| Mapper.x12_to_canonical | {result.map_wall:.3f} | {result.map_cpu:.3f} | "
             f"{result.orders_per_second:,.0f} | {result.orders_per_cpu_second:,.0f} | {per_po:.2f} |",
