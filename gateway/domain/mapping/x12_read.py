@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from decimal import Decimal
-from typing import Any, ClassVar
+from typing import Any, ClassVar, get_args, get_origin
 
 from pydantic import BaseModel
 
@@ -280,8 +280,13 @@ class Walker:
 
     def defaults(self, data: Doc, model: type[BaseModel]) -> None:
         for path, value in self.rules.defaults.items():
-            if path.split(".")[0] in model.model_fields:
-                _default(data, path.split("."), value)
+            parts = path.split(".")
+            field = model.model_fields.get(parts[0])
+            if field is None:
+                continue
+            if len(parts) > 1 and data.get(parts[0]) is None and _is_list(field.annotation):
+                continue  # a default for every line of a document that has none: nothing to fill
+            _default(data, parts, value)
 
     # --- shared handlers --------------------------------------------------------------------------------
 
@@ -667,6 +672,13 @@ Walker.handlers = {
     "TD3": Walker.td3, "TD1": Walker.td1, "SAC": Walker.sac, "TXI": Walker.txi, "PO4": Walker.po4,
     "PID": Walker.pid,
 }  # fmt: skip
+
+
+def _is_list(annotation: Any) -> bool:
+    origin = get_origin(annotation)
+    if origin in (list, tuple):
+        return True
+    return any(_is_list(arg) for arg in get_args(annotation)) if origin is not None else False
 
 
 def _default(data: Any, parts: list[str], value: str) -> None:

@@ -218,3 +218,14 @@ def test_direction_selects_the_policy() -> None:
     [ack] = read_x12(fixture("northwind-855.x12"), northwind, Direction.OUTBOUND)
     assert isinstance(ack, PurchaseOrderAck)
     assert ack.po_number == "NW-ORDER-1"  # Northwind has no outbound 855 policy: no deviations apply
+
+
+def test_a_line_default_on_a_document_without_lines_is_not_an_error() -> None:
+    profile = partner("855", {"defaults": {"lines.unit_price.amount": "1.10"}})
+    segments = fixture("855-004010.x12").split(b"~\n")
+    kept = [s for s in segments if not s.startswith((b"PO1", b"ACK", b"PID", b"CTT"))]
+    in_set = [s for s in kept if s[:3] not in (b"ISA", b"GS*", b"GE*", b"IEA") and s.strip()]
+    kept = [b"SE*%d*0001" % len(in_set) if s.startswith(b"SE*") else s for s in kept]
+    ack = one(b"~\n".join(kept), profile)
+    assert isinstance(ack, PurchaseOrderAck)
+    assert ack.lines == []
