@@ -17,6 +17,7 @@ characters included), several interchanges per file.
 
 from __future__ import annotations
 
+import functools
 import io
 import os
 import re
@@ -39,6 +40,7 @@ _WS = " \t\r\n\x0b\x0c"
 _BOM = b"\xef\xbb\xbf"
 
 
+@functools.lru_cache(maxsize=64)
 def _scanners(term: str, es: str) -> tuple[re.Pattern[str], re.Pattern[str]]:
     """Two scans of a decoded chunk for one interchange's delimiters.
 
@@ -52,6 +54,35 @@ def _scanners(term: str, es: str) -> tuple[re.Pattern[str], re.Pattern[str]]:
     irregular = re.compile(f"{t}[{pad}{t}]")
     stop = re.compile(f"{t}[{pad}]*(ISA[^A-Za-z0-9\\s]|IEA(?:{e}|(?={t})|\\Z))")
     return irregular, stop
+
+
+_LEAD = re.compile(b"[" + b"".join(re.escape(bytes([c])) for c in _JUNK) + b"]*")
+
+
+@functools.lru_cache(maxsize=64)
+def _end_scanner(term_b: bytes) -> re.Pattern[bytes]:
+    """Finds, in raw bytes, a terminator followed by the segment that ends an interchange."""
+    pad = b"".join(re.escape(bytes([c])) for c in _JUNK if bytes([c]) != term_b)
+    return re.compile(re.escape(term_b) + b"[" + pad + rb"]*(?P<end>IEA|ISA[^A-Za-z0-9\s])")
+
+
+def _interchange_cut(buf: bytes, cut: int, term_b: bytes, end_b: re.Pattern[bytes]) -> int:
+    """Where to stop decoding: at the end of this interchange if it ends before ``cut``.
+
+    Without this, every interchange of a file with many small ones would decode and split
+    the rest of the chunk again (quadratic in the number of interchanges).
+    """
+    lead = _LEAD.match(buf).end()  # type: ignore[union-attr]  # matches the empty string at worst
+    if buf.startswith(b"IEA", lead):
+        end = buf.find(term_b, lead)
+        return end if 0 <= end < cut else cut
+    found = end_b.search(buf, 0, cut + 1)
+    if found is None:
+        return cut
+    if found.group("end") == b"IEA":
+        end = buf.find(term_b, found.start("end"))
+        return end if 0 <= end < cut else cut
+    return found.start()  # the terminator before a new ISA: the ISA is left for the ISA search
 
 
 def _new_isa(segment: str | bytes) -> bool:
@@ -193,6 +224,7 @@ class Lexer:
             es = header.delimiters.element
             iea_prefix = "IEA" + es
             irregular, stop = _scanners(term, es)
+            end_b = _end_scanner(term_b)
             yield [buf[: header.length - 1].decode(codec, "surrogateescape")]
             buf, consumed = buf[header.length :], consumed + header.length
             # ---- segments until IEA ----------------------------------------------
@@ -219,6 +251,7 @@ class Lexer:
                         )
                         yield [tail.decode(codec, "surrogateescape")]
                     return
+                cut = _interchange_cut(buf, cut, term_b, end_b)
                 text = buf[:cut].decode(codec, "surrogateescape")
                 parts = text.split(term)
                 rest = buf[cut + 1 :]
@@ -237,10 +270,11 @@ class Lexer:
                         yield batch
                     consumed += cut + 1
                     buf = rest
-                    while len(buf.lstrip(_JUNK)) < 4 and more():
+                    while len(buf) - _LEAD.match(buf).end() < 4 and more():  # type: ignore[union-attr]
                         pass
                     # A new interchange with other delimiters right after a missing IEA.
-                    ended = _new_isa(buf.lstrip(_JUNK))
+                    lead = _LEAD.match(buf).end()  # type: ignore[union-attr]
+                    ended = _new_isa(buf[lead : lead + 4])
                     if not ended:
                         more()
                     continue
