@@ -94,6 +94,21 @@ def _resolve_partner(record: PayloadRecord, profiles: ProfileSet, ix: Interchang
     return profiles.by_isa(ix.sender_qualifier, ix.sender)
 
 
+def _sender_mismatch(partner: PartnerProfile, interchanges: list[Interchange]) -> str | None:
+    """A channel that knows the partner (AS2, SFTP, webhook, CLI) must not carry another sender's
+    interchange: processing it as this partner's would misroute it and acknowledge it wrongly."""
+    expected = partner.identity.isa_key
+    if expected is None:
+        return None
+    for ix in interchanges:
+        if (ix.sender_qualifier.strip(), ix.sender.strip()) != expected:
+            return (
+                f"ISA sender {ix.sender_qualifier}:{ix.sender} is not {partner.partner_id}'s "
+                f"identity {expected[0]}:{expected[1]}"
+            )
+    return None
+
+
 def _analyse_x12(
     content: bytes,
     record: PayloadRecord,
@@ -117,6 +132,9 @@ def _analyse_x12(
     if partner is None:
         who = f"{first.sender_qualifier}:{first.sender}"
         return out.fail(Step.PARSE, f"unknown partner: no profile for ISA sender {who}")
+    mismatch = _sender_mismatch(partner, result.interchanges)
+    if mismatch is not None:
+        return out.fail(Step.PARSE, f"{mismatch}; it came from {partner.partner_id} over {record.channel}")
     for ix in result.interchanges:
         problem = partner.check_usage(ix.usage)
         if problem:

@@ -143,3 +143,16 @@ async def test_generated_interchanges_in_the_997_are_well_formed(gateway: Gatewa
     assert not result.has_errors
     [ix] = result.interchanges
     assert (ix.sender, ix.receiver) == ("EDIGATE", "ACMERETAIL")
+
+
+async def test_an_interchange_naming_another_sender_is_not_processed_as_the_channels_partner(
+    gateway: Gateway,
+) -> None:
+    spoofed = SAMPLE_850.replace(b"ZZ*ACMERETAIL     ", b"ZZ*SOMEONEELSE   ")
+    pid = await _ingest(gateway, spoofed, partner="acme-retail")
+    record = await gateway.store.get_payload(pid)
+    assert record is not None
+    assert (record.state, record.failed_step) == (State.FAILED, Step.PARSE)
+    assert "ISA sender ZZ:SOMEONEELSE is not acme-retail's identity ZZ:ACMERETAIL" in (record.reason or "")
+    assert _spooled(gateway, "erp") == []
+    assert _sent_files(gateway, "acme-retail") == []  # nothing acknowledged on someone else's behalf
