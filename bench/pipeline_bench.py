@@ -22,10 +22,10 @@ from pathlib import Path
 
 import aio_pika
 
-from gateway.adapters.rabbitmq import RabbitTopology, delete_topology
+from gateway.adapters.rabbitmq import delete_topology
 from gateway.config import RabbitSettings, Settings
 from gateway.domain.runtime.records import ChannelMeta
-from gateway.runtime import Gateway
+from gateway.runtime import Gateway, rabbit_topology
 
 REPO = Path(__file__).resolve().parents[1]
 AMQP = "amqp://guest:guest@127.0.0.1:5672/"
@@ -116,13 +116,7 @@ async def gateway_end_to_end(payloads: list[bytes], database_url: str, workdir: 
     await asyncio.wait_for(done.wait(), timeout=600)
     elapsed = time.perf_counter() - started
     await gateway.stop()
-    topology = RabbitTopology(
-        exchange=rabbit.exchange,
-        queue_prefix=rabbit.queue_prefix,
-        dead_letter_exchange=rabbit.dead_letter_exchange,
-        dead_letter_queue=rabbit.dead_letter_queue,
-        outbound_queue=rabbit.outbound_queue,
-    )
+    topology = rabbit_topology(settings)
     await delete_topology(channel, topology)
     await connection.close()
     return len(payloads) / elapsed

@@ -116,18 +116,11 @@ async def _delete_topology(settings: Settings) -> None:
     """Remove the run's private exchanges and queues from the broker."""
     import aio_pika
 
-    from gateway.adapters.rabbitmq import RabbitTopology, delete_topology
+    from gateway.adapters.rabbitmq import delete_topology
+    from gateway.runtime import rabbit_topology
 
     assert settings.amqp_url is not None
-    r = settings.rabbit
-    topology = RabbitTopology(
-        exchange=r.exchange,
-        destinations=tuple(settings.destinations),
-        queue_prefix=r.queue_prefix,
-        dead_letter_exchange=r.dead_letter_exchange,
-        dead_letter_queue=r.dead_letter_queue,
-        outbound_queue=r.outbound_queue,
-    )
+    topology = rabbit_topology(settings)
     connection = await aio_pika.connect(settings.amqp_url)
     try:
         await delete_topology(await connection.channel(), topology)

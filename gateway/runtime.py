@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Coroutine
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from edi.validator import schema_validator
 from gateway.adapters.filedrop import FileDropChannel
@@ -33,9 +33,27 @@ from gateway.domain.usecases.replay import ReplayService
 from gateway.domain.usecases.services import GatewayServices, Observer
 from gateway.domain.usecases.workers import outbox_relay, overdue_scanner, pipeline_worker, sender_worker
 
-__all__ = ["Gateway"]
+if TYPE_CHECKING:
+    from gateway.adapters.rabbitmq import RabbitTopology
+
+__all__ = ["Gateway", "rabbit_topology"]
 
 log = logging.getLogger("edigate")
+
+
+def rabbit_topology(settings: Settings) -> RabbitTopology:
+    """The broker names and destinations ``settings`` describe (also what tests and benches delete)."""
+    from gateway.adapters.rabbitmq import RabbitTopology
+
+    r = settings.rabbit
+    return RabbitTopology(
+        exchange=r.exchange,
+        destinations=tuple(settings.destinations),
+        queue_prefix=r.queue_prefix,
+        dead_letter_exchange=r.dead_letter_exchange,
+        dead_letter_queue=r.dead_letter_queue,
+        outbound_queue=r.outbound_queue,
+    )
 
 
 def _destination(settings: Settings) -> tuple[Destination, OutboundSource]:
@@ -44,19 +62,11 @@ def _destination(settings: Settings) -> tuple[Destination, OutboundSource]:
             RabbitDestination,
             RabbitOutboundSource,
             RabbitSettings,
-            RabbitTopology,
         )
 
-        r = settings.rabbit
-        topology = RabbitTopology(
-            exchange=r.exchange,
-            destinations=tuple(settings.destinations),
-            queue_prefix=r.queue_prefix,
-            dead_letter_exchange=r.dead_letter_exchange,
-            dead_letter_queue=r.dead_letter_queue,
-            outbound_queue=r.outbound_queue,
+        rs = RabbitSettings(
+            url=settings.amqp_url, topology=rabbit_topology(settings), prefetch=settings.rabbit.prefetch
         )
-        rs = RabbitSettings(url=settings.amqp_url, topology=topology, prefetch=r.prefetch)
         return RabbitDestination(rs), RabbitOutboundSource(rs)
     return (
         SpoolDestination(settings.spool_dir, settings.destinations),

@@ -21,9 +21,11 @@ import aio_pika
 import pytest
 from sqlalchemy import select
 
-from gateway.adapters.rabbitmq import RabbitTopology, delete_topology
+from gateway.adapters.rabbitmq import delete_topology
 from gateway.adapters.store import open_store, tables
+from gateway.config import Settings
 from gateway.domain.runtime.records import ChannelMeta, NewPayload
+from gateway.runtime import rabbit_topology
 from tests.support.services import rabbitmq_url
 
 from .conftest import REPO, unique_rabbit
@@ -135,15 +137,6 @@ async def test_kill_minus_nine_mid_batch_loses_nothing(tmp_path: Path, pg_runtim
     finally:
         if first.poll() is None:
             first.kill()
-        await delete_topology(
-            channel,
-            RabbitTopology(
-                exchange=rabbit.exchange,
-                queue_prefix=rabbit.queue_prefix,
-                dead_letter_exchange=rabbit.dead_letter_exchange,
-                dead_letter_queue=rabbit.dead_letter_queue,
-                outbound_queue=rabbit.outbound_queue,
-            ),
-        )
+        await delete_topology(channel, rabbit_topology(Settings(rabbit=rabbit)))
         await connection.close()
         await store.close()

@@ -12,7 +12,7 @@ import aio_pika
 from sqlalchemy import update
 
 from edi import parse
-from gateway.adapters.rabbitmq import ERROR_HEADER, RabbitTopology, delete_topology
+from gateway.adapters.rabbitmq import ERROR_HEADER, delete_topology
 from gateway.adapters.store import tables
 from gateway.domain.canonical import (
     DocumentHeader,
@@ -28,15 +28,17 @@ from gateway.domain.runtime.lifecycle import AckStatus, Direction, State
 from gateway.domain.runtime.ports import OutboundRequest
 from gateway.domain.runtime.records import ChannelMeta
 from gateway.domain.runtime.store import MessageFilter
-from gateway.runtime import Gateway
+from gateway.runtime import Gateway, rabbit_topology
 from tests.support.services import rabbitmq_url
 
 from .conftest import REPO, make_settings, unique_rabbit
 
 ACME_997 = (
-    "ISA*00*          *00*          *ZZ*ACMERETAIL     *ZZ*EDIGATE        "
-    "*261121*0800*U*00401*000007001*0*P*>~\n"
-) + """GS*FA*ACMERETAIL*EDIGATE*20261121*0800*7001*X*004010~
+    (
+        "ISA*00*          *00*          *ZZ*ACMERETAIL     *ZZ*EDIGATE        "
+        "*261121*0800*U*00401*000007001*0*P*>~\n"
+    )
+    + """GS*FA*ACMERETAIL*EDIGATE*20261121*0800*7001*X*004010~
 ST*997*0001~
 AK1*SH*{gs06}~
 AK2*856*0001~
@@ -46,6 +48,7 @@ SE*6*0001~
 GE*1*7001~
 IEA*1*000007001~
 """
+)
 
 
 def _ship_notice(shipment_id: str) -> bytes:
@@ -197,15 +200,5 @@ async def test_outbound_over_rabbitmq_and_invalid_requests_are_dead_lettered_wit
         assert "not a valid canonical document" in (rejected[0].reason or "")
     finally:
         await gateway.stop()
-        r = settings.rabbit
-        await delete_topology(
-            channel,
-            RabbitTopology(
-                exchange=r.exchange,
-                queue_prefix=r.queue_prefix,
-                dead_letter_exchange=r.dead_letter_exchange,
-                dead_letter_queue=r.dead_letter_queue,
-                outbound_queue=r.outbound_queue,
-            ),
-        )
+        await delete_topology(channel, rabbit_topology(settings))
         await connection.close()

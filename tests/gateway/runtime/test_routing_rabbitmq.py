@@ -10,28 +10,16 @@ from pathlib import Path
 import aio_pika
 import pytest
 
-from gateway.adapters.rabbitmq import RabbitTopology, delete_topology
+from gateway.adapters.rabbitmq import delete_topology
 from gateway.config import RabbitSettings, Settings
 from gateway.domain.canonical import PurchaseOrder, parse_document
 from gateway.domain.runtime.records import ChannelMeta
-from gateway.runtime import Gateway
+from gateway.runtime import Gateway, rabbit_topology
 from tests.support.services import rabbitmq_url
 from tests.support.tcp_proxy import TcpProxy
 
 from .conftest import make_settings, unique_rabbit
 from .samples import acme_850
-
-
-def _topology(settings: Settings) -> RabbitTopology:
-    r = settings.rabbit
-    return RabbitTopology(
-        exchange=r.exchange,
-        destinations=tuple(settings.destinations),
-        queue_prefix=r.queue_prefix,
-        dead_letter_exchange=r.dead_letter_exchange,
-        dead_letter_queue=r.dead_letter_queue,
-        outbound_queue=r.outbound_queue,
-    )
 
 
 @pytest.fixture
@@ -70,7 +58,7 @@ async def _drain(
 
 
 async def _cleanup(channel: aio_pika.abc.AbstractChannel, settings: Settings) -> None:
-    await delete_topology(channel, _topology(settings))
+    await delete_topology(channel, rabbit_topology(settings))
 
 
 async def test_ingested_850_reaches_the_erp_queue_with_the_right_properties(
