@@ -102,7 +102,13 @@ async def test_canonical_856_dropped_in_the_spool_is_sent_as_x12_with_the_next_c
     (inbox / "asn-2.json").write_bytes(_ship_notice("SH-1002"))
 
     async def two() -> bool:
-        return len(_sent(gateway)) == 2
+        # The file lands before the sender commits SENT: wait for both.
+        sent = await gateway.store.list_payloads(
+            MessageFilter(direction=Direction.OUTBOUND, state=State.SENT)
+        )
+        done = inbox / "done"
+        handled = len(list(done.iterdir())) if done.is_dir() else 0
+        return len(_sent(gateway)) == 2 and len(sent) == 2 and handled == 2
 
     await _wait(two)
     first, second = (parse(p.read_bytes()) for p in _sent(gateway))
@@ -124,7 +130,7 @@ async def test_canonical_856_dropped_in_the_spool_is_sent_as_x12_with_the_next_c
         assert bsn.get(2) == f"SH-100{n}"
     sent = await gateway.store.list_payloads(MessageFilter(direction=Direction.OUTBOUND, state=State.SENT))
     assert len(sent) == 2
-    assert sorted((inbox / "done").iterdir())
+    assert sorted(p.name for p in (inbox / "done").iterdir()) == ["asn-1.json", "asn-2.json"]
 
 
 async def test_partner_997_marks_the_sent_group_accepted_and_missing_acks_become_overdue(
