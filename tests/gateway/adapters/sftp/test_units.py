@@ -126,7 +126,8 @@ def test_upcoming_slot_skips_slots_a_long_run_overran() -> None:
     schedule = Schedule(interval_seconds=60)
     slot = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
     assert upcoming_slot(schedule, slot, slot.replace(second=20)) == slot.replace(minute=1)  # wait for it
-    assert upcoming_slot(schedule, slot, slot.replace(minute=1, second=5)) == slot.replace(minute=1)  # run now
+    running = slot.replace(minute=1, second=5)
+    assert upcoming_slot(schedule, slot, running) == slot.replace(minute=1)  # run now
     late = slot.replace(minute=3, second=10)
     assert upcoming_slot(schedule, slot, late) == slot.replace(minute=3)  # 10:01 and 10:02 are gone
     cron = Schedule(cron="*/10 * * * *")
