@@ -117,6 +117,7 @@ class Sshd:
     port: int = field(default_factory=free_port)
     user: str = field(default_factory=getpass.getuser)
     denied: tuple[str, ...] = ()  # SFTP requests the server refuses, e.g. ("remove",)
+    log_requests: bool = True  # False: plain internal-sftp, no per-request log (benchmarks)
     process: subprocess.Popen[bytes] | None = None
 
     def __post_init__(self) -> None:
@@ -148,9 +149,11 @@ class Sshd:
 
     def _config(self) -> Path:
         d = self.directory
-        # sftp-server (not internal-sftp, whose stderr is the client's channel) logs each request to a file.
         denied = f" -P {','.join(self.denied)}" if self.denied else ""
-        sftp = f"{SFTP_SERVER} -e -l INFO{denied} 2>>{d / 'sftp-server.log'}"
+        if self.log_requests:  # sftp-server, not internal-sftp, whose stderr is the client's channel
+            sftp = f"{SFTP_SERVER} -e -l INFO{denied} 2>>{d / 'sftp-server.log'}"
+        else:
+            sftp = f"internal-sftp{denied}"
         (d / "authorized_keys").write_text(
             "".join(f"restrict {line}\n" for line in self.authorized_keys)
         )
