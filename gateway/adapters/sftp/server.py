@@ -143,6 +143,10 @@ class SftpServer:
         sessions = list(self._sessions)
         await asyncio.gather(*(asyncio.to_thread(self._close, s) for s in sessions))
         self._sessions.clear()
+        if self._services is not None:  # audit events and late commits reach the store before it closes
+            left = await self._services.drain(10.0)
+            if left:
+                log.error("sftp server stopped with %d audit writes or commits still running", left)
 
     async def _accept_loop(self) -> None:
         assert self._listener is not None

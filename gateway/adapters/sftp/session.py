@@ -24,6 +24,7 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import paramiko
 
@@ -61,6 +62,8 @@ class ServerServices:
     #: Files being written by a client right now (never swept as abandoned).
     open_files: set[Path] = field(default_factory=set)
     open_lock: threading.Lock = field(default_factory=threading.Lock)
+    #: Audit writes and late commits still running (waited for when the server stops).
+    in_flight: set[Future[Any]] = field(default_factory=set)
 
     def opened(self, path: Path) -> None:
         with self.open_lock:
@@ -83,7 +86,26 @@ class ServerServices:
             coro.close()
             log.warning("audit event %s for %s not written: the loop is closed", state, partner_id)
             return
+        self._track(future)
         future.add_done_callback(_log_failure)
+
+    def _track(self, future: Future[Any]) -> None:
+        with self.open_lock:
+            self.in_flight.add(future)
+        future.add_done_callback(self._untrack)
+
+    def _untrack(self, future: Future[Any]) -> None:
+        with self.open_lock:
+            self.in_flight.discard(future)
+
+    async def drain(self, timeout: float) -> int:
+        """Wait (on the loop) for audit writes and late commits still running; returns how many remain."""
+        with self.open_lock:
+            pending = [asyncio.wrap_future(f) for f in self.in_flight]
+        if not pending:
+            return 0
+        _done, left = await asyncio.wait(pending, timeout=timeout)
+        return len(left)
 
     def commit(
         self, session: Session, virtual_path: str, name: str, content: bytes, late: LateCommit
@@ -120,6 +142,7 @@ class ServerServices:
             return future.result(self.commit_timeout)
         except TimeoutError as exc:
             if not future.done():
+                self._track(future)
                 future.add_done_callback(lambda done: _finish_late(done, late))
                 raise CommitPending(
                     f"the store did not commit {virtual_path} within {self.commit_timeout:g} s"

@@ -134,6 +134,9 @@ async def test_uploads_carry_their_own_correlation_id_into_the_stored_payload(
         assert record.correlation_id != record.id  # ours, not the store's fallback
         assert record.meta["correlation_id"] == record.correlation_id
     assert len({r.correlation_id for r in records}) == 2
+    await server.stop()  # waits for the audit writes it fired: nothing is lost when the gateway stops
+    states = [e.state for e in await gateway.store.audit_trail("partner", PUSH_PARTNER)]
+    assert states.count("sftp.upload") == 2
 
 
 async def test_downloads_renames_and_removals_are_on_the_audit_trail(
