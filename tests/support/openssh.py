@@ -65,6 +65,8 @@ def require_openssh() -> None:
     for tool in ("sftp", "ssh-keygen"):
         if shutil.which(tool) is None:
             _unavailable(f"the OpenSSH tool {tool} is missing")
+    if not SFTP_SERVER.exists():
+        _unavailable(f"{SFTP_SERVER} (openssh-sftp-server) is missing")
 
 
 def free_port() -> int:
