@@ -122,7 +122,7 @@ async def run(count: int, runs: int, clients: int = 1) -> dict[str, list[float]]
             gateway.store,
         )
         await server.start()
-        sshd = Sshd(tmp / "sshd", [public])
+        sshd = Sshd(tmp / "sshd", [public], log_requests=False)  # internal-sftp, as in production
         sshd.start()
         hosts = tmp / "known_hosts"
         host, port = server.address

@@ -5,7 +5,12 @@ installing ``openssh-server`` with ``apt-get`` when ``sshd`` is missing. Under
 ``CI=true`` failing to get them is a test failure; elsewhere the test is skipped with
 how to install them. :class:`Sshd` runs ``sshd -D -e -f <config>`` as its own process
 on a loopback port with its own host key, ``authorized_keys`` and pid file, key-only,
-SFTP-only (``ForceCommand internal-sftp``), so it never touches the system's sshd.
+SFTP-only (``ForceCommand`` runs OpenSSH's ``sftp-server``), so it never touches the
+system's sshd. That ``sftp-server -l INFO`` logs every request (opens with their flags,
+closes with bytes read and written, renames, removes) to ``sftp-server.log``, which
+:meth:`Sshd.sftp_requests` reads, so a test can check on the server's side what a
+client did; ``denied`` bans SFTP requests (``sftp-server -P``), so that for example
+every ``remove`` fails on a real server.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ import pytest
 __all__ = ["SSHD", "Sshd", "free_port", "keygen", "require_openssh", "sftp_batch"]
 
 SSHD = Path("/usr/sbin/sshd")
+SFTP_SERVER = Path("/usr/lib/openssh/sftp-server")
 _HOW = "apt-get update && apt-get install -y openssh-server openssh-client"
 
 
@@ -59,6 +65,8 @@ def require_openssh() -> None:
     for tool in ("sftp", "ssh-keygen"):
         if shutil.which(tool) is None:
             _unavailable(f"the OpenSSH tool {tool} is missing")
+    if not SFTP_SERVER.exists():
+        _unavailable(f"{SFTP_SERVER} (openssh-sftp-server) is missing")
 
 
 def free_port() -> int:
@@ -110,6 +118,8 @@ class Sshd:
     authorized_keys: list[str]
     port: int = field(default_factory=free_port)
     user: str = field(default_factory=getpass.getuser)
+    denied: tuple[str, ...] = ()  # SFTP requests the server refuses, e.g. ("remove",)
+    log_requests: bool = True  # False: plain internal-sftp, no per-request log (benchmarks)
     process: subprocess.Popen[bytes] | None = None
 
     def __post_init__(self) -> None:
@@ -133,8 +143,19 @@ class Sshd:
         Path(f"{self.host_key}.pub").unlink()
         return keygen(self.host_key)
 
+    def sftp_requests(self, kind: str) -> list[str]:
+        """The SFTP server's log lines for one kind of request (``open``, ``close``, ``rename``, ...)."""
+        path = self.directory / "sftp-server.log"
+        text = path.read_text(errors="replace") if path.exists() else ""
+        return [line.removeprefix(f"{kind} ") for line in text.splitlines() if line.startswith(f"{kind} ")]
+
     def _config(self) -> Path:
         d = self.directory
+        denied = f" -P {','.join(self.denied)}" if self.denied else ""
+        if self.log_requests:  # sftp-server, not internal-sftp, whose stderr is the client's channel
+            sftp = f"{SFTP_SERVER} -e -l INFO{denied} 2>>{d / 'sftp-server.log'}"
+        else:
+            sftp = f"internal-sftp{denied}"
         (d / "authorized_keys").write_text(
             "".join(f"restrict {line}\n" for line in self.authorized_keys)
         )
@@ -153,7 +174,7 @@ KbdInteractiveAuthentication no
 PermitRootLogin prohibit-password
 AllowUsers {self.user}
 Subsystem sftp internal-sftp
-ForceCommand internal-sftp
+ForceCommand {sftp}
 MaxStartups 200
 MaxSessions 50
 LogLevel VERBOSE

@@ -2,9 +2,10 @@
 
 Modules: :mod:`.policy` (what a partner may do, pure), :mod:`.storage` (its folders
 on disk), :mod:`.filesystem` + :mod:`.auth` + :mod:`.session` + :mod:`.server` (the
-paramiko server), :mod:`.client` + :mod:`.poller` (polling partners), :mod:`.channel`
-(outbound), :mod:`.keys`, :mod:`.passwords`, :mod:`.timing`, :mod:`.metrics`,
-:mod:`.settings`, and :mod:`.service` (one object for the composition root).
+paramiko server), :mod:`.client` + :mod:`.poller` + :mod:`.timing` (polling partners),
+:mod:`.channel` (outbound), :mod:`.trail` (audit events that survive a store outage),
+:mod:`.keys`, :mod:`.passwords`, :mod:`.metrics`, :mod:`.settings`, and :mod:`.service`
+(one object for the composition root).
 See ``docs/sftp.md``.
 """
 
@@ -13,8 +14,11 @@ from gateway.adapters.sftp.channel import SftpPartnerChannel
 from gateway.adapters.sftp.client import Connector, RemoteFile, RemoteSession, open_remote
 from gateway.adapters.sftp.errors import (
     CommitFailed,
+    CommitPending,
     HostKeyRefused,
     PathRefused,
+    PollFailed,
+    PollLockLost,
     RemoteAuthFailed,
     RemoteError,
     RemoteTransferFailed,
@@ -25,22 +29,32 @@ from gateway.adapters.sftp.keys import PublicKey, fingerprint, load_or_create_ho
 from gateway.adapters.sftp.metrics import SftpMetrics, SftpObserver
 from gateway.adapters.sftp.passwords import hash_password, verify_password
 from gateway.adapters.sftp.policy import Area, Layout, is_temporary
-from gateway.adapters.sftp.poller import PollReport, SftpPoller, poll_idempotency_key
+from gateway.adapters.sftp.poller import (
+    PollReport,
+    SftpPoller,
+    poll_idempotency_key,
+    run_lock_name,
+    slot_lock_name,
+)
 from gateway.adapters.sftp.server import SftpServer
 from gateway.adapters.sftp.service import SftpService, install_sftp
-from gateway.adapters.sftp.session import AUDIT_ENTITY
 from gateway.adapters.sftp.settings import SftpSettings
+from gateway.adapters.sftp.trail import AUDIT_ENTITY, AuditTrail
 
 __all__ = [
     "AUDIT_ENTITY",
     "Account",
     "AccountDirectory",
     "Area",
+    "AuditTrail",
     "CommitFailed",
+    "CommitPending",
     "Connector",
     "HostKeyRefused",
     "Layout",
     "PathRefused",
+    "PollFailed",
+    "PollLockLost",
     "PollReport",
     "PublicKey",
     "RemoteAuthFailed",
@@ -64,5 +78,7 @@ __all__ = [
     "load_or_create_host_key",
     "open_remote",
     "poll_idempotency_key",
+    "run_lock_name",
+    "slot_lock_name",
     "verify_password",
 ]

@@ -7,6 +7,8 @@
 
 An existing file of the same name is never overwritten: the new one gets the payload
 ID in its name. Network failures are retryable; a refused host key or login is not.
+Given the store, each delivery is also written on the partner's audit trail:
+``sftp.outbox_written``, ``sftp.delivered`` (uploaded) or ``sftp.delivery_failed``.
 """
 
 from __future__ import annotations
@@ -17,8 +19,10 @@ from pathlib import Path
 from gateway.adapters.sftp.client import Connector, open_remote
 from gateway.adapters.sftp.errors import PathRefused, RemoteError
 from gateway.adapters.sftp.storage import PartnerStorage, safe_name
+from gateway.adapters.sftp.trail import AuditTrail
 from gateway.domain.profiles.sftp import SftpPoll, SftpPush
 from gateway.domain.runtime.ports import OutboundSendResult
+from gateway.domain.runtime.store import Store
 from gateway.domain.usecases.registry import ProfileRegistry
 
 __all__ = ["SftpPartnerChannel"]
@@ -34,10 +38,12 @@ class SftpPartnerChannel:
         *,
         timeout: float = 30.0,
         connector: Connector | None = None,
+        store: Store | None = None,
     ) -> None:
         self._registry = registry
         self._root = root  # the server's partner folders; None when this gateway runs no SFTP server
         self._connect = connector or (lambda pid, prof: open_remote(pid, prof, timeout=timeout))
+        self._trail = AuditTrail(store, "sftp-channel") if store is not None else None
 
     async def send(
         self, partner_id: str, payload_id: str, content: bytes, filename: str
@@ -46,10 +52,18 @@ class SftpPartnerChannel:
         sftp = profile.channels.sftp if profile is not None else None
         name = safe_name(filename, f"{payload_id}.edi")
         if isinstance(sftp, SftpPush):
-            return await self._to_outbox(partner_id, payload_id, content, name)
-        if isinstance(sftp, SftpPoll):
-            return await self._upload(partner_id, sftp, payload_id, content, name)
-        return OutboundSendResult(False, f"partner {partner_id} has no SFTP channel", retryable=False)
+            result = await self._to_outbox(partner_id, payload_id, content, name)
+            state = "sftp.outbox_written"
+        elif isinstance(sftp, SftpPoll):
+            result = await self._upload(partner_id, sftp, payload_id, content, name)
+            state = "sftp.delivered"
+        else:
+            return OutboundSendResult(False, f"partner {partner_id} has no SFTP channel", retryable=False)
+        if self._trail is not None:
+            outcome = "" if result.ok else ("; will be retried" if result.retryable else "; not retried")
+            detail = f"payload {payload_id} ({len(content)} bytes): {result.detail}{outcome}"
+            await self._trail.write(partner_id, state if result.ok else "sftp.delivery_failed", detail)
+        return result
 
     async def _to_outbox(
         self, partner_id: str, payload_id: str, content: bytes, name: str

@@ -6,6 +6,9 @@
     ├── PathRefused                 a partner path outside its root, traversal, symlink, or a
     │                               write where the partner may not write -> SFTP permission denied
     ├── CommitFailed                the store did not take an upload -> SFTP failure, nothing acked
+    │   └── CommitPending           the store did not answer in time; the commit may still land
+    ├── PollFailed                  a poll run failed on our side (store, disk, a bug): retry
+    ├── PollLockLost                another instance took over a poll run's lock: stop, no retry
     └── RemoteError                 talking to a partner's server (poll mode, or outbound upload)
         ├── RemoteUnavailable       network, timeout, server gone: retry with backoff
         ├── HostKeyRefused          the server's host key is not the pinned one: stop, no retry
@@ -20,8 +23,11 @@ from __future__ import annotations
 
 __all__ = [
     "CommitFailed",
+    "CommitPending",
     "HostKeyRefused",
     "PathRefused",
+    "PollFailed",
+    "PollLockLost",
     "RemoteAuthFailed",
     "RemoteError",
     "RemoteTransferFailed",
@@ -45,6 +51,34 @@ class CommitFailed(SftpError):
     """The upload could not be committed to the store; the client is told the transfer failed."""
 
     retryable = True
+
+
+class CommitPending(CommitFailed):
+    """The commit did not finish within ``commit_timeout_seconds``; it is still running.
+
+    The client is told the transfer failed. The upload's file is kept until the commit
+    ends: committed late, it is archived and audited as ``sftp.upload_committed_late``
+    (a re-sent copy then becomes a duplicate the pipeline recognises); failed, it is
+    deleted and audited as ``sftp.upload_failed``.
+    """
+
+
+class PollFailed(SftpError):
+    """A poll run failed on our side: storing a download, reaching the store, an unexpected error."""
+
+    retryable = True
+
+    def __init__(self, partner_id: str, message: str) -> None:
+        self.partner_id = partner_id
+        super().__init__(f"partner {partner_id}: {message}")
+
+
+class PollLockLost(SftpError):
+    """The run's lock lease could not be renewed (another instance holds it); the run stopped."""
+
+    def __init__(self, partner_id: str, message: str) -> None:
+        self.partner_id = partner_id
+        super().__init__(f"partner {partner_id}: {message}")
 
 
 class RemoteError(SftpError):

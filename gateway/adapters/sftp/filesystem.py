@@ -6,7 +6,14 @@ to the archive. An upload under a temporary name (``.part``, ``.filepart``, ``.t
 is written in place and completes on RENAME to a final name, with the same commit
 before the rename is acknowledged. A connection that ends with an upload still open,
 a write beyond ``max_file_bytes`` or a failed commit leaves nothing in the pipeline.
-Errors are answered as SFTP status codes: refusals as *permission denied*.
+A commit that times out is answered as a failure but its file is kept until the commit
+ends (see :class:`.errors.CommitPending`). Errors are answered as SFTP status codes:
+refusals as *permission denied*.
+
+Every transfer is on the partner's audit trail: ``sftp.upload`` (committed),
+``sftp.download`` (a file of the outbox or archive read, on CLOSE, with the bytes
+sent), ``sftp.collected`` (an outbox file removed), ``sftp.renamed`` and
+``sftp.removed`` (temporary files in the inbox), and the refusals and failures.
 """
 
 from __future__ import annotations
@@ -22,9 +29,10 @@ from typing import Any, TypeVar
 import paramiko
 
 from gateway.adapters.sftp.codes import SFTP_FAILURE, SFTP_OK, SFTP_PERMISSION_DENIED, errno_code
-from gateway.adapters.sftp.errors import CommitFailed, PathRefused
+from gateway.adapters.sftp.errors import CommitFailed, CommitPending, PathRefused
 from gateway.adapters.sftp.policy import Area, Layout, Location, is_temporary
 from gateway.adapters.sftp.session import Session
+from gateway.domain.runtime.records import StoreOutcome
 
 __all__ = ["PartnerFilesystem"]
 
@@ -84,9 +92,24 @@ class _Handle(paramiko.SFTPHandle):  # type: ignore[misc]  # paramiko ships no t
 
 
 class _ReadHandle(_Handle):
+    """A file of the outbox or archive being downloaded; audited on CLOSE with the bytes sent."""
+
+    def __init__(self, fs: PartnerFilesystem, fd: int, flags: int, location: Location) -> None:
+        super().__init__(fs, fd, flags)
+        self.location = location
+        self.size = os.fstat(fd).st_size
+        self.sent = 0  # the highest offset read: prefetching clients read out of order
+
     def read(self, offset: int, length: int) -> bytes | int:
         self.fs.session.touch()
-        return _guard(lambda: os.pread(self.fd, length, offset))
+        data = _guard(lambda: os.pread(self.fd, length, offset))
+        if isinstance(data, bytes) and data:
+            self.sent = max(self.sent, offset + len(data))
+        return data
+
+    def close(self) -> None:
+        if self._close_fd():
+            self.fs.downloaded(self.location, self.sent, self.size)
 
 
 class _WriteHandle(_Handle):
@@ -97,6 +120,13 @@ class _WriteHandle(_Handle):
         self.real = real
         self.location = location
         self.failed: str | None = None
+        fs.session.services.opened(real)
+
+    def _close_fd(self) -> bool:
+        closing = super()._close_fd()
+        if closing:
+            self.fs.session.services.closed(self.real)
+        return closing
 
     def write(self, offset: int, data: bytes) -> int:
         self.fs.session.touch()
@@ -129,11 +159,15 @@ class _UploadHandle(_WriteHandle):
             _unlink(self.real)
             if self.failed is not None:
                 fs.refused_upload(self.location, self.failed)
-                raise CommitFailed(f"{self.location.path}: {self.failed}")
-            log.info("sftp upload of %s abandoned by the client; discarded", self.location.path)
+                if not fs.ended:  # at the session's end paramiko closes every handle: do not stop it
+                    raise CommitFailed(f"{self.location.path}: {self.failed}")
+            else:
+                log.info("sftp upload of %s abandoned by the client; discarded", self.location.path)
             return
         try:
-            fs.complete(self.real, self.location)
+            fs.complete(self.real, self.location, staged=True)
+        except CommitPending:
+            raise  # the file stays until the commit ends (see complete)
         except Exception:
             _unlink(self.real)  # not acknowledged: the client must send it again
             raise
@@ -169,8 +203,12 @@ class PartnerFilesystem(paramiko.SFTPServerInterface):  # type: ignore[misc]  # 
         self.ended = True  # uploads still open now were interrupted: discard them
 
     # --- completing uploads ------------------------------------------------------------
-    def complete(self, real: Path, location: Location) -> None:
-        """Commit a finished upload (waits for the store), then move it to the archive."""
+    def complete(self, real: Path, location: Location, *, staged: bool) -> None:
+        """Commit a finished upload (waits for the store), then move it to the archive.
+
+        ``staged``: ``real`` is our staging file (deleted when the commit fails), not the
+        partner's temporary file (left in the inbox for the client to rename again).
+        """
         session, services = self.session, self.session.services
         name = location.name or real.name
         with open(real, "rb") as fh:
@@ -178,11 +216,31 @@ class PartnerFilesystem(paramiko.SFTPServerInterface):  # type: ignore[misc]  # 
         if len(content) > services.max_file_bytes:
             self.refused_upload(location, f"larger than the limit of {services.max_file_bytes} bytes")
             raise CommitFailed(f"{location.path} is over the size limit")
+
+        def late(outcome: StoreOutcome | None, error: BaseException | None) -> None:
+            if outcome is not None:
+                self._committed(real, location, len(content), outcome, late=True)
+                return
+            if staged:
+                _unlink(real)
+            self.refused_upload(location, f"the commit that timed out failed: {error}", result="failed")
+
         try:
-            outcome = services.commit(session, location.path, name, content)
+            outcome = services.commit(session, location.path, name, content, late)
+        except CommitPending as exc:
+            self.refused_upload(location, f"{exc}; the file is kept until the commit ends", result="pending")
+            raise
         except CommitFailed as exc:
             self.refused_upload(location, str(exc), result="failed")
             raise
+        self._committed(real, location, len(content), outcome, late=False)
+
+    def _committed(
+        self, real: Path, location: Location, size: int, outcome: StoreOutcome, *, late: bool
+    ) -> None:
+        """Archive a committed upload, audit and count it."""
+        services = self.session.services
+        name = location.name or real.name
         payload_id = outcome.record.id
         partner = outcome.record.partner_id or ""
         try:
@@ -190,13 +248,31 @@ class PartnerFilesystem(paramiko.SFTPServerInterface):  # type: ignore[misc]  # 
         except OSError as exc:  # committed already: the client's upload succeeded
             archived = f"(not archived: {exc.strerror})"
             log.error("sftp upload %s committed as %s but not archived: %s", location.path, payload_id, exc)
-        detail = f"{location.path}: {len(content)} bytes, payload {payload_id}, archived as {archived}"
+        detail = f"{location.path}: {size} bytes, payload {payload_id}, archived as {archived}"
         if not outcome.created:
             detail += " (repeat of an earlier payload)"
-        log.info("sftp upload committed", extra={"payload_id": payload_id, "partner_id": partner})
-        services.audit(partner, "sftp.upload", detail)
+        if late:
+            detail += (
+                "; committed after the client was told the transfer failed: a copy it sends again"
+                " is stored too, and the pipeline marks it a duplicate of this payload"
+            )
+        log.info(
+            "sftp upload committed late" if late else "sftp upload committed",
+            extra={"payload_id": payload_id, "partner_id": partner},
+        )
+        services.audit(partner, "sftp.upload_late_commit" if late else "sftp.upload", detail)
         if services.observer is not None:
             services.observer.upload(partner, "committed")
+
+    def downloaded(self, location: Location, sent: int, size: int) -> None:
+        """Audit a download from the outbox or archive (on the handle's CLOSE)."""
+        account = self.session.account
+        if account is None:
+            return
+        how = "complete" if sent >= size else f"partial, {sent} of {size} bytes"
+        log.info("sftp download %s (%s)", location.path, how, extra={"partner_id": account.partner_id})
+        detail = f"{location.path}: {sent} bytes sent ({how})"
+        self.session.services.audit(account.partner_id, "sftp.download", detail)
 
     def refused_upload(self, location: Location, why: str, result: str = "refused") -> None:
         """Log, audit and count an upload that did not enter the pipeline."""
@@ -254,7 +330,7 @@ class PartnerFilesystem(paramiko.SFTPServerInterface):  # type: ignore[misc]  # 
         def action() -> _Handle:
             if not writing:
                 location = self.layout.file_in(path, Area.OUTBOX, Area.ARCHIVE)
-                return _ReadHandle(self, self.storage.open_read(self.storage.file(location)), flags)
+                return _ReadHandle(self, self.storage.open_read(self.storage.file(location)), flags, location)
             location = self.layout.file_in(path, Area.INBOX)
             assert location.name is not None
             if is_temporary(location.name):
@@ -275,9 +351,10 @@ class PartnerFilesystem(paramiko.SFTPServerInterface):  # type: ignore[misc]  # 
             real = self.storage.file(location)
             self.storage.lstat(real)
             os.unlink(real)
-            if location.area is Area.OUTBOX and self.session.account is not None:
-                partner = self.session.account.partner_id
-                self.session.services.audit(partner, "sftp.collected", f"{location.path} removed by partner")
+            if self.session.account is not None:
+                state = "sftp.collected" if location.area is Area.OUTBOX else "sftp.removed"
+                detail = f"{location.path} removed by partner"
+                self.session.services.audit(self.session.account.partner_id, state, detail)
             return SFTP_OK
 
         result: int = _guard(action)
@@ -298,8 +375,11 @@ class PartnerFilesystem(paramiko.SFTPServerInterface):  # type: ignore[misc]  # 
             if is_temporary(new.name):
                 os.link(src, self.storage.file(new), follow_symlinks=False)
                 os.unlink(src)
+                if self.session.account is not None:
+                    detail = f"{old.path} renamed to {new.path} (still temporary)"
+                    self.session.services.audit(self.session.account.partner_id, "sftp.renamed", detail)
             else:
-                self.complete(src, new)
+                self.complete(src, new, staged=False)
             return SFTP_OK
 
         result: int = _guard(action)

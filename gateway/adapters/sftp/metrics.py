@@ -6,10 +6,10 @@ Series (registered on the registry you pass, e.g. ``Metrics().registry``):
 ``edigate_sftp_logins_total``                logins to our server by partner and result
                                              (ok/failed; unknown accounts: ``partner=""``)
 ``edigate_sftp_uploads_total``               uploads to our server by partner and result
-                                             (committed/refused/failed)
+                                             (committed/refused/failed/pending)
 ``edigate_sftp_connections_refused_total``   connections closed at once: the server was full
 ``edigate_sftp_polls_total``                 poll runs by partner and result
-                                             (ok/failed/locked)
+                                             (ok/failed/locked/lock_lost/claimed_elsewhere)
 ``edigate_sftp_poll_files_total``            files picked up by the poller, by partner and
                                              result (new/duplicate)
 ==========================================  ================================================

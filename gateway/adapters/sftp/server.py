@@ -3,9 +3,11 @@
 The accept loop runs on the gateway's asyncio loop; each accepted connection gets a
 paramiko ``Transport`` (its own thread) with :class:`.auth.AccountAuth` and the
 :class:`.filesystem.PartnerFilesystem` SFTP subsystem. A watchdog task closes
-connections idle longer than ``idle_timeout_seconds`` and records failed logins
-when their connection ends. Beyond ``max_connections`` new connections are closed
-at once. ``start()`` loads (or generates, once) the host keys and binds;
+connections idle longer than ``idle_timeout_seconds``, records failed logins
+when their connection ends, and removes temporary uploads abandoned for
+``abandoned_upload_seconds`` (audited ``sftp.upload_abandoned``). Beyond
+``max_connections`` new connections are closed at once. ``start()`` loads (or
+generates, once) the host keys, sweeps what an earlier run left behind and binds;
 ``stop()`` closes the listener and every connection.
 """
 
@@ -16,6 +18,7 @@ import contextlib
 import logging
 import socket
 import threading
+import time
 
 import paramiko
 
@@ -24,6 +27,7 @@ from gateway.adapters.sftp.auth import AccountAuth
 from gateway.adapters.sftp.filesystem import PartnerFilesystem
 from gateway.adapters.sftp.keys import PublicKey, load_or_create_host_key
 from gateway.adapters.sftp.metrics import SftpObserver
+from gateway.adapters.sftp.policy import Area
 from gateway.adapters.sftp.session import ServerServices, Session
 from gateway.adapters.sftp.settings import SftpSettings
 from gateway.adapters.sftp.storage import PartnerStorage
@@ -100,6 +104,32 @@ class SftpServer:
             removed = storage.sweep_staging(grace)
             if removed:
                 log.warning("removed %d interrupted uploads of %s", removed, account.partner_id)
+        self.sweep_abandoned()
+
+    def sweep_abandoned(self) -> int:
+        """Remove temporary uploads not written for ``abandoned_upload_seconds``; audit each (blocking)."""
+        services = self._services
+        if services is None:
+            return 0
+        limit = self.settings.abandoned_upload_seconds
+        count = 0
+        for account in self.accounts.all():
+            storage = PartnerStorage(self.settings.root, account.partner_id)
+            try:
+                removed = storage.sweep_abandoned(limit, services.is_open)
+            except OSError as exc:
+                log.error("sweeping abandoned uploads of %s failed: %s", account.partner_id, exc)
+                continue
+            inbox = account.layout.path_of(Area.INBOX)
+            for name, size, age in removed:
+                detail = (
+                    f"{inbox}/{name}: {size} bytes, not written for {age:.0f} s "
+                    f"(abandoned_upload_seconds is {limit:g}); removed, never entered the pipeline"
+                )
+                log.warning("sftp upload abandoned: %s", detail, extra={"partner_id": account.partner_id})
+                services.audit(account.partner_id, "sftp.upload_abandoned", detail)
+            count += len(removed)
+        return count
 
     async def stop(self) -> None:
         if self._listener is not None:
@@ -113,6 +143,10 @@ class SftpServer:
         sessions = list(self._sessions)
         await asyncio.gather(*(asyncio.to_thread(self._close, s) for s in sessions))
         self._sessions.clear()
+        if self._services is not None:  # audit events and late commits reach the store before it closes
+            left = await self._services.drain(10.0)
+            if left:
+                log.error("sftp server stopped with %d audit writes or commits still running", left)
 
     async def _accept_loop(self) -> None:
         assert self._listener is not None
@@ -166,9 +200,14 @@ class SftpServer:
     async def _watchdog(self) -> None:
         limit = self.settings.idle_timeout_seconds
         every = min(1.0, limit / 4)
+        sweep_every = min(max(self.settings.abandoned_upload_seconds / 4, 0.5), 600.0)
+        swept = time.monotonic()
         while True:
             await asyncio.sleep(every)
             self._reap()
+            if time.monotonic() - swept >= sweep_every:
+                swept = time.monotonic()
+                await asyncio.to_thread(self.sweep_abandoned)
             for session in [s for s in self._sessions if s.idle_for() > limit]:
                 who = session.account.username if session.account else session.attempted_user or "?"
                 log.info("sftp connection %s (%s) idle for %.0fs: closing", session.peer, who, limit)

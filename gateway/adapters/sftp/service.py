@@ -64,5 +64,6 @@ def install_sftp(
         registry,
         settings.root if settings.server_enabled else None,
         timeout=settings.connect_timeout_seconds,
+        store=store,
     )
     return SftpService(server, poller, channel)

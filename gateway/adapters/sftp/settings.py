@@ -38,6 +38,8 @@ class SftpSettings(BaseModel):
     auth_timeout_seconds: float = Field(30.0, gt=0)
     #: Time the store may take to commit an upload before the client is told it failed.
     commit_timeout_seconds: float = Field(120.0, gt=0)
+    #: A temporary upload (``.part``, ``.filepart``, ``.tmp``) not written for this long is removed (audited).
+    abandoned_upload_seconds: float = Field(86_400.0, ge=1)
     #: Poller: the per-partner lock's lease (renewed at a third of it while polling).
     poll_lock_seconds: float = Field(60.0, ge=3)
     #: Poller: how often the set of poll-mode partners is compared with the live profiles.

@@ -6,7 +6,9 @@ moves no files. Uploads with a final name are written to a hidden staging file i
 the inbox (``.edigate-upload-<id>``) and only moved to the archive once the store has
 them; nothing ever appears in the inbox under a final name half-written. Every
 path is opened with ``O_NOFOLLOW`` and checked with ``lstat``: a symbolic link found
-on disk is refused, never followed.
+on disk is refused, never followed. Temporary uploads (``.part``, ``.filepart``,
+``.tmp``) a partner never renamed are removed once nothing has written to them for
+the server's ``abandoned_upload_seconds`` (:meth:`PartnerStorage.sweep_abandoned`).
 """
 
 from __future__ import annotations
@@ -16,10 +18,11 @@ import re
 import stat
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 from gateway.adapters.sftp.errors import PathRefused
-from gateway.adapters.sftp.policy import Area, Location
+from gateway.adapters.sftp.policy import Area, Location, is_temporary
 
 __all__ = ["STAGING_PREFIX", "PartnerStorage", "safe_name"]
 
@@ -149,3 +152,30 @@ class PartnerStorage:
                 except FileNotFoundError:
                     continue
         return removed
+
+    def sweep_abandoned(
+        self, older_than_seconds: float, in_use: Callable[[Path], bool]
+    ) -> list[tuple[str, int, float]]:
+        """Delete temporary uploads in the inbox not written for ``older_than_seconds``.
+
+        Files a client has open (``in_use``) are kept however old. Returns (name, size,
+        seconds since the last write) of each file removed.
+        """
+        folder = self.dir(Area.INBOX)
+        if not folder.is_dir():
+            return []
+        now = time.time()
+        removed: list[tuple[str, int, float]] = []
+        with os.scandir(folder) as entries:
+            candidates = [e for e in entries if not e.name.startswith(".") and is_temporary(e.name)]
+        for entry in candidates:
+            path = Path(entry.path)
+            try:
+                info = os.lstat(path)
+                if not stat.S_ISREG(info.st_mode) or now - info.st_mtime < older_than_seconds or in_use(path):
+                    continue
+                os.unlink(path)
+            except FileNotFoundError:
+                continue
+            removed.append((entry.name, info.st_size, now - info.st_mtime))
+        return sorted(removed)

@@ -1,30 +1,61 @@
-"""When a poll-mode partner is next due, from its profile's :class:`Schedule` (pure, no I/O).
+"""The schedule slots of a poll-mode partner, from its profile's :class:`Schedule` (pure, no I/O).
 
-Intervals count from the start of the previous run; the first run is immediate.
-Cron expressions are evaluated in UTC, to the minute, like classic cron.
+A schedule cuts time into *slots*; each slot is polled at most once, by one gateway
+instance (the poller claims the slot in the store). Slot boundaries are the same on
+every instance, so instances agree on which slot they are competing for:
+
+* ``interval_seconds: N``: boundaries at whole multiples of N seconds since the Unix
+  epoch (UTC). The slot that contains the start-up moment is polled at once, unless
+  another instance already polled it.
+* ``cron``: boundaries at the minutes the expression matches, evaluated in UTC like
+  classic cron. The first slot polled is the next matching minute after start-up.
 """
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime, timedelta
 
 from gateway.domain.profiles.schedule import CronExpression, Schedule
 
-__all__ = ["next_cron_minute", "next_run"]
+__all__ = ["first_slot", "next_cron_minute", "slot_after", "upcoming_slot"]
 
 _HORIZON = timedelta(days=366 * 5)  # long enough for "29 2 * *" (leap days)
 
 
-def next_run(schedule: Schedule, previous: datetime | None, now: datetime) -> datetime:
-    """The next moment the poller should run, at or after ``now``."""
+def _interval_floor(seconds: int, moment: datetime) -> datetime:
+    return datetime.fromtimestamp(math.floor(moment.timestamp() / seconds) * seconds, UTC)
+
+
+def slot_after(schedule: Schedule, boundary: datetime) -> datetime:
+    """The boundary that follows ``boundary`` (the end of the slot that starts there)."""
     if schedule.interval_seconds is not None:
-        if previous is None:
-            return now
-        return max(now, previous + timedelta(seconds=schedule.interval_seconds))
+        return _interval_floor(schedule.interval_seconds, boundary) + timedelta(
+            seconds=schedule.interval_seconds
+        )
     cron = schedule.cron_expression
     assert cron is not None  # the Schedule model guarantees exactly one of the two
-    after = now if previous is None else max(now, previous)
-    return next_cron_minute(cron, after)
+    return next_cron_minute(cron, boundary)
+
+
+def first_slot(schedule: Schedule, now: datetime) -> datetime:
+    """The first slot an instance starting at ``now`` competes for (at or after ``now`` for cron)."""
+    if schedule.interval_seconds is not None:
+        return _interval_floor(schedule.interval_seconds, now)
+    return slot_after(schedule, now)
+
+
+def upcoming_slot(schedule: Schedule, previous: datetime, now: datetime) -> datetime:
+    """The slot to compete for after the one starting at ``previous``, once that one was handled at ``now``.
+
+    Normally the next slot. When a run overran whole slots, those are skipped: for an
+    interval the slot containing ``now`` is next (polled at once), for cron the next
+    matching minute after ``now``.
+    """
+    following = slot_after(schedule, previous)
+    if slot_after(schedule, following) > now:
+        return following
+    return first_slot(schedule, now)
 
 
 def _day_ok(cron: CronExpression, moment: datetime) -> bool:

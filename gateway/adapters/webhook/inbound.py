@@ -6,9 +6,12 @@ Order of work for one request (each step answers and stops on failure):
    as an inbound JSON document, else ``404`` (nothing stored: there is no one to attribute it to);
 2. **read** at most the limit + 1 bytes (the profile's ``max_body_bytes``, capped by the
    gateway's ``max_payload_bytes``); a larger body gets ``413`` and is not kept;
-3. **authenticate** (:mod:`.signing`): a missing, wrong or stale signature gets ``401``; the
-   body is stored ``rejected`` with the reason (never with the request's Idempotency-Key,
-   which an unauthenticated sender must not be able to claim);
+3. **authenticate** (:mod:`.signing`): a missing, wrong or stale signature gets ``401`` and
+   the body is **not stored**: it cannot be attributed to the partner, so nothing
+   unauthenticated can fill the store or be replayed as the partner's. One bounded log line
+   keeps the partner, the reason, the remote address, the body's size and the first 16 hex
+   digits of its SHA-256 (never the body). A secret we cannot read gets ``503`` (retry later),
+   also without storing;
 4. **validate** in memory (:mod:`.validation`): JSON parsing and a dry run of the partner's
    mapping, collecting every invalid field;
 5. **store**, once, in the state the validation decided: ``received`` (the pipeline maps and
@@ -22,6 +25,10 @@ The ``Idempotency-Key`` header (authenticated requests only) is stored with the 
 repeat of a key gets the first answer again (status and message ID; nothing new is stored);
 a repeat with a different body gets ``422 IdempotencyKeyReused``
 (draft-ietf-httpapi-idempotency-key-header). Secrets and signatures are never logged or stored.
+
+The stored payload's correlation ID is the request's: the one the HTTP middleware set for
+this request (from ``X-Correlation-ID`` or new), else a sane ``X-Correlation-ID`` header,
+else the store's default (the payload ID).
 """
 
 from __future__ import annotations
@@ -48,6 +55,7 @@ from gateway.domain.runtime.lifecycle import State
 from gateway.domain.runtime.records import ChannelMeta, NewPayload, PayloadRecord, StoreOutcome
 from gateway.domain.runtime.store import Store
 from gateway.domain.usecases.registry import ProfileRegistry
+from gateway.logging import current_correlation_id
 
 __all__ = ["IDEMPOTENCY_HEADER", "KEPT_HEADERS", "ROUTE", "WebhookReceiver", "read_limited"]
 
@@ -67,6 +75,7 @@ KEPT_HEADERS = (
 )
 _KEY = re.compile(r"^[\x21-\x7e]{1,255}$")  # printable ASCII without spaces, as the store's column allows
 _REASON = re.compile(r"^webhook (\d{3}) (\w+): ")
+_CORRELATION = re.compile(r"^[A-Za-z0-9._:@/+=-]{1,128}$")  # as the HTTP middleware accepts
 _THREAD_THRESHOLD = 64 * 1024  # bigger bodies are validated off the event loop
 
 Receiver = Callable[[bytes, ChannelMeta], Awaitable[StoreOutcome]]
@@ -105,6 +114,11 @@ def _problem(
     if complete is not None:
         body["complete"] = complete
     return web.json_response(body, status=status, headers=headers)
+
+
+def _correlation(request: web.BaseRequest) -> str | None:
+    given = current_correlation_id() or request.headers.get("X-Correlation-ID")
+    return given if given is not None and _CORRELATION.fullmatch(given) else None
 
 
 def _error_name(verdict: Verdict) -> str:
@@ -173,14 +187,14 @@ class WebhookReceiver:
             filename=f"{document_type}.json",
             content_type=request.headers.get("Content-Type"),
             document_type=document_type,
+            correlation_id=_correlation(request),
             remote=request.remote,
             headers=kept,
         )
         try:
             secrets = _split(hook.secret.read())
-        except SecretUnavailable as exc:
+        except SecretUnavailable as exc:  # not stored: the body cannot be authenticated now
             log.error("webhook secret unavailable", extra={"partner_id": partner_id, "reason": str(exc)})
-            await self._reject(body, meta, 503, "SecretUnavailable", "the partner's secret cannot be read")
             return _problem(503, "Unavailable", "the request cannot be verified now; retry later",
                             headers={"Retry-After": "60"})  # fmt: skip
         try:
@@ -192,14 +206,13 @@ class WebhookReceiver:
                 now=self._clock(),
                 tolerance_seconds=hook.timestamp_tolerance_seconds,
             )
-        except SignatureRejected as exc:
-            record = await self._reject(body, meta, 401, "AuthenticationFailed", exc.message)
+        except SignatureRejected as exc:  # not stored: nothing unauthenticated is kept as the partner's
             log.warning(
-                "webhook signature refused",
-                extra={"partner_id": partner_id, "reason": exc.reason, "payload_id": record.id,
-                       "remote": request.remote},
+                "webhook signature refused; body not kept",
+                extra={"partner_id": partner_id, "reason": exc.reason, "remote": request.remote,
+                       "size": len(body), "sha256_prefix": hashlib.sha256(body).hexdigest()[:16]},
             )  # fmt: skip
-            return _problem(401, "AuthenticationFailed", exc.message, message_id=record.id)
+            return _problem(401, "AuthenticationFailed", exc.message)
         key = request.headers.get(IDEMPOTENCY_HEADER)
         if key is not None and not _KEY.fullmatch(key):
             message = f"{IDEMPOTENCY_HEADER} must be 1 to 255 printable ASCII characters without spaces"

@@ -21,7 +21,7 @@ from gateway.adapters.sftp import AccountDirectory, SftpServer, SftpSettings
 from gateway.config import ChannelSettings, Settings
 from gateway.domain.runtime.store import MessageFilter
 from gateway.runtime import Gateway
-from tests.support.openssh import keygen, require_openssh, sftp_batch
+from tests.support.openssh import Sshd, keygen, require_openssh, sftp_batch
 
 REPO = Path(__file__).resolve().parents[4]
 SAMPLE_850 = (REPO / "fixtures/x12/sample-850.edi").read_bytes()
@@ -84,24 +84,75 @@ def push_profile(keys: list[str], *, password_hash: str | None = None) -> dict[s
     }
 
 
+def poll_profile(
+    partner_id: str,
+    isa_id: str,
+    sshd: Sshd,
+    key: Path,
+    remote: Path,
+    after: str,
+    *,
+    schedule: dict[str, Any] | None = None,
+    retry: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """A poll-mode profile for ``sshd``, whose folders for this partner are under ``remote``."""
+    return {
+        "partner_id": partner_id,
+        "name": f"{partner_id} (test)",
+        "environment": "production",
+        "identity": {"isa_qualifier": "ZZ", "isa_id": isa_id},
+        "channels": {
+            "sftp": {
+                "mode": "poll",
+                "host": "127.0.0.1",
+                "port": sshd.port,
+                "username": sshd.user,
+                "key": f"file:{key}",
+                "known_host_key": sshd.host_key_line,
+                "paths": {
+                    "inbox": str(remote / "inbox"),
+                    "outbox": str(remote / "outbox"),
+                    "archive": str(remote / "archive"),
+                },
+                "filename_pattern": "*.x12",
+                "schedule": schedule or {"interval_seconds": 10},
+                "after_pickup": after,
+                "retry": retry or {"limit": 2, "backoff_seconds": 0.2, "max_backoff_seconds": 1},
+            }
+        },
+        "documents": [{"direction": "inbound", "type": "850", "format": "x12", "version": "004010"}],
+    }
+
+
 def write_profile(partners: Path, profile: dict[str, Any]) -> None:
     partners.mkdir(parents=True, exist_ok=True)
     (partners / f"{profile['partner_id']}.yaml").write_text(yaml.safe_dump(profile, sort_keys=False))
 
 
-async def open_gateway(tmp_path: Path, profiles: list[dict[str, Any]]) -> Gateway:
+async def open_gateway(
+    tmp_path: Path,
+    profiles: list[dict[str, Any]],
+    *,
+    database_url: str | None = None,
+    instance_id: str = "test-instance",
+    channels: ChannelSettings | None = None,
+    **extra: Any,
+) -> Gateway:
+    """The real composition root on ``database_url`` (default: SQLite in ``tmp_path``)."""
     partners = tmp_path / "partners"
     for profile in profiles:
         write_profile(partners, profile)
     settings = Settings(
-        database_url=f"sqlite:///{tmp_path}/gateway.db",
+        database_url=database_url or f"sqlite:///{tmp_path}/gateway.db",
         partners_dir=partners,
         mappings_dir=REPO / "mappings",
         var_dir=tmp_path / "var",
         spool_dir=tmp_path / "spool",
         filedrop_dir=tmp_path / "filedrop",
-        instance_id="test-instance",
-        channels=ChannelSettings(send_via_partner_channels=True),  # outbound (our 997) over SFTP
+        instance_id=instance_id,
+        # outbound (our 997) over SFTP
+        channels=channels or ChannelSettings(send_via_partner_channels=True),
+        **extra,
     )
     gateway = await Gateway.open(settings)
     await gateway.destination.start()

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
+import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import pytest
 from prometheus_client import CollectorRegistry
@@ -20,7 +21,6 @@ from gateway.adapters.sftp import (
     HostKeyRefused,
     PublicKey,
     RemoteAuthFailed,
-    RemoteFile,
     RemoteTransferFailed,
     RemoteUnavailable,
     SftpMetrics,
@@ -28,47 +28,15 @@ from gateway.adapters.sftp import (
     SftpPoller,
     SftpSettings,
     open_remote,
-    poll_idempotency_key,
 )
 from gateway.domain.profiles import SecretRef
-from gateway.domain.runtime.records import ChannelMeta
+from gateway.domain.runtime.records import ChannelMeta, StoreOutcome
 from gateway.runtime import Gateway
 from tests.support.openssh import Sshd
 
-from .conftest import ClientKeys, audit_states, open_gateway, stored
+from .conftest import ClientKeys, audit_states, open_gateway, poll_profile, stored
 
 ARCHIVING, DELETING = "north-archive", "north-delete"
-
-
-def poll_profile(
-    partner_id: str, isa_id: str, sshd: Sshd, key: Path, remote: Path, after: str
-) -> dict[str, Any]:
-    return {
-        "partner_id": partner_id,
-        "name": f"{partner_id} (test)",
-        "environment": "production",
-        "identity": {"isa_qualifier": "ZZ", "isa_id": isa_id},
-        "channels": {
-            "sftp": {
-                "mode": "poll",
-                "host": "127.0.0.1",
-                "port": sshd.port,
-                "username": sshd.user,
-                "key": f"file:{key}",
-                "known_host_key": sshd.host_key_line,
-                "paths": {
-                    "inbox": str(remote / "inbox"),
-                    "outbox": str(remote / "outbox"),
-                    "archive": str(remote / "archive"),
-                },
-                "filename_pattern": "*.x12",
-                "schedule": {"interval_seconds": 10},
-                "after_pickup": after,
-                "retry": {"limit": 2, "backoff_seconds": 0.05, "max_backoff_seconds": 0.1},
-            }
-        },
-        "documents": [{"direction": "inbound", "type": "850", "format": "x12", "version": "004010"}],
-    }
 
 
 @dataclass
@@ -78,6 +46,7 @@ class PollEnv:
     poller: SftpPoller
     metrics: SftpMetrics
     remote: Path
+    settings: SftpSettings
 
     def folder(self, partner_id: str, area: str) -> Path:
         return self.remote / partner_id / area
@@ -107,7 +76,7 @@ async def env(tmp_path: Path, client_keys: ClientKeys) -> AsyncIterator[PollEnv]
     poller = SftpPoller(
         gateway.registry, gateway.receive, gateway.store, settings, instance_id="gw-a", observer=metrics
     )
-    yield PollEnv(sshd, gateway, poller, metrics, remote)
+    yield PollEnv(sshd, gateway, poller, metrics, remote, settings)
     await poller.stop()
     await gateway.stop()
     sshd.stop()
@@ -162,19 +131,52 @@ async def test_failure_between_commit_and_archive_does_not_duplicate(env: PollEn
     assert list(env.folder(ARCHIVING, "inbox").iterdir()) == []
 
 
-async def test_crash_after_commit_before_delete_is_cleaned_up_on_the_next_run(env: PollEnv) -> None:
-    path = env.put(DELETING, "a.x12", b"the process died after committing this")
-    info = path.stat()
-    remote = RemoteFile(str(path), path.name, info.st_size, int(info.st_mtime))
-    content = path.read_bytes()
-    meta = ChannelMeta(
-        "sftp", DELETING, filename=path.name, idempotency_key=poll_idempotency_key(remote, content)
-    )
-    committed = await env.gateway.receive(content, meta)  # what the dead run had done
-    assert committed.created
+async def test_a_delete_that_fails_after_the_commit_does_not_duplicate_the_document(env: PollEnv) -> None:
+    path = env.put(DELETING, "a.x12", b"committed, then the partner's server refused the delete")
+    env.sshd.denied = ("remove",)  # the real sshd refuses every SFTP remove, as a broken server would
+    env.sshd.restart()
+    assert await env.poller.run_with_retries(DELETING) is None  # 1 try + 2 retries, all failing to delete
+    [first] = await stored(env.gateway, DELETING)
+    assert path.exists()
+    trail = await env.gateway.store.audit_trail("partner", DELETING)
+    assert [e.state for e in trail] == ["sftp.poll_failed"] * 3
+    assert "deleting" in (trail[0].detail or "")
+    assert env.metrics.polls.labels(partner=DELETING, result="failed")._value.get() == 3
+    assert env.metrics.files.labels(partner=DELETING, result="duplicate")._value.get() == 0  # never cleaned
+    env.sshd.denied = ()
+    env.sshd.restart()
     report = await env.poller.poll_once(DELETING)
-    assert report.repeats == [committed.record.id]
     assert report.new == []
+    assert report.repeats == [first.id]  # recognised through the store: created=False
+    assert not path.exists()
+    assert [r.id for r in await stored(env.gateway, DELETING)] == [first.id]
+    assert "sftp.repeat_cleaned_up" in await audit_states(env.gateway, "sftp.repeat_cleaned_up", DELETING)
+
+
+async def test_an_unexpected_restart_between_commit_and_delete_is_cleaned_up_by_the_next_poller(
+    env: PollEnv,
+) -> None:
+    path = env.put(DELETING, "a.x12", b"the poller was stopped right after committing this")
+    committed = asyncio.Event()
+
+    async def commit_then_wait(content: bytes, meta: ChannelMeta) -> StoreOutcome:
+        outcome = await env.gateway.receive(content, meta)
+        committed.set()
+        await asyncio.Event().wait()  # the task is killed here, before the remote delete
+        return outcome
+
+    dying = SftpPoller(
+        env.gateway.registry, commit_then_wait, env.gateway.store, env.settings, instance_id="gw-dying"
+    )
+    run = asyncio.create_task(dying.poll_once(DELETING))
+    await asyncio.wait_for(committed.wait(), 20)
+    run.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await run
+    [first] = await stored(env.gateway, DELETING)
+    assert path.exists()
+    report = await env.poller.poll_once(DELETING)  # another instance, once the lock is released
+    assert (report.new, report.repeats) == ([], [first.id])
     assert not path.exists()
     assert len(await stored(env.gateway, DELETING)) == 1
 
@@ -219,10 +221,36 @@ async def test_a_server_without_the_pinned_key_type_is_refused(env: PollEnv, cli
     assert caught.value.presented is None
 
 
+@dataclass
+class TimedPolls:
+    """An SftpObserver that records when each poll result was counted (monotonic seconds)."""
+
+    polls: list[tuple[float, str]] = field(default_factory=list)
+
+    def login(self, partner_id: str | None, ok: bool) -> None: ...
+
+    def upload(self, partner_id: str, result: str) -> None: ...
+
+    def connection_refused(self) -> None: ...
+
+    def poll(self, partner_id: str, result: str) -> None:
+        self.polls.append((time.monotonic(), result))
+
+    def picked_up(self, partner_id: str, result: str) -> None: ...
+
+
 async def test_unreachable_server_is_retried_with_backoff_and_audited(env: PollEnv) -> None:
     env.sshd.stop()
-    assert await env.poller.run_with_retries(DELETING) is None
-    assert env.metrics.polls.labels(partner=DELETING, result="failed")._value.get() == 3  # 1 + 2 retries
+    timed = TimedPolls()
+    poller = SftpPoller(
+        env.gateway.registry, env.gateway.receive, env.gateway.store, env.settings,
+        instance_id="gw-t", observer=timed,
+    )  # fmt: skip
+    assert await poller.run_with_retries(DELETING) is None
+    assert [result for _, result in timed.polls] == ["failed"] * 3  # 1 + 2 retries
+    (t0, _), (t1, _), (t2, _) = timed.polls
+    assert 0.2 <= t1 - t0 < 2.0  # backoff_seconds before retry 1
+    assert 0.4 <= t2 - t1 < 2.5  # doubled (multiplier 2) before retry 2
     trail = await env.gateway.store.audit_trail("partner", DELETING)
     assert [e.state for e in trail] == ["sftp.poll_failed"] * 3
     assert "cannot connect" in (trail[0].detail or "")
@@ -260,7 +288,7 @@ async def test_schedule_runs_the_first_poll_at_start(env: PollEnv) -> None:
 
 
 async def test_outbound_upload_uses_a_temporary_name_then_renames(env: PollEnv) -> None:
-    channel = SftpPartnerChannel(env.gateway.registry, None, timeout=10)
+    channel = SftpPartnerChannel(env.gateway.registry, None, timeout=10, store=env.gateway.store)
     first = await channel.send(DELETING, "11111111-aaaa", b"ISA first", "po.x12")
     assert first.ok, first.detail
     second = await channel.send(DELETING, "22222222-bbbb", b"ISA second", "po.x12")
@@ -269,7 +297,25 @@ async def test_outbound_upload_uses_a_temporary_name_then_renames(env: PollEnv) 
     assert sorted(p.name for p in outbox.iterdir()) == ["po.22222222.x12", "po.x12"]
     assert (outbox / "po.x12").read_bytes() == b"ISA first"
     assert (outbox / "po.22222222.x12").read_bytes() == b"ISA second"
+    # What sshd's sftp-server saw: bytes written only to hidden .part names, then one rename each.
+    temp = re.compile(rf'"{re.escape(str(outbox))}/\.po\.x12\.[0-9a-f]{{8}}\.part"')
+    writes = [line for line in env.sshd.sftp_requests("open") if "WRITE" in line]
+    assert len(writes) == 2
+    assert all(temp.match(line) for line in writes), writes
+    closes = [line for line in env.sshd.sftp_requests("close") if "written 0" not in line]
+    assert [line.rsplit(" ", 1)[1] for line in closes] == ["9", "10"]  # complete, under the temp names
+    assert all(temp.match(line) for line in closes), closes
+    renames = env.sshd.sftp_requests("rename") + env.sshd.sftp_requests("posix-rename")
+    finals = [line.split(" new ", 1)[1] for line in renames]
+    assert finals == [f'"{outbox}/po.x12"', f'"{outbox}/po.22222222.x12"']
+    assert all(temp.match(line.removeprefix("old ")) for line in renames), renames
+    trail = await env.gateway.store.audit_trail("partner", DELETING)
+    assert [e.state for e in trail] == ["sftp.delivered", "sftp.delivered"]
+    assert "payload 11111111-aaaa (9 bytes): uploaded to 127.0.0.1 as" in (trail[0].detail or "")
     env.sshd.stop()
     down = await channel.send(DELETING, "33333333-cccc", b"ISA third", "po.x12")
     assert not down.ok
     assert down.retryable
+    failed = (await env.gateway.store.audit_trail("partner", DELETING))[-1]
+    assert failed.state == "sftp.delivery_failed"
+    assert (failed.detail or "").endswith("; will be retried")

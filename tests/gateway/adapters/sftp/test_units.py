@@ -21,7 +21,7 @@ from gateway.adapters.sftp import (
     verify_password,
 )
 from gateway.adapters.sftp.storage import PartnerStorage
-from gateway.adapters.sftp.timing import next_run
+from gateway.adapters.sftp.timing import first_slot, slot_after, upcoming_slot
 from gateway.domain.profiles.schedule import Schedule
 
 LAYOUT = Layout("/inbox", "/outbox", "/archive")
@@ -112,11 +112,27 @@ def test_malformed_or_expensive_hashes_never_match(stored: str) -> None:
     assert not verify_password(stored, "anything")
 
 
-def test_interval_schedule() -> None:
+def test_interval_slots_are_aligned_to_the_epoch_so_every_instance_agrees() -> None:
     schedule = Schedule(interval_seconds=60)
     now = datetime(2026, 3, 2, 10, 0, 30, tzinfo=UTC)
-    assert next_run(schedule, None, now) == now
-    assert next_run(schedule, now, now) == datetime(2026, 3, 2, 10, 1, 30, tzinfo=UTC)
+    assert first_slot(schedule, now) == datetime(2026, 3, 2, 10, 0, tzinfo=UTC)  # the current slot: at once
+    assert slot_after(schedule, first_slot(schedule, now)) == datetime(2026, 3, 2, 10, 1, tzinfo=UTC)
+    odd = Schedule(interval_seconds=45)
+    assert first_slot(odd, now).timestamp() % 45 == 0
+    assert first_slot(odd, now) <= now < slot_after(odd, first_slot(odd, now))
+
+
+def test_upcoming_slot_skips_slots_a_long_run_overran() -> None:
+    schedule = Schedule(interval_seconds=60)
+    slot = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+    assert upcoming_slot(schedule, slot, slot.replace(second=20)) == slot.replace(minute=1)  # wait for it
+    running = slot.replace(minute=1, second=5)
+    assert upcoming_slot(schedule, slot, running) == slot.replace(minute=1)  # run now
+    late = slot.replace(minute=3, second=10)
+    assert upcoming_slot(schedule, slot, late) == slot.replace(minute=3)  # 10:01 and 10:02 are gone
+    cron = Schedule(cron="*/10 * * * *")
+    assert upcoming_slot(cron, slot, late) == slot.replace(minute=10)
+    assert upcoming_slot(cron, slot, slot.replace(minute=9)) == slot.replace(minute=10)
 
 
 @pytest.mark.parametrize(
@@ -128,9 +144,10 @@ def test_interval_schedule() -> None:
         ("15 3 1 * 0", datetime(2026, 3, 2), datetime(2026, 3, 8, 3, 15)),  # day 1 OR Sunday
     ],
 )
-def test_cron_schedule(cron: str, after: datetime, expected: datetime) -> None:
+def test_cron_slots(cron: str, after: datetime, expected: datetime) -> None:
     moment = after.replace(tzinfo=UTC)
-    assert next_run(Schedule(cron=cron), moment, moment) == expected.replace(tzinfo=UTC)
+    assert first_slot(Schedule(cron=cron), moment) == expected.replace(tzinfo=UTC)  # the next match, not now
+    assert slot_after(Schedule(cron=cron), moment) == expected.replace(tzinfo=UTC)
 
 
 def test_host_key_is_private_and_stable(tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+import yaml
 
 from gateway.adapters.webhook import sign
 from gateway.domain.runtime.lifecycle import Direction, State, Step
@@ -74,19 +75,20 @@ async def test_signed_shipment_is_stored_answered_202_and_routed_to_wms_and_erp(
     assert canonical["confirmation_id"] == "SWL-20261120-0042"
 
 
-async def test_wrong_secret_is_401_and_the_body_is_kept_rejected_but_not_routed(
-    endpoint: Endpoint, gateway: Gateway
+async def test_wrong_secret_is_401_and_nothing_is_stored_as_the_partners(
+    endpoint: Endpoint, gateway: Gateway, caplog: pytest.LogCaptureFixture
 ) -> None:
-    status, body, _ = await endpoint.post(SHIPMENT, secret="not-the-secret")
+    with caplog.at_level(logging.INFO, logger="edigate.webhook"):
+        status, body, _ = await endpoint.post(SHIPMENT, secret="not-the-secret")
     assert status == 401
     assert body["error"] == "AuthenticationFailed"
     assert "no signature matches" in body["message"]
-    record = await gateway.store.get_payload(body["message_id"])
-    assert record is not None
-    assert record.state is State.REJECTED
-    assert (record.reason or "").startswith("webhook 401 AuthenticationFailed")
-    assert await gateway.store.payload_content(record.id) == SHIPMENT
-    assert await gateway.process_now(record.id) is None  # rejected payloads are not picked up
+    assert "message_id" not in body  # nothing was stored that support could replay as the partner's
+    assert await _inbound(gateway) == []
+    [line] = [r for r in caplog.records if r.getMessage().startswith("webhook signature refused")]
+    assert (line.partner_id, line.size) == ("swift-3pl", len(SHIPMENT))  # type: ignore[attr-defined]
+    assert len(line.sha256_prefix) == 16  # type: ignore[attr-defined]
+    assert b"SWL-20261120" not in json.dumps(line.__dict__, default=str).encode()  # not the body
 
 
 async def test_missing_signature_headers_are_401(endpoint: Endpoint) -> None:
@@ -101,13 +103,49 @@ async def test_missing_signature_headers_are_401(endpoint: Endpoint) -> None:
     assert "no 'v1=<hex>' signature" in body["message"]
 
 
-async def test_a_stale_timestamp_is_401_even_when_correctly_signed(endpoint: Endpoint) -> None:
+async def test_a_stale_timestamp_is_401_even_when_correctly_signed(
+    endpoint: Endpoint, gateway: Gateway
+) -> None:
     status, body, _ = await endpoint.post(SHIPMENT, timestamp=time.time() - 301 - 5)
     assert status == 401
     assert "s in the past; the allowed window is 300 s" in body["message"]
     status, body, _ = await endpoint.post(SHIPMENT, timestamp=time.time() + 400)
     assert status == 401
     assert "in the future" in body["message"]
+    assert await _inbound(gateway) == []
+
+
+async def test_the_timestamp_window_comes_from_the_profile(
+    endpoint: Endpoint, gateway: Gateway, partners_dir: Path
+) -> None:
+    path = partners_dir / "swift-3pl.yaml"
+    profile = yaml.safe_load(path.read_text())
+    profile["channels"]["webhook"]["inbound"]["timestamp_tolerance_seconds"] = 30
+    path.write_text(yaml.safe_dump(profile, sort_keys=False))
+    assert gateway.registry.reload().problems == []
+    status, body, _ = await endpoint.post(SHIPMENT, timestamp=time.time() - 45)  # fine with 300 s
+    assert status == 401
+    assert "the allowed window is 30 s" in body["message"]
+    status, body, _ = await endpoint.post(SHIPMENT, timestamp=time.time() + 45)
+    assert status == 401
+    status, body, _ = await endpoint.post(SHIPMENT, timestamp=time.time() - 20)
+    assert status == 202, body
+
+
+async def test_the_request_correlation_id_is_stored_with_the_payload(
+    endpoint: Endpoint, gateway: Gateway
+) -> None:
+    status, body, _ = await endpoint.post(SHIPMENT, headers={"X-Correlation-ID": "swift-trace-7f3a"})
+    assert status == 202, body
+    assert body["correlation_id"] == "swift-trace-7f3a"
+    record = await gateway.store.get_payload(body["message_id"])
+    assert record is not None
+    assert record.correlation_id == "swift-trace-7f3a"
+    assert record.meta["correlation_id"] == "swift-trace-7f3a"
+    other = SHIPMENT.replace(b"WO-55812", b"WO-55899")
+    status, body, _ = await endpoint.post(other, headers={"X-Correlation-ID": "not a sane id; DROP"})
+    assert status == 202, body
+    assert body["correlation_id"] == body["message_id"]  # an unusable header: the store's default
 
 
 async def test_several_signatures_are_accepted_while_a_secret_is_rotated(endpoint: Endpoint) -> None:
@@ -180,6 +218,9 @@ async def test_a_body_that_is_not_json_is_400_and_kept_for_support(
     assert status == 400
     assert body["error"] == "InvalidJson"
     assert body["message"].startswith("the body is not JSON")
+    [detail] = body["details"]
+    assert (detail["path"], detail["pointer"]) == ("<document>", "")
+    assert detail["reason"].startswith("the body is not JSON: Expecting value: line 1 column 25")
     record = await gateway.store.get_payload(body["message_id"])
     assert record is not None
     assert record.state is State.REJECTED

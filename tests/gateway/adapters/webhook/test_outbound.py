@@ -95,6 +95,21 @@ async def test_the_profile_retry_limit_fails_the_payload_and_a_resend_delivers_i
     assert {r.headers["Idempotency-Key"] for r in partner.requests} == {payload_id}
 
 
+async def test_a_408_request_timeout_is_retried_after_the_profile_backoff(
+    endpoint: Endpoint, gateway: Gateway, partner: PartnerPeer
+) -> None:
+    partner.script = [(408, {}), (408, {})]
+    await gateway.start()
+    payload_id = await _outbound(gateway)
+    record = await _settled(gateway, payload_id)
+    assert record.state is State.SENT, record.reason
+    assert len(partner.requests) == 3
+    first, second, third = (r.at for r in partner.requests)
+    assert second - first >= 0.2  # backoff_seconds before retry 1
+    assert third - second >= 0.4  # times the multiplier (2) before retry 2
+    assert all(_signed_correctly(r.headers, r.body) for r in partner.requests)
+
+
 async def test_a_4xx_other_than_408_or_429_is_not_retried(
     endpoint: Endpoint, gateway: Gateway, partner: PartnerPeer
 ) -> None:
