@@ -290,6 +290,48 @@ def test_interchange_error_rejects_with_ta1_only() -> None:
     assert out[1:] == ["TA1*000000101*240115*1030*R*001", "IEA*0*000000001"]
 
 
+#: One bad value per ISA field (right width, so the ISA stays fixed width) and the TA105 note code
+#: the X12 I18 code list gives that field's error.
+TA105_BY_FIELD = [
+    (1, "99", "010"),  # invalid authorization information qualifier value
+    (2, "AUTH\x07     ", "011"),  # invalid authorization information value
+    (3, "77", "012"),  # invalid security information qualifier value
+    (4, "SEC\x00      ", "013"),  # invalid security information value
+    (5, "QQ", "005"),  # invalid interchange ID qualifier for sender
+    (6, " " * 15, "006"),  # invalid interchange sender ID
+    (7, "QQ", "007"),  # invalid interchange ID qualifier for receiver
+    (8, " " * 15, "008"),  # invalid interchange receiver ID
+    (9, "241301", "014"),  # invalid interchange date value
+    (10, "2599", "015"),  # invalid interchange time value
+    (11, "X", "016"),  # invalid interchange standards identifier value
+    (12, "12345", "017"),  # invalid interchange control version ID value
+    (14, "7", "019"),  # invalid acknowledgment requested value
+    (15, "Q", "020"),  # invalid test indicator value
+]
+
+
+@pytest.mark.parametrize(("position", "value", "note"), TA105_BY_FIELD)
+def test_ta1_note_code_names_the_isa_field_in_error(position: int, value: str, note: str) -> None:
+    data = interchange(1)
+    fields = data[:105].decode("latin-1").split("*")
+    assert len(fields[position]) == len(value)
+    fields[position] = value
+    data = "*".join(fields).encode("latin-1") + data[105:]
+    out = ack_lines(acknowledge(parse(data), control_numbers=AckControlNumbers(), when=WHEN))
+    # TA102/TA103 echo ISA09/ISA10 as received.
+    assert out[1:] == [f"TA1*000000101*{fields[9]}*{fields[10]}*R*{note}", "IEA*0*000000001"]
+
+
+def test_ta1_note_code_for_a_bad_control_number() -> None:
+    data = (
+        interchange(1)
+        .replace(b"000000101*0*T", b"00000010A*0*T")
+        .replace(b"IEA*1*000000101", b"IEA*1*00000010A")
+    )
+    out = ack_lines(acknowledge(parse(data), control_numbers=AckControlNumbers(), when=WHEN))
+    assert out[1] == "TA1*00000010A*240115*1030*R*018"
+
+
 def test_interchange_warning_alone_needs_no_ta1_but_marks_a_requested_one() -> None:
     result = parse(interchange(1).rstrip(b"\n~"))  # no terminator after IEA: a warning
     assert [(f.code, f.severity) for f in result.findings] == [(Code.INTERCHANGE_STRUCTURE, Severity.WARNING)]
