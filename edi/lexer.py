@@ -38,12 +38,9 @@ MAX_SEGMENT_BYTES = 16 << 20
 _JUNK = b" \t\r\n\x0b\x0c\x1a\x00"
 _WS = " \t\r\n\x0b\x0c"
 _BOM = b"\xef\xbb\xbf"
-#: ``ISA`` followed by a byte that can be an element separator (ASCII letters, digits and
-#: whitespace cannot): where an interchange may start inside data that is not X12.
-_ISA_START = re.compile(rb"ISA[^A-Za-z0-9 \t\r\n\x0b\x0c]")
-
-
-_WS_CLASS = " \\t\\r\\n\\x0b\\x0c"  # ASCII whitespace, for character classes of str patterns
+#: ``ISA`` followed by a byte that can be an element separator (ASCII letters, digits, space,
+#: CR and LF cannot; see :func:`edi.isa.detect_isa`): where an interchange may start.
+_ISA_START = re.compile(rb"ISA[^A-Za-z0-9 \r\n]")
 
 
 @functools.lru_cache(maxsize=64)
@@ -58,7 +55,7 @@ def _scanners(term: str, es: str) -> tuple[re.Pattern[str], re.Pattern[str]]:
     t, e = re.escape(term), re.escape(es)
     pad = "".join(re.escape(c) for c in _WS if c != term)
     irregular = re.compile(f"{t}[{pad}{t}]")
-    stop = re.compile(f"{t}[{pad}]*(ISA[^A-Za-z0-9{_WS_CLASS}]|IEA(?:{e}|(?={t})|\\Z))")
+    stop = re.compile(f"{t}[{pad}]*(ISA[^A-Za-z0-9 \\r\\n]|IEA(?:{e}|(?={t})|\\Z))")
     return irregular, stop
 
 
@@ -69,7 +66,7 @@ _LEAD = re.compile(b"[" + b"".join(re.escape(bytes([c])) for c in _JUNK) + b"]*"
 def _end_scanner(term_b: bytes) -> re.Pattern[bytes]:
     """Finds, in raw bytes, a terminator followed by the segment that ends an interchange."""
     pad = b"".join(re.escape(bytes([c])) for c in _JUNK if bytes([c]) != term_b)
-    return re.compile(re.escape(term_b) + b"[" + pad + rb"]*(?P<end>IEA|ISA[^A-Za-z0-9\s])")
+    return re.compile(re.escape(term_b) + b"[" + pad + rb"]*(?P<end>IEA|ISA[^A-Za-z0-9 \r\n])")
 
 
 def _interchange_cut(buf: bytes, cut: int, term_b: bytes, end_b: re.Pattern[bytes]) -> int:
@@ -94,14 +91,14 @@ def _interchange_cut(buf: bytes, cut: int, term_b: bytes, end_b: re.Pattern[byte
 def _new_isa(segment: str | bytes) -> bool:
     """A new ISA, whatever its element separator (it may differ from the current interchange's).
 
-    Only ASCII letters, digits and whitespace rule a separator out: any other byte,
-    a Latin-1 letter included, can separate elements.
+    Only ASCII letters, digits, space, CR and LF rule a separator out: any other byte,
+    a tab or a Latin-1 letter included, can separate elements.
     """
     if len(segment) < 4 or segment[:3] not in ("ISA", b"ISA"):
         return False
     sep = segment[3:4]
     sep = sep.decode("latin-1") if isinstance(sep, bytes) else sep
-    return not (sep.isascii() and (sep.isalnum() or sep.isspace()))
+    return not (sep.isascii() and (sep.isalnum() or sep in " \r\n"))
 
 
 def _ends_interchange(segment: str, iea_prefix: str) -> bool:
