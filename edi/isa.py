@@ -190,8 +190,10 @@ def salvage_isa(head: bytes) -> tuple[str, Delimiters]:
         elif head[i] in (0x0A, 0x0D) and count < 16:
             end = i
             break
-    taken = {chr(es)}
-    term = next(c for c in "~\n'|" if c not in taken)
-    comp = next(c for c in _PLACEHOLDER_COMPONENTS if c not in (chr(es), term))
+    # ISA16 when it is there and usable, else a common one; the terminator is what usually failed.
+    isa16 = head[end - 1] if count == 16 and end == len(head[:end]) and end - 1 > 3 else None
+    term = next(c for c in "~\n'|" if ord(c) != es)
+    usable = isa16 is not None and not _bad_delimiter(isa16) and chr(isa16) not in (chr(es), term, "\r", "\n")
+    comp = chr(isa16) if usable and isa16 is not None else next(c for c in ">:^|" if c not in (chr(es), term))
     delimiters = Delimiters(chr(es), comp, term, None)
     return head[:end].decode(delimiters.codec, "surrogateescape"), delimiters

@@ -6,6 +6,7 @@ element order, C030 composites, max use), not produced by the code under test.
 
 from __future__ import annotations
 
+import tracemalloc
 from datetime import datetime
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from edi.acks import (
     AckPolicy,
     AckStatus,
     acknowledge,
+    acknowledge_stream,
     build_997,
     build_999,
     build_ta1,
@@ -23,7 +25,7 @@ from edi.acks import (
     needs_ta1,
 )
 from edi.delimiters import Delimiters
-from edi.errors import WriteError
+from edi.errors import UnreadableInput, WriteError
 from edi.findings import Code, Finding, Location, Severity
 from edi.model import Interchange, TransactionSet
 from edi.reader import ParseResult, parse
@@ -31,6 +33,7 @@ from edi.validator import schema_validator
 from edi.writer import segment_text, write
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "acks"
+CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "x12"
 WHEN = datetime(2024, 1, 15, 11, 0)
 
 
@@ -400,8 +403,81 @@ def test_public_api_is_pinned() -> None:
             "DEFAULT_POLICY", "ELEMENT_ERROR_CODES", "GROUP_ERROR_CODES", "INTERCHANGE_NOTE_CODES",
             "SEGMENT_ERROR_CODES", "SET_ERROR_CODES", "AckControlNumbers", "AckEnvelope", "AckFlavor",
             "AckKind", "AckPolicy", "AckResult", "AckStatus", "ControlNumbers", "ElementError", "GroupAck",
-            "InterchangeAck", "SegmentError", "SetAck", "acknowledge", "build_997", "build_999",
-            "build_functional_ack", "build_ta1", "flavor_for", "needs_ta1", "parse_acks", "ta1_status",
+            "InterchangeAck", "SegmentError", "SetAck", "acknowledge", "acknowledge_stream", "build_997",
+            "build_999", "build_functional_ack", "build_ta1", "flavor_for", "needs_ta1", "parse_acks",
+            "ta1_status",
         ]
     )  # fmt: skip
     assert all(hasattr(edi.acks, name) for name in edi.acks.__all__)
+
+
+# --- streaming ----------------------------------------------------------------------------------------
+
+
+def _stream_matches_parse(source: Path | bytes) -> bytes:
+    numbers_a, numbers_b = AckControlNumbers(5, 6, 7), AckControlNumbers(5, 6, 7)
+    parsed = write(
+        acknowledge(parse(source, validator=schema_validator), control_numbers=numbers_a, when=WHEN),
+        newline=True,
+    )
+    streamed = write(
+        list(acknowledge_stream(source, validator=schema_validator, control_numbers=numbers_b, when=WHEN)),
+        newline=True,
+    )
+    assert streamed == parsed
+    return streamed
+
+
+def _readable_corpus() -> list[str]:
+    if not CORPUS.is_dir():
+        return []
+    out = []
+    for p in sorted(CORPUS.rglob("*")):
+        if p.is_file() and p.name not in ("README.md", "SOURCES.tsv"):
+            try:
+                parse(p)
+            except UnreadableInput:
+                continue
+            out.append(p.relative_to(CORPUS).as_posix())
+    return out
+
+
+@pytest.mark.parametrize("path", _readable_corpus())
+def test_acknowledge_stream_gives_the_acks_of_acknowledge_on_the_corpus(path: str) -> None:
+    _stream_matches_parse(CORPUS / path)
+
+
+def test_acknowledge_stream_on_the_golden_fixture_and_damaged_input() -> None:
+    assert _stream_matches_parse(FIXTURES / "850-errors.x12")
+    fixture = (FIXTURES / "850-errors.x12").read_bytes()
+    # junk between interchanges belongs to the interchange before it; an unreadable ISA at the end
+    damaged = fixture.replace(b"ISA*00*", b"garbage\nISA*00*", 2)[len(b"garbage\n") :] + b"ISA*00*  *"
+    out = _stream_matches_parse(damaged)
+    # interchange 1 rejected for the junk after it (TA105 024), interchange 3 for its ISA (022)
+    assert [line for line in out.splitlines() if line.startswith(b"TA1")] == [
+        b"TA1*000000101*240115*1030*R*024~",
+        b"TA1****R*022~",
+    ]
+
+
+def test_acknowledge_stream_holds_summaries_not_segments(tmp_path: Path) -> None:
+    path = tmp_path / "big.x12"
+    lines = "PO1*1*10*EA*9.99**VP*W-1~" * 40
+    body = "BEG*00*SA*PO1**20240115~" + lines + "CTT*1~"
+    sets = "".join(f"ST*850*{n:04d}~{body}SE*43*{n:04d}~" for n in range(1, 4001))
+    isa = interchange(0).split(b"\n")[0].decode()
+    gs = "GS*PO*BUYERAPP*SELLERAPP*20240115*1030*501*X*004010~"
+    path.write_bytes(f"{isa}{gs}{sets}GE*4000*501~IEA*1*000000101~".encode())
+    assert path.stat().st_size > 4_000_000
+    tracemalloc.start()
+    try:
+        acks = list(
+            acknowledge_stream(path, control_numbers=AckControlNumbers(), when=WHEN, chunk_size=64 << 10)
+        )
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert len(acks[0].groups[0].transactions[0].segments) == 4000 * 2 + 4  # AK1, AK2/AK5 per set, AK9, ST/SE
+    # parse() holds 170,000 segments (about 45 MB); the stream holds a chunk, the 4,000 set summaries
+    # and the ack itself (8,004 segments, about 2.5 MB).
+    assert peak < 8_000_000
