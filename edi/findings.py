@@ -104,7 +104,6 @@ class Code(Enum):
     SEGMENT_NOT_IN_SET = "segment-not-in-set"
     SEGMENT_SEQUENCE = "segment-sequence"
     SEGMENT_HAS_ELEMENT_ERRORS = "segment-has-element-errors"
-    HL_PARENT = "hl-parent"
     # --- element (AK403 / IK403) --------------------------------------------
     ELEMENT_MISSING = "element-missing"
     ELEMENT_CONDITIONAL_MISSING = "element-conditional-missing"
@@ -118,6 +117,11 @@ class Code(Enum):
     ELEMENT_EXCLUSION = "element-exclusion"
     ELEMENT_TOO_MANY_REPETITIONS = "element-too-many-repetitions"
     ELEMENT_TOO_MANY_COMPONENTS = "element-too-many-components"
+    # HL hierarchy (AK403 / IK403 on the HL element at fault, under an AK3/IK3 with code 8)
+    HL_ID = "hl-id"
+    HL_PARENT = "hl-parent"
+    HL_PARENT_MISSING = "hl-parent-missing"
+    HL_LEVEL = "hl-level"
 
     @property
     def spec(self) -> CodeSpec:
@@ -182,7 +186,6 @@ _SPECS: dict[Code, CodeSpec] = {
     Code.SEGMENT_NOT_IN_SET: CodeSpec(_S, "6", None, "segment not in defined transaction set"),
     Code.SEGMENT_SEQUENCE: CodeSpec(_S, "7", None, "segment not in proper sequence"),
     Code.SEGMENT_HAS_ELEMENT_ERRORS: CodeSpec(_S, "8", None, "segment has data element errors"),
-    Code.HL_PARENT: CodeSpec(_S, "8", None, "HL hierarchy parent/child error"),
     Code.ELEMENT_MISSING: CodeSpec(_E, "1", None, "mandatory data element missing"),
     Code.ELEMENT_CONDITIONAL_MISSING: CodeSpec(_E, "2", None, "conditional required data element missing"),
     Code.ELEMENT_TOO_MANY: CodeSpec(_E, "3", None, "too many data elements"),
@@ -195,6 +198,10 @@ _SPECS: dict[Code, CodeSpec] = {
     Code.ELEMENT_EXCLUSION: CodeSpec(_E, "10", None, "exclusion condition violated"),
     Code.ELEMENT_TOO_MANY_REPETITIONS: CodeSpec(_E, "12", None, "too many repetitions"),
     Code.ELEMENT_TOO_MANY_COMPONENTS: CodeSpec(_E, "13", None, "too many components"),
+    Code.HL_ID: CodeSpec(_E, "7", None, "HL01 not unique or not increasing in the set"),
+    Code.HL_PARENT: CodeSpec(_E, "7", None, "HL02 names no earlier HL01"),
+    Code.HL_PARENT_MISSING: CodeSpec(_E, "2", None, "HL02 missing where the level needs a parent"),
+    Code.HL_LEVEL: CodeSpec(_E, "7", None, "HL03 level cannot be a child of its parent's level"),
 }
 
 

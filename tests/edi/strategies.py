@@ -196,8 +196,15 @@ def x12(*segments: str, element: str = "*", terminator: str = "~", after: str = 
     return "".join(seg + terminator + after for seg in out).encode("latin-1")
 
 
-def simple_interchange(control: int = 1, *, group: int = 1, sets: tuple[str, ...] = ("0001",)) -> list[str]:
-    """ISA, one GS, one 850 per ST02 in ``sets`` (each ST, BEG, SE), GE and IEA, ``*``-separated."""
+def simple_interchange(
+    control: int = 1, *, group: int | None = None, sets: tuple[str, ...] = ("0001",)
+) -> list[str]:
+    """ISA, one GS, one 850 per ST02 in ``sets`` (each ST, BEG, SE), GE and IEA, ``*``-separated.
+
+    GS06 is ``group``, by default the interchange's own control number, so that interchanges
+    made with different control numbers never reuse a group number in one file.
+    """
+    group = control if group is None else group
     body: list[str] = []
     for number in sets:
         body += [f"ST*850*{number}", "BEG*00*SA*PO1**20240305", f"SE*3*{number}"]

@@ -16,6 +16,7 @@ from edi.acks import (
     AckControlNumbers,
     AckPolicy,
     AckStatus,
+    GroupAck,
     acknowledge,
     acknowledge_stream,
     build_997,
@@ -23,6 +24,7 @@ from edi.acks import (
     build_ta1,
     flavor_for,
     needs_ta1,
+    parse_acks,
 )
 from edi.delimiters import Delimiters
 from edi.errors import UnreadableInput, WriteError
@@ -481,3 +483,74 @@ def test_acknowledge_stream_holds_summaries_not_segments(tmp_path: Path) -> None
     # parse() holds 170,000 segments (about 45 MB); the stream holds a chunk, the 4,000 set summaries
     # and the ack itself (8,004 segments, about 2.5 MB).
     assert peak < 8_000_000
+
+
+# --- 856 HL hierarchy errors: golden 997 and 999 ----------------------------------------------------------
+
+#: An 856 whose third HL (position 5) names a parent that does not exist (HL02 = 9), sent once in a
+#: 004010 group (answered with a 997) and once in a 005010 group (answered with a 999).
+HL_856 = """
+ISA*00*          *00*          *ZZ*SHIPPER        *ZZ*RETAILER       *240115*1030*{isa11}*{isa12}*\
+00000020{n}*0*P*>~
+GS*SH*SHIPAPP*RETAILAPP*20240115*1030*60{n}*X*{gs08}~
+ST*856*0001~
+BSN*00*SH1*20240115*1030~
+HL*1**S~
+HL*2*1*O~
+HL*3*9*P~
+HL*4*3*I~
+LIN**UP*012345678905~
+SN1**2*EA~
+CTT*4~
+SE*10*0001~
+GE*1*60{n}~
+IEA*1*00000020{n}~
+"""
+
+
+def test_golden_856_bad_hl_parent_997_and_999() -> None:
+    """Written from the 997/999 layouts: AK3/IK3 on the HL (position 5, loop HL, code 8 "segment has
+    data element errors"), then one AK4/IK4 naming HL02 (element 734, code 7, the bad value 9)."""
+    data = HL_856.format(n=1, isa11="U", isa12="00401", gs08="004010") + HL_856.format(
+        n=2, isa11="^", isa12="00501", gs08="005010"
+    )
+    result = parse(data.encode(), validator=schema_validator)
+    out = ack_lines(acknowledge(result, control_numbers=AckControlNumbers(), when=WHEN))
+    assert [line.strip() for line in out] == [
+        "ISA*00*          *00*          *ZZ*RETAILER       *ZZ*SHIPPER        "
+        "*240115*1100*U*00401*000000001*0*P*>",
+        "GS*FA*RETAILAPP*SHIPAPP*20240115*1100*1*X*004010",
+        "ST*997*0001",
+        "AK1*SH*601",
+        "AK2*856*0001",
+        "AK3*HL*5*HL*8",
+        "AK4*2*734*7*9",
+        "AK5*R*5",
+        "AK9*R*1*1*0",
+        "SE*8*0001",
+        "GE*1*1",
+        "IEA*1*000000001",
+        "ISA*00*          *00*          *ZZ*RETAILER       *ZZ*SHIPPER        "
+        "*240115*1100*^*00501*000000002*0*P*>",
+        "GS*FA*RETAILAPP*SHIPAPP*20240115*1100*2*X*005010",
+        "ST*999*0002",
+        "AK1*SH*602*005010",
+        "AK2*856*0001",
+        "IK3*HL*5*HL*8",
+        "IK4*2*734*7*9",
+        "IK5*R*5",
+        "AK9*R*1*1*0",
+        "SE*8*0002",
+        "GE*1*2",
+        "IEA*1*000000002",
+    ]
+    # ... and the acks read back as what the findings said.
+    acks = parse_acks(write(acknowledge(result, control_numbers=AckControlNumbers())))
+    assert [a.kind for a in acks] == ["997", "999"]
+    for ack in acks:
+        assert isinstance(ack, GroupAck)
+        [segment] = ack.sets[0].segment_errors
+        assert (segment.segment_id, segment.position, segment.loop_id, segment.code) == ("HL", 5, "HL", "8")
+        assert [(e.position, e.reference, e.code, e.bad_value) for e in segment.elements] == [
+            (2, "734", "7", "9")
+        ]

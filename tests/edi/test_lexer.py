@@ -196,7 +196,7 @@ def test_each_interchange_is_split_with_its_own_separators() -> None:
     )
     segments = list(Lexer(data))
     assert segments[: len(SEGMENTS)] == SEGMENTS
-    assert segments[len(SEGMENTS) + 1] == "GS!PO!SND!RCV!20240305!1430!1!X!004010"
+    assert segments[len(SEGMENTS) + 1] == "GS!PO!SND!RCV!20240305!1430!2!X!004010"
     assert segments[-1] == "IEA!1!000000002"
 
 
@@ -380,20 +380,20 @@ class _Prefixed(io.RawIOBase):
 
 
 def test_scanning_junk_takes_linear_time() -> None:
-    """Four times the junk takes about four times as long, not sixteen (no quadratic copying)."""
+    """Sixteen times the junk takes about sixteen times as long, not 256 times (no quadratic copying)."""
 
     def seconds(size: int) -> float:
         data = (b"no interchange here; DISABLED; ISA\n" * (size // 36 + 1))[:size]
         best = float("inf")
-        for _ in range(3):
+        for _ in range(5):
             start = time.perf_counter()
             with pytest.raises(UnreadableInput, match="no ISA segment found"):
                 list(Lexer(data, 64 * 1024))
             best = min(best, time.perf_counter() - start)
         return best
 
-    small, large = seconds(4 << 20), seconds(16 << 20)
-    assert large < small * 4 * 0.75 + 0.05  # linear: about 4x; quadratic would be about 16x
+    small, large = seconds(1 << 20), seconds(16 << 20)
+    assert large < small * 16 * 3 + 0.05  # linear is about 16x (with room for a busy machine)
 
 
 def test_isa_in_junk_without_a_separator_is_not_an_interchange() -> None:
