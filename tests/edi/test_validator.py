@@ -351,3 +351,20 @@ def test_repeated_validation_is_stable() -> None:
         first = first or found
         assert found == first
     assert first[1][0] is Code.ELEMENT_INVALID_CHARACTER
+
+
+@pytest.mark.parametrize("control", ["\x00", "\x07", "\t", "\x1a", "\x7f"])
+def test_control_characters_are_outside_the_x12_character_set(control: str) -> None:
+    bad = VALID_850.replace("STORE 123", f"STORE{control}123")
+    found = check(bad, "850", "004010")
+    assert rows(found) == [
+        (Code.SEGMENT_HAS_ELEMENT_ERRORS, 14, "N1", None, None, None, None),
+        (Code.ELEMENT_INVALID_CHARACTER, 14, "N1", 2, None, "93", f"STORE{control}123"),
+    ]
+    assert found[1].severity is Severity.ERROR
+
+
+def test_the_extended_character_set_and_non_ascii_text_are_accepted() -> None:
+    # Lowercase, extended punctuation and text in other languages are not control characters.
+    fine = VALID_850.replace("STORE 123", "Store #12 @ [Café] {x}% Süd")
+    assert check(fine, "850", "004010") == []
