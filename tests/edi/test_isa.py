@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from edi import Code, Delimiters, Location, Severity, UnreadableInput, parse
+from edi import Code, Delimiters, Location, Reader, Severity, UnreadableInput, parse
 from edi.delimiters import ISA_LENGTH
 from edi.isa import MAX_ISA_SCAN, IsaUnreadable, detect_isa, salvage_isa
 from tests.edi.strategies import isa_text, simple_interchange, x12
@@ -272,3 +272,21 @@ def test_salvaged_isa_splits_what_it_can() -> None:
     assert delimiters.element == "*"
     assert salvage_isa(b"ISA*00*  \r\nGS*")[0] == "ISA*00*  "
     assert salvage_isa(b"ISA\n00")[0] == "ISA"
+
+
+@pytest.mark.parametrize("chunk_size", [1, 2, 3, 5, 64, 107, 4096])
+def test_an_unreadable_isa_reads_the_same_whatever_the_chunk_size(chunk_size: int) -> None:
+    first = x12(*simple_interchange(1))
+    bad = x12(isa_text(2), *simple_interchange(2)[1:], terminator="Z")
+    data = first + b"junk " + bad + x12(*simple_interchange(3)) + b"ISA*00*   "
+    one_shot = Reader(data)
+    expected = [(s.control_number, s.byte_offset, s.complete) for s in one_shot.run()]
+    chunked = Reader(data, chunk_size=chunk_size)
+    assert [(s.control_number, s.byte_offset, s.complete) for s in chunked.run()] == expected
+    assert chunked.findings == one_shot.findings
+    assert [f.code for f in one_shot.findings] == [
+        Code.SEGMENT_OUTSIDE_ENVELOPE,
+        Code.ISA_SEGMENT_TERMINATOR,
+        Code.ISA_FIELD,
+    ]
+    assert [c for c, _, _ in expected] == ["000000001", "000000002", "000000003", ""]
