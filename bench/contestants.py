@@ -16,15 +16,14 @@ read invalid data) is caught by :func:`check` instead of looking fast.
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from edi.reader import SetValidator, read_summary
+from edi.validator import schema_validator
 
-__all__ = ["CONTESTANTS", "Contestant", "Outcome", "check", "load_schema_validator"]
+__all__ = ["CONTESTANTS", "Contestant", "Outcome", "check"]
 
 _CHUNK = 1 << 20
 
@@ -41,15 +40,6 @@ class Outcome:
 Contestant = Callable[[Path], Outcome]
 
 
-def load_schema_validator() -> SetValidator:
-    """The schema validator plain ``inspect`` uses: :mod:`edi.validate`'s, else :mod:`edi.validator`'s."""
-    for name in ("edi.validate", "edi.validator"):  # imported by name: edi.validate lands after bench/
-        if importlib.util.find_spec(name) is not None:
-            validator: SetValidator = importlib.import_module(name).schema_validator
-            return validator
-    raise ModuleNotFoundError("no schema validator: neither edi.validate nor edi.validator exists")
-
-
 def _edigate(path: Path, validator: SetValidator | None) -> Outcome:
     summaries, findings = read_summary(path, validator=validator)
     sets = [t for ix in summaries for g in ix.groups for t in g.transactions]
@@ -61,7 +51,7 @@ def edigate_envelope(path: Path) -> Outcome:
 
 
 def edigate_full(path: Path) -> Outcome:
-    return _edigate(path, load_schema_validator())
+    return _edigate(path, schema_validator)  # what plain ``edigate x12 inspect`` runs
 
 
 def pyx12_reader(path: Path) -> Outcome:

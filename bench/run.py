@@ -11,7 +11,6 @@ small file and one run, for a smoke check.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import os
 import platform
 import statistics
@@ -79,10 +78,6 @@ class Report:
         return {s.contestant: s for s in self.series if s.file == path}
 
 
-def full_validation_available() -> bool:
-    return any(importlib.util.find_spec(name) is not None for name in ("edi.validate", "edi.validator"))
-
-
 def run_file(
     path: Path,
     spec: DataSpec,
@@ -124,9 +119,6 @@ def _cli(path: Path, runs: int) -> CliRun | None:
 def run(plan: Plan, command: str, progress: Callable[[str], None]) -> Report:
     report = Report(datetime.now(UTC), command, quick=plan is QUICK)
     contestants = list(ORDER)
-    if not full_validation_available():
-        contestants.remove("edigate-full")
-        report.skipped["edigate-full"] = "no schema validator (edi.validate) in the tree yet"
     progress("generating data (cached in bench/data/)")
     small = ensure_file(plan.small)
     warmup = ensure_file(_WARMUP)

@@ -52,7 +52,14 @@ class Code(Enum):
     ISA_LENGTH = "isa-length"
     ISA_RECOVERED = "isa-recovered"
     ISA_FIELD = "isa-field"
-    ISA_QUALIFIER = "isa-qualifier"
+    ISA_AUTHORIZATION_QUALIFIER = "isa-authorization-qualifier"
+    ISA_AUTHORIZATION = "isa-authorization"
+    ISA_SECURITY_QUALIFIER = "isa-security-qualifier"
+    ISA_SECURITY = "isa-security"
+    ISA_SENDER_QUALIFIER = "isa-sender-qualifier"
+    ISA_SENDER = "isa-sender"
+    ISA_RECEIVER_QUALIFIER = "isa-receiver-qualifier"
+    ISA_RECEIVER = "isa-receiver"
     ISA_DATE = "isa-date"
     ISA_TIME = "isa-time"
     ISA_STANDARDS_ID = "isa-standards-id"
@@ -62,6 +69,8 @@ class Code(Enum):
     ISA_USAGE = "isa-usage"
     ISA_COMPONENT_SEPARATOR = "isa-component-separator"
     ISA_ELEMENT_SEPARATOR = "isa-element-separator"
+    ISA_SEGMENT_TERMINATOR = "isa-segment-terminator"
+    ISA_TRUNCATED = "isa-truncated"
     IEA_MISSING = "iea-missing"
     IEA_CONTROL_MISMATCH = "iea-control-mismatch"
     IEA_COUNT = "iea-count"
@@ -76,6 +85,7 @@ class Code(Enum):
     GE_COUNT = "ge-count"
     GS_CONTROL_NUMBER = "gs-control-number"
     GS_DUPLICATE = "gs-duplicate"
+    GS_DUPLICATE_IN_FILE = "gs-duplicate-in-file"
     # --- transaction set (AK502 / IK502) ------------------------------------
     SET_UNSUPPORTED = "set-unsupported"
     SE_MISSING = "se-missing"
@@ -94,7 +104,6 @@ class Code(Enum):
     SEGMENT_NOT_IN_SET = "segment-not-in-set"
     SEGMENT_SEQUENCE = "segment-sequence"
     SEGMENT_HAS_ELEMENT_ERRORS = "segment-has-element-errors"
-    HL_PARENT = "hl-parent"
     # --- element (AK403 / IK403) --------------------------------------------
     ELEMENT_MISSING = "element-missing"
     ELEMENT_CONDITIONAL_MISSING = "element-conditional-missing"
@@ -108,6 +117,11 @@ class Code(Enum):
     ELEMENT_EXCLUSION = "element-exclusion"
     ELEMENT_TOO_MANY_REPETITIONS = "element-too-many-repetitions"
     ELEMENT_TOO_MANY_COMPONENTS = "element-too-many-components"
+    # HL hierarchy (AK403 / IK403 on the HL element at fault, under an AK3/IK3 with code 8)
+    HL_ID = "hl-id"
+    HL_PARENT = "hl-parent"
+    HL_PARENT_MISSING = "hl-parent-missing"
+    HL_LEVEL = "hl-level"
 
     @property
     def spec(self) -> CodeSpec:
@@ -119,8 +133,15 @@ _I, _G, _T, _S, _E = Level.INTERCHANGE, Level.GROUP, Level.TRANSACTION, Level.SE
 _SPECS: dict[Code, CodeSpec] = {
     Code.ISA_LENGTH: CodeSpec(_I, "022", None, "ISA is not exactly 106 bytes"),
     Code.ISA_RECOVERED: CodeSpec(_I, None, None, "delimiters recovered from a damaged ISA"),
-    Code.ISA_FIELD: CodeSpec(_I, "022", None, "ISA field has the wrong length or is missing"),
-    Code.ISA_QUALIFIER: CodeSpec(_I, "005", None, "invalid interchange ID qualifier"),
+    Code.ISA_FIELD: CodeSpec(_I, "022", None, "ISA does not have 16 elements"),
+    Code.ISA_AUTHORIZATION_QUALIFIER: CodeSpec(_I, "010", None, "invalid authorization qualifier"),
+    Code.ISA_AUTHORIZATION: CodeSpec(_I, "011", None, "invalid authorization information"),
+    Code.ISA_SECURITY_QUALIFIER: CodeSpec(_I, "012", None, "invalid security information qualifier"),
+    Code.ISA_SECURITY: CodeSpec(_I, "013", None, "invalid security information"),
+    Code.ISA_SENDER_QUALIFIER: CodeSpec(_I, "005", None, "invalid interchange ID qualifier for sender"),
+    Code.ISA_SENDER: CodeSpec(_I, "006", None, "invalid interchange sender ID"),
+    Code.ISA_RECEIVER_QUALIFIER: CodeSpec(_I, "007", None, "invalid interchange ID qualifier for receiver"),
+    Code.ISA_RECEIVER: CodeSpec(_I, "008", None, "invalid interchange receiver ID"),
     Code.ISA_DATE: CodeSpec(_I, "014", None, "invalid interchange date"),
     Code.ISA_TIME: CodeSpec(_I, "015", None, "invalid interchange time"),
     Code.ISA_STANDARDS_ID: CodeSpec(_I, "016", None, "invalid interchange standards identifier"),
@@ -130,6 +151,8 @@ _SPECS: dict[Code, CodeSpec] = {
     Code.ISA_USAGE: CodeSpec(_I, "020", None, "invalid test indicator"),
     Code.ISA_COMPONENT_SEPARATOR: CodeSpec(_I, "027", None, "invalid component element separator"),
     Code.ISA_ELEMENT_SEPARATOR: CodeSpec(_I, "026", None, "invalid data element separator"),
+    Code.ISA_SEGMENT_TERMINATOR: CodeSpec(_I, "004", None, "invalid segment terminator"),
+    Code.ISA_TRUNCATED: CodeSpec(_I, "023", None, "input ends inside the ISA header"),
     Code.IEA_MISSING: CodeSpec(_I, "023", None, "interchange has no IEA trailer"),
     Code.IEA_CONTROL_MISMATCH: CodeSpec(_I, "001", None, "ISA13 and IEA02 differ"),
     Code.IEA_COUNT: CodeSpec(_I, "021", None, "IEA01 does not match the number of groups"),
@@ -143,6 +166,10 @@ _SPECS: dict[Code, CodeSpec] = {
     Code.GE_COUNT: CodeSpec(_G, "5", None, "GE01 does not match the number of sets"),
     Code.GS_CONTROL_NUMBER: CodeSpec(_G, "6", None, "group control number violates syntax"),
     Code.GS_DUPLICATE: CodeSpec(_G, "19", None, "group control number not unique in interchange"),
+    # X12 scopes GS06 to its interchange: a repeat in another interchange is no ack error.
+    Code.GS_DUPLICATE_IN_FILE: CodeSpec(
+        _G, None, None, "group control number reused by its sender in this file"
+    ),
     Code.SET_UNSUPPORTED: CodeSpec(_T, "1", None, "transaction set not supported"),
     Code.SE_MISSING: CodeSpec(_T, "2", None, "transaction set trailer missing"),
     Code.SE_CONTROL_MISMATCH: CodeSpec(_T, "3", None, "ST02 and SE02 differ"),
@@ -159,7 +186,6 @@ _SPECS: dict[Code, CodeSpec] = {
     Code.SEGMENT_NOT_IN_SET: CodeSpec(_S, "6", None, "segment not in defined transaction set"),
     Code.SEGMENT_SEQUENCE: CodeSpec(_S, "7", None, "segment not in proper sequence"),
     Code.SEGMENT_HAS_ELEMENT_ERRORS: CodeSpec(_S, "8", None, "segment has data element errors"),
-    Code.HL_PARENT: CodeSpec(_S, "8", None, "HL hierarchy parent/child error"),
     Code.ELEMENT_MISSING: CodeSpec(_E, "1", None, "mandatory data element missing"),
     Code.ELEMENT_CONDITIONAL_MISSING: CodeSpec(_E, "2", None, "conditional required data element missing"),
     Code.ELEMENT_TOO_MANY: CodeSpec(_E, "3", None, "too many data elements"),
@@ -172,6 +198,10 @@ _SPECS: dict[Code, CodeSpec] = {
     Code.ELEMENT_EXCLUSION: CodeSpec(_E, "10", None, "exclusion condition violated"),
     Code.ELEMENT_TOO_MANY_REPETITIONS: CodeSpec(_E, "12", None, "too many repetitions"),
     Code.ELEMENT_TOO_MANY_COMPONENTS: CodeSpec(_E, "13", None, "too many components"),
+    Code.HL_ID: CodeSpec(_E, "7", None, "HL01 not unique or not increasing in the set"),
+    Code.HL_PARENT: CodeSpec(_E, "7", None, "HL02 names no earlier HL01"),
+    Code.HL_PARENT_MISSING: CodeSpec(_E, "2", None, "HL02 missing where the level needs a parent"),
+    Code.HL_LEVEL: CodeSpec(_E, "7", None, "HL03 level cannot be a child of its parent's level"),
 }
 
 

@@ -15,7 +15,7 @@ from edi.delimiters import ISA_LENGTH, Delimiters
 from edi.errors import UnreadableInput
 from edi.findings import Code, Severity
 
-__all__ = ["IsaHeader", "detect_isa"]
+__all__ = ["IsaHeader", "IsaUnreadable", "detect_isa", "salvage_isa"]
 
 # Byte offsets of the 16 element separators in a well-formed ISA.
 _SEPARATOR_OFFSETS = (3, 6, 17, 20, 31, 34, 50, 53, 69, 76, 81, 83, 89, 99, 101, 103)
@@ -35,9 +35,34 @@ class IsaHeader:
     problems: list[tuple[Code, Severity, str]] = field(default_factory=list)
 
 
+class IsaUnreadable(UnreadableInput):
+    """No safe delimiters can be found in this ISA; ``code`` says which part failed (TA105)."""
+
+    def __init__(self, message: str, code: Code) -> None:
+        self.code = code
+        super().__init__(message)
+
+
 def _bad_delimiter(b: int) -> bool:
-    """Letters, digits and space can never be delimiters."""
-    return chr(b).isalnum() or b == 0x20
+    """ASCII letters, digits and space are data, never delimiters; any other byte may be one."""
+    return b < 0x80 and (chr(b).isalnum() or b == 0x20)
+
+
+def _utf8_character_at(data: bytes, i: int) -> bool:
+    """True when ``data[i]`` starts a complete multi-byte UTF-8 character.
+
+    Such a byte is ambiguous as a delimiter: it is more likely the first byte of a
+    character (say an ellipsis typed as the terminator) than a one-byte separator.
+    """
+    b = data[i]
+    n = 2 if 0xC2 <= b <= 0xDF else 3 if 0xE0 <= b <= 0xEF else 4 if 0xF0 <= b <= 0xF4 else 0
+    if not n or len(data) < i + n:
+        return False
+    try:
+        data[i : i + n].decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def detect_isa(head: bytes, at_eof: bool) -> IsaHeader:
@@ -48,10 +73,12 @@ def detect_isa(head: bytes, at_eof: bool) -> IsaHeader:
     of delimiters can be found.
     """
     if len(head) < 4:
-        raise UnreadableInput("input ends inside the ISA header")
+        raise IsaUnreadable("input ends inside the ISA header", Code.ISA_TRUNCATED)
     es = head[3]
-    if _bad_delimiter(es) or es in (0x0A, 0x0D):
-        raise UnreadableInput(f"invalid element separator {bytes([es])!r} after ISA")
+    if _bad_delimiter(es) or es in (0x0A, 0x0D) or _utf8_character_at(head, 3):
+        raise IsaUnreadable(
+            f"invalid element separator {bytes([es])!r} after ISA", Code.ISA_ELEMENT_SEPARATOR
+        )
     problems: list[tuple[Code, Severity, str]] = []
     fixed = len(head) >= ISA_LENGTH and all(head[o] == es for o in _SEPARATOR_OFFSETS)
     if fixed:
@@ -62,24 +89,39 @@ def detect_isa(head: bytes, at_eof: bool) -> IsaHeader:
         while len(seps) < 16:
             i = head.find(bytes([es]), start)
             if i < 0:
-                raise UnreadableInput("ISA header has fewer than 16 elements")
+                raise IsaUnreadable("ISA header has fewer than 16 elements", Code.ISA_FIELD)
             seps.append(i)
             start = i + 1
         comp_at, term_at = seps[15] + 1, seps[15] + 2
         if len(head) <= term_at:
-            raise UnreadableInput("input ends inside the ISA header")
+            raise IsaUnreadable("input ends inside the ISA header", Code.ISA_TRUNCATED)
+        length = term_at + 1
         problems.append(
             (
                 Code.ISA_LENGTH,
                 Severity.ERROR,
-                f"ISA is {term_at + 1} bytes, not {ISA_LENGTH}: fields are not fixed width",
+                f"ISA is {length} bytes, not {ISA_LENGTH}: fields are not fixed width"
+                if length != ISA_LENGTH
+                else f"ISA is {ISA_LENGTH} bytes, but its fields are not at their fixed positions "
+                "(some are too long, others too short)",
             )
         )
     comp, term = head[comp_at], head[term_at]
     if _bad_delimiter(term) or term in (es, comp):
-        raise UnreadableInput(f"cannot recover a segment terminator from the ISA (found {bytes([term])!r})")
+        raise IsaUnreadable(
+            f"cannot recover a segment terminator from the ISA (found {bytes([term])!r})",
+            Code.ISA_SEGMENT_TERMINATOR,
+        )
+    if _utf8_character_at(head, term_at):
+        raise IsaUnreadable(
+            f"the segment terminator {head[term_at : term_at + 4]!r} looks like the start of a multi-byte "
+            "UTF-8 character, not a one-byte delimiter",
+            Code.ISA_SEGMENT_TERMINATOR,
+        )
     if _bad_delimiter(comp) or comp == es:
-        raise UnreadableInput(f"invalid component separator {bytes([comp])!r} in ISA16")
+        raise IsaUnreadable(
+            f"invalid component separator {bytes([comp])!r} in ISA16", Code.ISA_COMPONENT_SEPARATOR
+        )
 
     # ISA16 missing: "...*T*~\n" reads as component '~' and terminator LF. The next
     # segment then ends with that '~' too; when it does, '~' is the terminator.
@@ -126,3 +168,32 @@ def _field(head: bytes, es: int, n: int) -> bytes:
 def _field_byte(head: bytes, es: int, n: int) -> int | None:
     value = _field(head, es, n)
     return value[0] if len(value) == 1 else None
+
+
+def salvage_isa(head: bytes) -> tuple[str, Delimiters]:
+    """The text and best-guess delimiters of an ISA that :func:`detect_isa` refused.
+
+    Used to report an unreadable interchange after a readable one: its fields (sender,
+    control number, dates) are split on the byte after ``ISA`` when that can be a
+    separator, so a TA1 can still answer it. The text stops after ISA16, at a line
+    break or after :data:`MAX_ISA_SCAN` bytes.
+    """
+    head = head[:MAX_ISA_SCAN]
+    es = head[3] if len(head) > 3 and not _bad_delimiter(head[3]) and head[3] not in (0x0A, 0x0D) else 0x2A
+    end, count = len(head), 0
+    for i in range(3, len(head)):
+        if head[i] == es:
+            count += 1
+            if count == 16:
+                end = min(i + 2, len(head))
+                break
+        elif head[i] in (0x0A, 0x0D) and count < 16:
+            end = i
+            break
+    # ISA16 when it is there and usable, else a common one; the terminator is what usually failed.
+    isa16 = head[end - 1] if count == 16 and end == len(head[:end]) and end - 1 > 3 else None
+    term = next(c for c in "~\n'|" if ord(c) != es)
+    usable = isa16 is not None and not _bad_delimiter(isa16) and chr(isa16) not in (chr(es), term, "\r", "\n")
+    comp = chr(isa16) if usable and isa16 is not None else next(c for c in ">:^|" if c not in (chr(es), term))
+    delimiters = Delimiters(chr(es), comp, term, None)
+    return head[:end].decode(delimiters.codec, "surrogateescape"), delimiters

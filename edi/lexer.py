@@ -27,7 +27,7 @@ from typing import BinaryIO, Union
 from edi.delimiters import Delimiters
 from edi.errors import UnreadableInput
 from edi.findings import Code, Finding, Location, Severity
-from edi.isa import MAX_ISA_SCAN, detect_isa
+from edi.isa import MAX_ISA_SCAN, IsaUnreadable, detect_isa, salvage_isa
 
 __all__ = ["DEFAULT_CHUNK_SIZE", "Lexer", "Source"]
 
@@ -38,6 +38,9 @@ MAX_SEGMENT_BYTES = 16 << 20
 _JUNK = b" \t\r\n\x0b\x0c\x1a\x00"
 _WS = " \t\r\n\x0b\x0c"
 _BOM = b"\xef\xbb\xbf"
+#: ``ISA`` followed by a byte that can be an element separator (ASCII letters, digits, space,
+#: CR and LF cannot; see :func:`edi.isa.detect_isa`): where an interchange may start.
+_ISA_START = re.compile(rb"ISA[^A-Za-z0-9 \r\n]")
 
 
 @functools.lru_cache(maxsize=64)
@@ -52,7 +55,7 @@ def _scanners(term: str, es: str) -> tuple[re.Pattern[str], re.Pattern[str]]:
     t, e = re.escape(term), re.escape(es)
     pad = "".join(re.escape(c) for c in _WS if c != term)
     irregular = re.compile(f"{t}[{pad}{t}]")
-    stop = re.compile(f"{t}[{pad}]*(ISA[^A-Za-z0-9\\s]|IEA(?:{e}|(?={t})|\\Z))")
+    stop = re.compile(f"{t}[{pad}]*(ISA[^A-Za-z0-9 \\r\\n]|IEA(?:{e}|(?={t})|\\Z))")
     return irregular, stop
 
 
@@ -63,7 +66,7 @@ _LEAD = re.compile(b"[" + b"".join(re.escape(bytes([c])) for c in _JUNK) + b"]*"
 def _end_scanner(term_b: bytes) -> re.Pattern[bytes]:
     """Finds, in raw bytes, a terminator followed by the segment that ends an interchange."""
     pad = b"".join(re.escape(bytes([c])) for c in _JUNK if bytes([c]) != term_b)
-    return re.compile(re.escape(term_b) + b"[" + pad + rb"]*(?P<end>IEA|ISA[^A-Za-z0-9\s])")
+    return re.compile(re.escape(term_b) + b"[" + pad + rb"]*(?P<end>IEA|ISA[^A-Za-z0-9 \r\n])")
 
 
 def _interchange_cut(buf: bytes, cut: int, term_b: bytes, end_b: re.Pattern[bytes]) -> int:
@@ -86,12 +89,16 @@ def _interchange_cut(buf: bytes, cut: int, term_b: bytes, end_b: re.Pattern[byte
 
 
 def _new_isa(segment: str | bytes) -> bool:
-    """A new ISA, whatever its element separator (it may differ from the current interchange's)."""
+    """A new ISA, whatever its element separator (it may differ from the current interchange's).
+
+    Only ASCII letters, digits, space, CR and LF rule a separator out: any other byte,
+    a tab or a Latin-1 letter included, can separate elements.
+    """
     if len(segment) < 4 or segment[:3] not in ("ISA", b"ISA"):
         return False
     sep = segment[3:4]
     sep = sep.decode("latin-1") if isinstance(sep, bytes) else sep
-    return not (sep.isalnum() or sep.isspace())
+    return not (sep.isascii() and (sep.isalnum() or sep in " \r\n"))
 
 
 def _ends_interchange(segment: str, iea_prefix: str) -> bool:
@@ -130,6 +137,12 @@ class Lexer:
     delimiters and :attr:`interchange_index` its 0-based index. Problems found
     while framing (damaged ISA, junk between interchanges) accumulate in
     :attr:`findings`.
+
+    An ISA whose delimiters cannot be recovered raises :class:`UnreadableInput`
+    only when no interchange of the input can be read. Otherwise it is an
+    interchange of its own: the lexer yields a best-effort ISA text (see
+    :func:`edi.isa.salvage_isa`) with :attr:`damaged` set, reports why in a
+    finding carrying the TA105-mapped code, and skips to the next ISA.
     """
 
     def __init__(self, source: Source, chunk_size: int = DEFAULT_CHUNK_SIZE) -> None:
@@ -138,6 +151,8 @@ class Lexer:
         self.delimiters: Delimiters | None = None
         self.interchange_index = -1
         self.interchange_offset = 0
+        #: True while the current interchange's ISA could not be read: it is reported and skipped.
+        self.damaged = False
         self.findings: list[Finding] = []
 
     def _finding(self, code: Code, severity: Severity, message: str, offset: int | None = None) -> None:
@@ -170,10 +185,30 @@ class Lexer:
             buf += nxt
             return True
 
+        def skip_to_isa() -> bool:
+            """Drop bytes up to the next possible ISA (then at ``buf[0]``); ``False`` at the end.
+
+            Only the last three bytes are kept between chunks, so data that is not X12
+            is scanned in linear time and in memory bounded by the chunk size.
+            """
+            nonlocal buf, consumed
+            while True:
+                found = _ISA_START.search(buf)
+                if found is not None:
+                    buf, consumed = buf[found.start() :], consumed + found.start()
+                    return True
+                drop = max(0, len(buf) - 3)
+                buf, consumed = buf[drop:], consumed + drop
+                if not more():
+                    buf, consumed = b"", consumed + len(buf)
+                    return False
+
         while len(buf) < len(_BOM) and more():  # a BOM may span tiny chunks
             pass
         if buf.startswith(_BOM):
             buf, consumed = buf[3:], 3
+        readable = 0  # interchanges whose ISA could be read
+        failure: IsaUnreadable | None = None  # the first ISA that could not be
         while True:
             # ---- between interchanges: skip padding, find the next ISA ----------
             while True:
@@ -183,36 +218,57 @@ class Lexer:
                 if buf or not more():
                     break
             if not buf:
-                if self.interchange_index < 0:
-                    raise UnreadableInput("no ISA segment found: the input is empty")
+                if not readable:
+                    raise failure or UnreadableInput("no ISA segment found: the input is empty")
                 return
             while len(buf) < MAX_ISA_SCAN and more():
                 pass
-            if not buf.startswith(b"ISA"):
-                at = buf.find(b"ISA")
-                while at < 0 and more():
-                    at = buf.find(b"ISA", max(0, len(buf) - self._chunk_size - 2))
-                if at < 0:
-                    if self.interchange_index < 0:
-                        raise UnreadableInput("no ISA segment found: this is not X12")
+            # The first ISA is tried wherever the data starts with "ISA" (for a precise error);
+            # later ones only where a separator follows, the rest is data outside any interchange.
+            if not (buf.startswith(b"ISA") if self.interchange_index < 0 else _ISA_START.match(buf)):
+                start = consumed
+                if not skip_to_isa():
+                    if not readable:
+                        raise failure or UnreadableInput("no ISA segment found: this is not X12")
                     self._finding(
                         Code.SEGMENT_OUTSIDE_ENVELOPE,
                         Severity.ERROR,
-                        f"{len(buf)} bytes of data after the last interchange",
-                        consumed,
+                        f"{consumed - start} bytes of data after the last interchange",
+                        start,
                     )
                     return
                 self._finding(
                     Code.SEGMENT_OUTSIDE_ENVELOPE,
                     Severity.ERROR,
-                    f"{at} bytes of data before the ISA were skipped",
-                    consumed,
+                    f"{consumed - start} bytes of data before the ISA were skipped",
+                    start,
                 )
-                buf, consumed = buf[at:], consumed + at
                 while len(buf) < MAX_ISA_SCAN and more():
                     pass
             # ---- the ISA ---------------------------------------------------------
-            header = detect_isa(buf[:MAX_ISA_SCAN], eof)
+            try:
+                header = detect_isa(buf[:MAX_ISA_SCAN], eof)
+            except IsaUnreadable as exc:
+                # Report it as an interchange of its own, skip to the next ISA and carry on:
+                # the interchanges before and after it are not lost.
+                failure = failure or exc
+                text, self.delimiters = salvage_isa(buf)
+                self.interchange_index += 1
+                self.interchange_offset = start = consumed
+                self.damaged = True
+                buf, consumed = buf[3:], consumed + 3
+                where = "up to the next ISA" if skip_to_isa() else "to the end of the input"
+                self._finding(
+                    exc.code,
+                    Severity.ERROR,
+                    f"unreadable ISA, interchange skipped: {exc}; "
+                    f"{consumed - start} bytes {where} were skipped",
+                    start,
+                )
+                yield [text]
+                continue
+            readable += 1
+            self.damaged = False
             self.interchange_index += 1
             self.interchange_offset = consumed
             self.delimiters = header.delimiters

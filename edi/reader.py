@@ -63,10 +63,17 @@ class _Group:
 
 
 class Reader:
-    """Walk ``source`` once. Iterate over :meth:`interchanges` (or call :meth:`run`).
+    """Walk ``source`` once. Iterate over :meth:`interchanges` or :meth:`walk` (or call :meth:`run`).
 
     ``build=True`` yields :class:`~edi.model.Interchange` trees; otherwise the
     walk keeps only summaries and findings, in bounded memory.
+
+    Control numbers: ISA13 must be unique in the file, GS06 in its interchange and
+    ST02 in its group (errors, as X12 scopes them). A GS06 that the same
+    application sender (GS02) already used in another interchange of the file is a
+    warning: X12 allows it, but it usually means a group was sent twice. ST02
+    values repeating in other groups are normal (each group counts from 1) and
+    are not reported.
     """
 
     def __init__(
@@ -81,11 +88,16 @@ class Reader:
         self._validator = validator
         self._build = build
         self._own: list[Finding] = []
+        self._taken = [0, 0]  # how far interchange_findings() has read the lexer's and own findings
         self.summaries: list[InterchangeSummary] = []
 
     @property
     def findings(self) -> list[Finding]:
-        """Framing findings from the lexer, then envelope and schema findings, in input order."""
+        """Every finding, by interchange, then interchange-level before group-level ones.
+
+        Within that order: framing findings from the lexer first, then envelope and
+        schema findings in the order they were found.
+        """
         return sorted(
             [*self._lexer.findings, *self._own],
             key=lambda f: (
@@ -94,18 +106,47 @@ class Reader:
             ),
         )
 
+    def interchange_findings(self, index: int) -> list[Finding]:
+        """The findings of interchange ``index`` found so far, each returned once.
+
+        For streaming consumers: call it with increasing indexes, after the
+        interchange is complete (findings of a later interchange are never
+        returned for an earlier one; those of earlier indexes are skipped).
+        Data found after the interchange (padding, junk before the next ISA) is
+        only reported once the walk has gone past it.
+        """
+        out: list[Finding] = []
+        for n, source in enumerate((self._lexer.findings, self._own)):
+            i = self._taken[n]
+            while i < len(source) and (source[i].location.interchange or 0) <= index:
+                if (source[i].location.interchange or 0) == index:
+                    out.append(source[i])
+                i += 1
+            self._taken[n] = i
+        return sorted(out, key=lambda f: f.location.group if f.location.group is not None else -1)
+
     def run(self) -> list[InterchangeSummary]:
-        for _ in self.interchanges():
+        for _ in self.walk():
             pass
         return self.summaries
 
+    def interchanges(self) -> Iterator[Interchange]:
+        """Each interchange's model as it completes (with ``build=True``; nothing otherwise)."""
+        for _, model in self.walk():
+            if model is not None:
+                yield model
+
     # The walk is one loop with explicit state: a hot path for set bodies and
     # small handlers for the six envelope segments.
-    def interchanges(self) -> Iterator[Interchange]:
+    def walk(self) -> Iterator[tuple[InterchangeSummary, Interchange | None]]:
+        """Each interchange's summary (and model, with ``build=True``) as it completes."""
         lexer = self._lexer
         findings = self._own
         collect = self._build or self._validator is not None
         seen_isa: set[str] = set()
+        #: (GS02, GS06) -> interchange index of its first use, for file-wide duplicates.
+        seen_gs: dict[tuple[str, str], int] = {}
+        damaged = False  # the current interchange's ISA could not be read
         ix: InterchangeSummary | None = None
         model: Interchange | None = None
         group: _Group | None = None
@@ -215,12 +256,14 @@ class Reader:
                 g.model.trailer = trailer
             group = None
 
-        def close_interchange(trailer: Segment | None) -> Interchange | None:
+        def close_interchange(trailer: Segment | None) -> tuple[InterchangeSummary, Interchange | None]:
             nonlocal ix, model
             assert ix is not None
             if group is not None:
                 close_group(None)
-            if trailer is None:
+            if trailer is None and damaged:
+                pass  # the lexer reported the unreadable ISA and skipped the interchange
+            elif trailer is None:
                 add(
                     Code.IEA_MISSING,
                     f"interchange {ix.control_number} has no IEA trailer",
@@ -243,9 +286,9 @@ class Reader:
                         trailer.get(2),
                     )
                 ix.complete = True
-            done = model
-            if done is not None:
-                done.trailer = trailer
+            done = ix, model
+            if model is not None:
+                model.trailer = trailer
             ix, model = None, None
             return done
 
@@ -282,15 +325,15 @@ class Reader:
             if text.startswith("ISA") and lexer.interchange_index != ix_index:
                 if ix is not None:
                     ipos -= 1
-                    built = close_interchange(None)
-                    if built is not None:
-                        yield built
+                    yield close_interchange(None)
                 ix_index = lexer.interchange_index
+                damaged = lexer.damaged
                 ipos = 1
                 es = lexer.delimiters.element if lexer.delimiters else "*"
                 header = Segment.parse(text, es)
                 e = header.elements + [""] * max(0, 16 - len(header.elements))
-                findings.extend(check_isa(header.elements, Location(ix_index)))
+                if not damaged:
+                    findings.extend(check_isa(header.elements, Location(ix_index)))
                 ix = InterchangeSummary(
                     e[4],
                     e[5].rstrip(),
@@ -306,7 +349,7 @@ class Reader:
                     lexer.interchange_offset,
                 )
                 self.summaries.append(ix)
-                if e[12] in seen_isa:
+                if e[12] in seen_isa and not damaged:
                     add(
                         Code.ISA_DUPLICATE,
                         f"interchange control number {e[12]} is repeated in this file",
@@ -340,7 +383,7 @@ class Reader:
                 if cur is not None:
                     close_set(None)
                 index = len(group.summary.transactions)
-                ts = TransactionSummary(seg.get(1), seg.get(2))
+                ts = TransactionSummary(seg.get(1), seg.get(2), implementation_reference=seg.get(3))
                 group.summary.transactions.append(ts)
                 cur = _Set(ts, index, [seg] if collect else None, len(findings))
                 findings.extend(check_st(seg.elements, Location(ix_index, group.index, index)))
@@ -371,6 +414,16 @@ class Reader:
                         Location(ix_index, g_index, None, ipos, "GS", 6),
                         gs.control_number,
                     )
+                elif (first := seen_gs.get((gs.sender, gs.control_number))) is not None:
+                    add(
+                        Code.GS_DUPLICATE_IN_FILE,
+                        f"group control number {gs.control_number} of sender {gs.sender!r} was already "
+                        f"used in interchange {first + 1} of this file",
+                        Location(ix_index, g_index, None, ipos, "GS", 6),
+                        gs.control_number,
+                        Severity.WARNING,
+                    )
+                seen_gs.setdefault((gs.sender, gs.control_number), ix_index)
                 ix.groups.append(gs)
                 group_model = FunctionalGroup(seg) if model is not None else None
                 if model is not None and group_model is not None:
@@ -383,9 +436,7 @@ class Reader:
                 else:
                     close_group(seg)
             elif sid == "IEA":
-                built = close_interchange(seg)
-                if built is not None:
-                    yield built
+                yield close_interchange(seg)
             elif sid in _SERVICE and group is None:
                 if model is not None:
                     model.service_segments.append(seg)
@@ -394,9 +445,7 @@ class Reader:
                     Code.SEGMENT_OUTSIDE_ENVELOPE, f"segment {sid} is outside any transaction set", where(sid)
                 )
         if ix is not None:
-            built = close_interchange(None)
-            if built is not None:
-                yield built
+            yield close_interchange(None)
 
 
 def parse(source: Source, *, validator: SetValidator | None = None) -> ParseResult:

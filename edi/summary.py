@@ -20,6 +20,7 @@ class TransactionSummary:
     control_number: str
     segments: int = 0  # ST through SE inclusive
     valid: bool = True
+    implementation_reference: str = ""  # ST03 (005010 on); not part of the inspect JSON
 
     def as_dict(self) -> dict[str, Any]:
         return {

@@ -67,9 +67,7 @@ def _interchange_segments(ix: Interchange) -> Iterable[Segment]:
 def write(interchanges: Interchange | Iterable[Interchange], *, newline: bool = False) -> bytes:
     """Serialise one or more interchanges, each with its own delimiters."""
     items = [interchanges] if isinstance(interchanges, Interchange) else list(interchanges)
-    return b"".join(
-        write_segments(_interchange_segments(ix), ix.delimiters, newline=newline) for ix in items
-    )
+    return b"".join(write_segments(_interchange_segments(ix), ix.delimiters, newline=newline) for ix in items)
 
 
 def build_transaction(

@@ -1,14 +1,22 @@
 """Acknowledgements: generate 997 / 999 / TA1 from findings, and read inbound ones.
 
 * :func:`acknowledge` answers a :class:`~edi.reader.ParseResult` with ack
-  interchanges; :func:`build_997`, :func:`build_999` and :func:`build_ta1`
-  are the per-group and per-interchange building blocks.
+  interchanges, :func:`acknowledge_stream` answers a file while streaming it;
+  :func:`build_997`, :func:`build_999` and :func:`build_ta1` are the per-group
+  and per-interchange building blocks.
 * :func:`parse_acks` reads inbound acks into typed results.
 * :mod:`edi.acks.policy` says which findings reject and which only warn;
   :mod:`edi.findings` alone decides which X12 code each problem becomes.
 """
 
-from edi.acks.acknowledge import AckControlNumbers, AckKind, ControlNumbers, acknowledge, flavor_for
+from edi.acks.acknowledge import (
+    AckControlNumbers,
+    AckKind,
+    ControlNumbers,
+    acknowledge,
+    acknowledge_stream,
+    flavor_for,
+)
 from edi.acks.codes import (
     ELEMENT_ERROR_CODES,
     GROUP_ERROR_CODES,
@@ -52,6 +60,7 @@ __all__ = [
     "SegmentError",
     "SetAck",
     "acknowledge",
+    "acknowledge_stream",
     "build_997",
     "build_999",
     "build_functional_ack",

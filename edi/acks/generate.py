@@ -135,7 +135,9 @@ def build_functional_ack(
 
     ``findings`` are this interchange's findings (others are told apart by
     ``location.group``/``transaction`` only). ``group`` (the parsed model) is
-    optional: it supplies ST03 for AK203 and GE01 for AK902.
+    optional: it supplies GE01 for AK902 (without it, GE01 is taken from a
+    ``GE_COUNT`` finding, and equals the sets received when there is none).
+    AK203 echoes ST03 from the summary.
     """
     delimiters = delimiters or summary.delimiters
     gs = summary.groups[group_index]
@@ -160,8 +162,8 @@ def build_functional_ack(
         detail = policy.reported(own, Level.SEGMENT, Level.ELEMENT)
         status = _set_status(set_level + detail, policy)
         ak2 = [clean(ts.set_id, delimiters), clean(ts.control_number, delimiters)]
-        if modern and group is not None and index < len(group.transactions):
-            ak2.append(clean(group.transactions[index].header.get(3), delimiters))
+        if modern:
+            ak2.append(clean(ts.implementation_reference, delimiters))
         body.append(Segment("AK2", _trim(ak2)))
         body.extend(_segment_loops(detail, flavor, delimiters, modern, ts.segments))
         raw = [ack_code(f.code, flavor) for f in set_level] + ([set_code_in_error] if detail else [])

@@ -3,8 +3,10 @@
 A TA1 answers one interchange: TA101 its ISA13, TA102/TA103 its ISA09/ISA10,
 TA104 ``A``/``E``/``R`` and TA105 the note code of the first interchange-level
 finding that rejects, else of the first one reported (``000`` when there is
-none). It is due when ISA14 asks for it or when the interchange itself is in
-error (see :func:`needs_ta1`).
+none). A damaged ISA is reported twice, as not being 106 bytes (``022``) and by
+the field that broke it (say ``005`` for a one-letter sender qualifier): the TA1
+names the field, the more specific of the two. It is due when ISA14 asks for it
+or when the interchange itself is in error (see :func:`needs_ta1`).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from edi.acks.codes import AckStatus
 from edi.acks.generate import clean
 from edi.acks.policy import DEFAULT_POLICY, AckPolicy, ack_code
 from edi.delimiters import Delimiters
-from edi.findings import Finding, Level
+from edi.findings import Code, Finding, Level
 from edi.model import Segment
 from edi.summary import InterchangeSummary
 
@@ -26,7 +28,9 @@ NO_ERROR = "000"
 
 
 def _interchange_findings(findings: Sequence[Finding], policy: AckPolicy) -> list[Finding]:
-    return policy.reported(findings, Level.INTERCHANGE)
+    """The reported interchange-level findings, the generic "ISA is not 106 bytes" last."""
+    reported = policy.reported(findings, Level.INTERCHANGE)
+    return sorted(reported, key=lambda f: f.code is Code.ISA_LENGTH)
 
 
 def ta1_status(findings: Sequence[Finding], policy: AckPolicy = DEFAULT_POLICY) -> tuple[AckStatus, str]:

@@ -13,6 +13,7 @@ Two kinds of check, split so that both can be memoised by the validator:
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import NamedTuple
 
@@ -35,6 +36,12 @@ class ElementIssue(NamedTuple):
     warning: bool = False
 
 
+#: Control characters are in neither the X12 basic nor the extended character set. Other
+#: characters (lowercase, extended punctuation, non-ASCII text) are accepted: the extended
+#: set and partners' UTF-8 data use them.
+_CONTROL = re.compile("[\x00-\x1f\x7f]")
+
+
 def _is_digits(text: str) -> bool:
     return text.isascii() and text.isdigit()
 
@@ -43,6 +50,12 @@ def check_value(edef: ElementDef, value: str) -> tuple[Code, str, bool] | None:
     """Check a non-empty simple value; return ``(code, message, warning_only)`` or ``None``."""
     kind = edef.type
     if kind == "AN" or kind == "ID":
+        if (bad := _CONTROL.search(value)) is not None:
+            return (
+                Code.ELEMENT_INVALID_CHARACTER,
+                f"{value!r} holds the control character {bad.group()!r}, outside the X12 character set",
+                False,
+            )
         length = len(value)
     elif kind == "R" or kind[0] == "N":
         body = value[1:] if value[:1] == "-" else value

@@ -66,10 +66,14 @@ def structure_pattern(root: LoopDef) -> re.Pattern[str]:
     return re.compile(_loop_body(root, True))
 
 
+#: Control characters, never valid in AN or ID values (see :mod:`edi.validation.elements`).
+_CONTROL_CLASS = "\\x00-\\x1f\\x7f"
+
+
 def _body(kind: str, low: int, high: int, forbidden: str, end: str) -> str:
     """Expression for one value of a type; ``end`` is what must follow it (for R's digit count)."""
     if kind in ("AN", "ID"):
-        return f"[^{forbidden}]{{{low},{high}}}" if forbidden else f"(?s:.){{{low},{high}}}"
+        return f"[^{_CONTROL_CLASS}{forbidden}]{{{low},{high}}}"
     if kind == "R":
         whole = rf"(?=[0-9]{{{low},{high}}}{end})[0-9]+"
         dotted = rf"(?=[0-9.]{{{low + 1},{high + 1}}}{end})[0-9]*\.[0-9]*"

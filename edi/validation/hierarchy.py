@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from edi.findings import Code
 from edi.model import Segment
 from edi.schemas.model import Hierarchy
 
@@ -25,6 +26,7 @@ __all__ = ["HierarchyChecker", "HierarchyIssue"]
 
 
 class HierarchyIssue(NamedTuple):
+    code: Code  # HL_ID, HL_PARENT, HL_PARENT_MISSING or HL_LEVEL
     element: int  # 1-based position in the HL segment
     ref: str  # data element reference number
     message: str
@@ -48,22 +50,31 @@ class HierarchyChecker:
         rank = self._levels.get(level)
         first = not self._seen
         if hl_id in self._seen:
-            issues.append(HierarchyIssue(1, "628", f"HL01 {hl_id!r} is not unique in the set", hl_id))
+            issues.append(
+                HierarchyIssue(Code.HL_ID, 1, "628", f"HL01 {hl_id!r} is not unique in the set", hl_id)
+            )
         elif hl_id.isdigit() and self._last is not None and int(hl_id) <= self._last:
             issues.append(
                 HierarchyIssue(
-                    1, "628", f"HL01 {hl_id!r} does not increase (previous was {self._last})", hl_id
+                    Code.HL_ID,
+                    1,
+                    "628",
+                    f"HL01 {hl_id!r} does not increase (previous was {self._last})",
+                    hl_id,
                 )
             )
         if parent:
             parent_level = self._seen.get(parent)
             if parent_level is None:
-                issues.append(HierarchyIssue(2, "734", f"HL02 {parent!r} names no earlier HL01", parent))
+                issues.append(
+                    HierarchyIssue(Code.HL_PARENT, 2, "734", f"HL02 {parent!r} names no earlier HL01", parent)
+                )
             else:
                 parent_rank = self._levels.get(parent_level)
                 if rank is not None and parent_rank is not None and rank <= parent_rank:
                     issues.append(
                         HierarchyIssue(
+                            Code.HL_LEVEL,
                             3,
                             "735",
                             f"level {level!r} cannot be a child of level {parent_level!r} (HL {parent})",
@@ -72,7 +83,13 @@ class HierarchyChecker:
                     )
         elif not first and rank is not None and self._first_rank is not None and rank != self._first_rank:
             issues.append(
-                HierarchyIssue(2, "734", f"HL {hl_id!r} of level {level!r} has no parent (HL02)", None)
+                HierarchyIssue(
+                    Code.HL_PARENT_MISSING,
+                    2,
+                    "734",
+                    f"HL {hl_id!r} of level {level!r} has no parent (HL02)",
+                    None,
+                )
             )
         if first:
             self._first_rank = rank

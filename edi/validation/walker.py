@@ -254,13 +254,16 @@ def walk_transaction(
         else:
             loop_id = loop.id if len(stack) > 1 else None
             segdef = node.segment
+        hierarchy: list[ElementIssue] = []
         if sid == hl_seg and hl_check is not None:
-            for hl in hl_check.check(seg):
-                loc = Location(
-                    interchange, group, transaction, position, sid, hl.element, None, None, loop_id, hl.ref
-                )
-                walk.findings.append(Finding(Code.HL_PARENT, hl.message, loc, Severity.ERROR, hl.bad_value))
+            # Element-level findings on HL01/HL02/HL03: one AK4/IK4 each, under the HL's AK3/IK3.
+            hierarchy = [
+                ElementIssue(hl.code, hl.message, hl.element, ref=hl.ref, bad_value=hl.bad_value)
+                for hl in hl_check.check(seg)
+            ]
         if segdef.elements is None:
+            if hierarchy:
+                walk.elements(seg, hierarchy, position, loop_id)
             continue
         cache = segment_caches.get(sid)
         if cache is None:
@@ -280,8 +283,8 @@ def walk_transaction(
                     bad = found if bad is None else bad + found
                 elif len(known) < KNOWN_CAP:
                     known.add(value)
-        if issues or bad:
-            walk.elements(seg, [*issues, *(bad or ())], position, loop_id)
+        if issues or bad or hierarchy:
+            walk.elements(seg, [*issues, *(bad or ()), *hierarchy], position, loop_id)
     while len(stack) > 1:
         closed = stack.pop()
         walk.close(closed[0], closed[1], position, False)

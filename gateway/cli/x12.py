@@ -14,8 +14,12 @@ Scripts and support rely on this contract:
        "findings": [{"severity", "code", "message", "location": {...}}]}
 
   Exit 0 whenever the file could be read (findings are part of the output).
-* ``edigate x12 validate FILE [--envelope-only]`` prints the findings one per
-  line and exits 0 when there is no error finding, 1 when there is.
+* ``edigate x12 validate FILE [--envelope-only] [--errors-only]`` prints the
+  findings one per line and exits 0 when the file is valid, 1 when it has
+  findings: an error or a warning. Info notes (say "no schema for this set:
+  envelope checked only") are printed but are not problems, so they do not
+  count. ``--errors-only`` prints and counts errors only (warnings such as a
+  missing final terminator then exit 0).
 * Unreadable input (missing file, directory, not X12, empty) gives a one-line
   reason on stderr and exit 2, never a traceback.
 
@@ -63,10 +67,18 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     inspect.set_defaults(handler=_inspect)
 
     validate = sub.add_parser(
-        "validate", help="print findings one per line; exit 0 valid, 1 findings, 2 unreadable"
+        "validate",
+        help="print findings one per line; exit 0 valid, 1 findings (errors or warnings), 2 unreadable",
+        description="Exit 0 when FILE has no error or warning finding, 1 when it has one, 2 when it "
+        "cannot be read. Info notes (such as 'no schema for this set') are printed but do not count.",
     )
     validate.add_argument("file", metavar="FILE", help="X12 file to read")
     _envelope_only_option(validate)
+    validate.add_argument(
+        "--errors-only",
+        action="store_true",
+        help="print and count error findings only: warnings alone exit 0",
+    )
     validate.set_defaults(handler=_validate)
 
     add_ack_command(sub)
@@ -213,17 +225,20 @@ def _validate(args: argparse.Namespace) -> int:
     if result is None:
         return 2
     summaries, findings = result
+    if args.errors_only:
+        findings = [f for f in findings if f.is_error]
     out = sys.stdout
     for finding in findings:
         out.write(_printable(f"{args.file}: {format_finding(finding)}", out) + "\n")
-    errors = sum(f.is_error for f in findings)
+    errors = sum(f.severity is Severity.ERROR for f in findings)
+    warnings = sum(f.severity is Severity.WARNING for f in findings)
     sets = sum(len(g.transactions) for ix in summaries for g in ix.groups)
-    verdict = "valid" if not errors else f"{errors} error(s)"
+    verdict = "valid" if not (errors or warnings) else f"{errors} error(s), {warnings} warning(s)"
     print(
         _printable(f"{args.file}: {verdict}; {len(summaries)} interchange(s), {sets} set(s)", sys.stderr),
         file=sys.stderr,
     )
-    return 1 if errors else 0
+    return 1 if errors or warnings else 0
 
 
 # --- shared formatting ---------------------------------------------------------------------------------

@@ -14,20 +14,29 @@ Contract for scripts::
   ST02; further acks count up from there.
 * Exit 0 whenever the file could be read (rejections are part of the output,
   as with ``inspect``); when nothing needs acknowledging stdout stays empty
-  and stderr says so. Unreadable input: a one-line reason on stderr, exit 2.
+  and stderr says so. Unreadable input: a one-line reason on stderr, exit 2,
+  and nothing on stdout. An interchange whose ISA is damaged or cannot be read
+  at all still gets its TA1 (rejecting it), as long as the file has one
+  readable interchange.
+* The input is streamed (:func:`edi.acks.acknowledge_stream`): memory is
+  bounded like ``inspect``'s, whatever the file size. The acks are spooled
+  (to a temporary file past a few MB) and written once the whole input has
+  been read, so a failure never leaves half an answer on stdout.
 """
 
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
+import tempfile
 from datetime import datetime
 from pathlib import Path
 from typing import get_args
 
-from edi.acks import AckControlNumbers, AckKind, acknowledge
+from edi.acks import AckControlNumbers, AckKind, acknowledge_stream
 from edi.errors import UnreadableInput, WriteError
-from edi.reader import ParseResult, SetValidator, parse
+from edi.reader import SetValidator
 from edi.validator import schema_validator
 from edi.writer import write
 
@@ -37,6 +46,8 @@ __all__ = ["add_ack_command"]
 SCHEMA_VALIDATOR: SetValidator = schema_validator
 
 _MAX_CONTROL_NUMBER = 999_999_999
+#: Acks are held in memory up to this size, then in a temporary file, until the input is read.
+_SPOOL_BYTES = 8 << 20
 
 
 def add_ack_command(x12_subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -98,24 +109,30 @@ def _fail(args: argparse.Namespace, reason: str) -> int:
 
 def _ack(args: argparse.Namespace) -> int:
     validator = None if args.envelope_only else SCHEMA_VALIDATOR
-    try:
-        result: ParseResult = parse(Path(args.file), validator=validator)
-    except UnreadableInput as exc:
-        cause = exc.__cause__
-        return _fail(args, cause.strerror if isinstance(cause, OSError) and cause.strerror else str(exc))
-    except OSError as exc:
-        return _fail(args, exc.strerror or str(exc))
     numbers = AckControlNumbers(args.control_number, args.control_number, args.control_number)
-    try:
-        acks = acknowledge(result, kind=args.ack_type, control_numbers=numbers, when=args.timestamp)
-        out = b"".join(
-            write(ix, newline=not args.no_newline and ix.delimiters.segment not in "\r\n") for ix in acks
-        )
-    except WriteError as exc:
-        return _fail(args, f"cannot write the acknowledgement: {exc}")
-    if not acks:
-        print(f"edigate x12 ack: {args.file}: nothing to acknowledge", file=sys.stderr)
-        return 0
-    sys.stdout.buffer.write(out)
+    acks = 0
+    with tempfile.SpooledTemporaryFile(max_size=_SPOOL_BYTES) as spool:
+        try:
+            for ix in acknowledge_stream(
+                Path(args.file),
+                validator=validator,
+                kind=args.ack_type,
+                control_numbers=numbers,
+                when=args.timestamp,
+            ):
+                spool.write(write(ix, newline=not args.no_newline and ix.delimiters.segment not in "\r\n"))
+                acks += 1
+        except UnreadableInput as exc:
+            cause = exc.__cause__
+            return _fail(args, cause.strerror if isinstance(cause, OSError) and cause.strerror else str(exc))
+        except WriteError as exc:
+            return _fail(args, f"cannot write the acknowledgement: {exc}")
+        except OSError as exc:
+            return _fail(args, exc.strerror or str(exc))
+        if not acks:
+            print(f"edigate x12 ack: {args.file}: nothing to acknowledge", file=sys.stderr)
+            return 0
+        spool.seek(0)
+        shutil.copyfileobj(spool, sys.stdout.buffer)
     sys.stdout.buffer.flush()
     return 0

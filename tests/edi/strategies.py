@@ -41,7 +41,9 @@ __all__ = [
 DELIMITER_POOL = (
     "*|^~:>!#$%&+,/;<=?@[]\\_`{}'\"-()."
     "\x01\x02\x07\x0b\x0c\x15\x1b\x1c\x1d\x1e\x1f\x7f\t"
-    "\xa7\xb6"  # non-ASCII bytes: the interchange is then read and written as Latin-1
+    # Non-ASCII bytes, Latin-1 letters and UTF-8 lead bytes included: the interchange is then
+    # read and written as Latin-1, and any byte that is not ASCII data can be a delimiter.
+    "\xa7\xb6\xaa\xb2\xb5\xba\xc3\xc7\xd6\xe2\xe9\xf1\xff\x85\xa0\x80"
 )
 #: CR and LF are tolerated as the segment terminator only (never as element separator).
 TERMINATOR_ONLY = "\r\n"
@@ -194,8 +196,15 @@ def x12(*segments: str, element: str = "*", terminator: str = "~", after: str = 
     return "".join(seg + terminator + after for seg in out).encode("latin-1")
 
 
-def simple_interchange(control: int = 1, *, group: int = 1, sets: tuple[str, ...] = ("0001",)) -> list[str]:
-    """ISA, one GS, one 850 per ST02 in ``sets`` (each ST, BEG, SE), GE and IEA, ``*``-separated."""
+def simple_interchange(
+    control: int = 1, *, group: int | None = None, sets: tuple[str, ...] = ("0001",)
+) -> list[str]:
+    """ISA, one GS, one 850 per ST02 in ``sets`` (each ST, BEG, SE), GE and IEA, ``*``-separated.
+
+    GS06 is ``group``, by default the interchange's own control number, so that interchanges
+    made with different control numbers never reuse a group number in one file.
+    """
+    group = control if group is None else group
     body: list[str] = []
     for number in sets:
         body += [f"ST*850*{number}", "BEG*00*SA*PO1**20240305", f"SE*3*{number}"]

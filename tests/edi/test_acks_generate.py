@@ -6,6 +6,7 @@ element order, C030 composites, max use), not produced by the code under test.
 
 from __future__ import annotations
 
+import tracemalloc
 from datetime import datetime
 from pathlib import Path
 
@@ -15,15 +16,18 @@ from edi.acks import (
     AckControlNumbers,
     AckPolicy,
     AckStatus,
+    GroupAck,
     acknowledge,
+    acknowledge_stream,
     build_997,
     build_999,
     build_ta1,
     flavor_for,
     needs_ta1,
+    parse_acks,
 )
 from edi.delimiters import Delimiters
-from edi.errors import WriteError
+from edi.errors import UnreadableInput, WriteError
 from edi.findings import Code, Finding, Location, Severity
 from edi.model import Interchange, TransactionSet
 from edi.reader import ParseResult, parse
@@ -31,6 +35,7 @@ from edi.validator import schema_validator
 from edi.writer import segment_text, write
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "acks"
+CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "x12"
 WHEN = datetime(2024, 1, 15, 11, 0)
 
 
@@ -290,6 +295,48 @@ def test_interchange_error_rejects_with_ta1_only() -> None:
     assert out[1:] == ["TA1*000000101*240115*1030*R*001", "IEA*0*000000001"]
 
 
+#: One bad value per ISA field (right width, so the ISA stays fixed width) and the TA105 note code
+#: the X12 I18 code list gives that field's error.
+TA105_BY_FIELD = [
+    (1, "99", "010"),  # invalid authorization information qualifier value
+    (2, "AUTH\x07     ", "011"),  # invalid authorization information value
+    (3, "77", "012"),  # invalid security information qualifier value
+    (4, "SEC\x00      ", "013"),  # invalid security information value
+    (5, "QQ", "005"),  # invalid interchange ID qualifier for sender
+    (6, " " * 15, "006"),  # invalid interchange sender ID
+    (7, "QQ", "007"),  # invalid interchange ID qualifier for receiver
+    (8, " " * 15, "008"),  # invalid interchange receiver ID
+    (9, "241301", "014"),  # invalid interchange date value
+    (10, "2599", "015"),  # invalid interchange time value
+    (11, "X", "016"),  # invalid interchange standards identifier value
+    (12, "12345", "017"),  # invalid interchange control version ID value
+    (14, "7", "019"),  # invalid acknowledgment requested value
+    (15, "Q", "020"),  # invalid test indicator value
+]
+
+
+@pytest.mark.parametrize(("position", "value", "note"), TA105_BY_FIELD)
+def test_ta1_note_code_names_the_isa_field_in_error(position: int, value: str, note: str) -> None:
+    data = interchange(1)
+    fields = data[:105].decode("latin-1").split("*")
+    assert len(fields[position]) == len(value)
+    fields[position] = value
+    data = "*".join(fields).encode("latin-1") + data[105:]
+    out = ack_lines(acknowledge(parse(data), control_numbers=AckControlNumbers(), when=WHEN))
+    # TA102/TA103 echo ISA09/ISA10 as received.
+    assert out[1:] == [f"TA1*000000101*{fields[9]}*{fields[10]}*R*{note}", "IEA*0*000000001"]
+
+
+def test_ta1_note_code_for_a_bad_control_number() -> None:
+    data = (
+        interchange(1)
+        .replace(b"000000101*0*T", b"00000010A*0*T")
+        .replace(b"IEA*1*000000101", b"IEA*1*00000010A")
+    )
+    out = ack_lines(acknowledge(parse(data), control_numbers=AckControlNumbers(), when=WHEN))
+    assert out[1] == "TA1*00000010A*240115*1030*R*018"
+
+
 def test_interchange_warning_alone_needs_no_ta1_but_marks_a_requested_one() -> None:
     result = parse(interchange(1).rstrip(b"\n~"))  # no terminator after IEA: a warning
     assert [(f.code, f.severity) for f in result.findings] == [(Code.INTERCHANGE_STRUCTURE, Severity.WARNING)]
@@ -358,8 +405,152 @@ def test_public_api_is_pinned() -> None:
             "DEFAULT_POLICY", "ELEMENT_ERROR_CODES", "GROUP_ERROR_CODES", "INTERCHANGE_NOTE_CODES",
             "SEGMENT_ERROR_CODES", "SET_ERROR_CODES", "AckControlNumbers", "AckEnvelope", "AckFlavor",
             "AckKind", "AckPolicy", "AckResult", "AckStatus", "ControlNumbers", "ElementError", "GroupAck",
-            "InterchangeAck", "SegmentError", "SetAck", "acknowledge", "build_997", "build_999",
-            "build_functional_ack", "build_ta1", "flavor_for", "needs_ta1", "parse_acks", "ta1_status",
+            "InterchangeAck", "SegmentError", "SetAck", "acknowledge", "acknowledge_stream", "build_997",
+            "build_999", "build_functional_ack", "build_ta1", "flavor_for", "needs_ta1", "parse_acks",
+            "ta1_status",
         ]
     )  # fmt: skip
     assert all(hasattr(edi.acks, name) for name in edi.acks.__all__)
+
+
+# --- streaming ----------------------------------------------------------------------------------------
+
+
+def _stream_matches_parse(source: Path | bytes) -> bytes:
+    numbers_a, numbers_b = AckControlNumbers(5, 6, 7), AckControlNumbers(5, 6, 7)
+    parsed = write(
+        acknowledge(parse(source, validator=schema_validator), control_numbers=numbers_a, when=WHEN),
+        newline=True,
+    )
+    streamed = write(
+        list(acknowledge_stream(source, validator=schema_validator, control_numbers=numbers_b, when=WHEN)),
+        newline=True,
+    )
+    assert streamed == parsed
+    return streamed
+
+
+def _readable_corpus() -> list[str]:
+    if not CORPUS.is_dir():
+        return []
+    out = []
+    for p in sorted(CORPUS.rglob("*")):
+        if p.is_file() and p.name not in ("README.md", "SOURCES.tsv"):
+            try:
+                parse(p)
+            except UnreadableInput:
+                continue
+            out.append(p.relative_to(CORPUS).as_posix())
+    return out
+
+
+@pytest.mark.parametrize("path", _readable_corpus())
+def test_acknowledge_stream_gives_the_acks_of_acknowledge_on_the_corpus(path: str) -> None:
+    _stream_matches_parse(CORPUS / path)
+
+
+def test_acknowledge_stream_on_the_golden_fixture_and_damaged_input() -> None:
+    assert _stream_matches_parse(FIXTURES / "850-errors.x12")
+    fixture = (FIXTURES / "850-errors.x12").read_bytes()
+    # junk between interchanges belongs to the interchange before it; an unreadable ISA at the end
+    damaged = fixture.replace(b"ISA*00*", b"garbage\nISA*00*", 2)[len(b"garbage\n") :] + b"ISA*00*  *"
+    out = _stream_matches_parse(damaged)
+    # interchange 1 rejected for the junk after it (TA105 024), interchange 3 for its ISA (022)
+    assert [line for line in out.splitlines() if line.startswith(b"TA1")] == [
+        b"TA1*000000101*240115*1030*R*024~",
+        b"TA1****R*022~",
+    ]
+
+
+def test_acknowledge_stream_holds_summaries_not_segments(tmp_path: Path) -> None:
+    path = tmp_path / "big.x12"
+    lines = "PO1*1*10*EA*9.99**VP*W-1~" * 40
+    body = "BEG*00*SA*PO1**20240115~" + lines + "CTT*1~"
+    sets = "".join(f"ST*850*{n:04d}~{body}SE*43*{n:04d}~" for n in range(1, 4001))
+    isa = interchange(0).split(b"\n")[0].decode()
+    gs = "GS*PO*BUYERAPP*SELLERAPP*20240115*1030*501*X*004010~"
+    path.write_bytes(f"{isa}{gs}{sets}GE*4000*501~IEA*1*000000101~".encode())
+    assert path.stat().st_size > 4_000_000
+    tracemalloc.start()
+    try:
+        acks = list(
+            acknowledge_stream(path, control_numbers=AckControlNumbers(), when=WHEN, chunk_size=64 << 10)
+        )
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert len(acks[0].groups[0].transactions[0].segments) == 4000 * 2 + 4  # AK1, AK2/AK5 per set, AK9, ST/SE
+    # parse() holds 170,000 segments (about 45 MB); the stream holds a chunk, the 4,000 set summaries
+    # and the ack itself (8,004 segments, about 2.5 MB).
+    assert peak < 8_000_000
+
+
+# --- 856 HL hierarchy errors: golden 997 and 999 ----------------------------------------------------------
+
+#: An 856 whose third HL (position 5) names a parent that does not exist (HL02 = 9), sent once in a
+#: 004010 group (answered with a 997) and once in a 005010 group (answered with a 999).
+HL_856 = """
+ISA*00*          *00*          *ZZ*SHIPPER        *ZZ*RETAILER       *240115*1030*{isa11}*{isa12}*\
+00000020{n}*0*P*>~
+GS*SH*SHIPAPP*RETAILAPP*20240115*1030*60{n}*X*{gs08}~
+ST*856*0001~
+BSN*00*SH1*20240115*1030~
+HL*1**S~
+HL*2*1*O~
+HL*3*9*P~
+HL*4*3*I~
+LIN**UP*012345678905~
+SN1**2*EA~
+CTT*4~
+SE*10*0001~
+GE*1*60{n}~
+IEA*1*00000020{n}~
+"""
+
+
+def test_golden_856_bad_hl_parent_997_and_999() -> None:
+    """Written from the 997/999 layouts: AK3/IK3 on the HL (position 5, loop HL, code 8 "segment has
+    data element errors"), then one AK4/IK4 naming HL02 (element 734, code 7, the bad value 9)."""
+    data = HL_856.format(n=1, isa11="U", isa12="00401", gs08="004010") + HL_856.format(
+        n=2, isa11="^", isa12="00501", gs08="005010"
+    )
+    result = parse(data.encode(), validator=schema_validator)
+    out = ack_lines(acknowledge(result, control_numbers=AckControlNumbers(), when=WHEN))
+    assert [line.strip() for line in out] == [
+        "ISA*00*          *00*          *ZZ*RETAILER       *ZZ*SHIPPER        "
+        "*240115*1100*U*00401*000000001*0*P*>",
+        "GS*FA*RETAILAPP*SHIPAPP*20240115*1100*1*X*004010",
+        "ST*997*0001",
+        "AK1*SH*601",
+        "AK2*856*0001",
+        "AK3*HL*5*HL*8",
+        "AK4*2*734*7*9",
+        "AK5*R*5",
+        "AK9*R*1*1*0",
+        "SE*8*0001",
+        "GE*1*1",
+        "IEA*1*000000001",
+        "ISA*00*          *00*          *ZZ*RETAILER       *ZZ*SHIPPER        "
+        "*240115*1100*^*00501*000000002*0*P*>",
+        "GS*FA*RETAILAPP*SHIPAPP*20240115*1100*2*X*005010",
+        "ST*999*0002",
+        "AK1*SH*602*005010",
+        "AK2*856*0001",
+        "IK3*HL*5*HL*8",
+        "IK4*2*734*7*9",
+        "IK5*R*5",
+        "AK9*R*1*1*0",
+        "SE*8*0002",
+        "GE*1*2",
+        "IEA*1*000000002",
+    ]
+    # ... and the acks read back as what the findings said.
+    acks = parse_acks(write(acknowledge(result, control_numbers=AckControlNumbers())))
+    assert [a.kind for a in acks] == ["997", "999"]
+    for ack in acks:
+        assert isinstance(ack, GroupAck)
+        [segment] = ack.sets[0].segment_errors
+        assert (segment.segment_id, segment.position, segment.loop_id, segment.code) == ("HL", 5, "HL", "8")
+        assert [(e.position, e.reference, e.code, e.bad_value) for e in segment.elements] == [
+            (2, "734", "7", "9")
+        ]

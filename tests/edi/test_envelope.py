@@ -200,27 +200,53 @@ def test_both_se_elements_wrong_give_two_findings_in_element_order() -> None:
 # --- duplicate control numbers --------------------------------------------------------------
 
 
-def _second_interchange(control: int) -> list[str]:
+def _second_interchange(control: int, group: int = 1, sender: str = "SND") -> list[str]:
     return [
         isa_text(control),
-        "GS*PO*SND*RCV*20240305*1430*1*X*004010",
+        f"GS*PO*{sender}*RCV*20240305*1430*{group}*X*004010",
         "ST*850*0001",
         "SE*2*0001",
-        "GE*1*1",
+        f"GE*1*{group}",
         f"IEA*1*{control:09d}",
     ]
 
 
 def test_duplicate_isa13_across_interchanges() -> None:
-    result = parse(x12(*base(), *_second_interchange(1), *_second_interchange(1)))
+    result = parse(x12(*base(), *_second_interchange(1, 3), *_second_interchange(1, 4)))
     assert [(f.code, f.location, f.bad_value) for f in result.findings] == [
         (Code.ISA_DUPLICATE, loc(1, None, None, 1, "ISA", 13), "000000001"),
         (Code.ISA_DUPLICATE, loc(2, None, None, 1, "ISA", 13), "000000001"),
     ]
 
 
-def test_group_and_set_numbers_may_repeat_across_interchanges() -> None:
-    assert parse(x12(*base(), *_second_interchange(2))).findings == []
+def test_st02_may_repeat_across_interchanges_and_gs06_across_senders() -> None:
+    # X12 scopes ST02 to its group: every group may count its sets from 0001.
+    data = x12(*base(), *_second_interchange(2, 3), *_second_interchange(3, 1, sender="OTHER"))
+    assert parse(data).findings == []
+
+
+def test_gs06_reused_by_its_sender_in_another_interchange_is_a_warning() -> None:
+    # X12 scopes GS06 to its interchange, so this is no ack error; but the same sender reusing
+    # a group number within one file usually means a group was sent twice.
+    result = parse(x12(*base(), *_second_interchange(2, 2), *_second_interchange(3, 1)))
+    assert [(f.code, f.severity, f.location, f.bad_value, f.message) for f in result.findings] == [
+        (
+            Code.GS_DUPLICATE_IN_FILE,
+            Severity.WARNING,
+            loc(1, 0, None, 2, "GS", 6),
+            "2",
+            "group control number 2 of sender 'SND' was already used in interchange 1 of this file",
+        ),
+        (
+            Code.GS_DUPLICATE_IN_FILE,
+            Severity.WARNING,
+            loc(2, 0, None, 2, "GS", 6),
+            "1",
+            "group control number 1 of sender 'SND' was already used in interchange 1 of this file",
+        ),
+    ]
+    assert Code.GS_DUPLICATE_IN_FILE.spec.ack_code is None  # never reported in a 997/999
+    assert not result.has_errors
 
 
 def test_duplicate_gs06_within_an_interchange() -> None:
@@ -257,26 +283,33 @@ def _isa_with(position: int, value: str) -> str:
     return "*".join(elements)
 
 
-@pytest.mark.parametrize(
-    ("position", "value", "code"),
-    [
-        (1, "99", Code.ISA_QUALIFIER),
-        (3, "02", Code.ISA_QUALIFIER),
-        (5, "XX", Code.ISA_QUALIFIER),
-        (7, "AB", Code.ISA_QUALIFIER),
-        (6, " " * 15, Code.ISA_FIELD),
-        (8, " " * 15, Code.ISA_FIELD),
-        (9, "240230", Code.ISA_DATE),
-        (9, "24030A", Code.ISA_DATE),
-        (10, "2460", Code.ISA_TIME),
-        (10, "1261", Code.ISA_TIME),
-        (12, "0040A", Code.ISA_VERSION),
-        (13, "00000000A", Code.ISA_CONTROL_NUMBER),
-        (14, "2", Code.ISA_ACK_REQUESTED),
-        (15, "X", Code.ISA_USAGE),
-    ],
-)
-def test_isa_field_formats(position: int, value: str, code: Code) -> None:
+#: ISA field -> (a bad value of the right width, the finding code, the TA105 note code of the X12 I18 list).
+ISA_FIELD_ERRORS = [
+    (1, "99", Code.ISA_AUTHORIZATION_QUALIFIER, "010"),
+    (2, "ABC\x07      ", Code.ISA_AUTHORIZATION, "011"),
+    (3, "02", Code.ISA_SECURITY_QUALIFIER, "012"),
+    (4, "\x00" * 10, Code.ISA_SECURITY, "013"),
+    (5, "XX", Code.ISA_SENDER_QUALIFIER, "005"),
+    (6, " " * 15, Code.ISA_SENDER, "006"),
+    (6, "SEND\x1bER        ", Code.ISA_SENDER, "006"),
+    (7, "AB", Code.ISA_RECEIVER_QUALIFIER, "007"),
+    (8, " " * 15, Code.ISA_RECEIVER, "008"),
+    (9, "240230", Code.ISA_DATE, "014"),
+    (9, "24030A", Code.ISA_DATE, "014"),
+    (10, "2460", Code.ISA_TIME, "015"),
+    (10, "1261", Code.ISA_TIME, "015"),
+    (11, "^", Code.ISA_STANDARDS_ID, "016"),
+    (12, "0040A", Code.ISA_VERSION, "017"),
+    (12, "12345", Code.ISA_VERSION, "017"),  # five digits, but no X12 release
+    (12, "00409", Code.ISA_VERSION, "017"),
+    (13, "00000000A", Code.ISA_CONTROL_NUMBER, "018"),
+    (14, "2", Code.ISA_ACK_REQUESTED, "019"),
+    (15, "X", Code.ISA_USAGE, "020"),
+]
+
+
+@pytest.mark.parametrize(("position", "value", "code", "note"), ISA_FIELD_ERRORS)
+def test_isa_field_formats(position: int, value: str, code: Code, note: str) -> None:
     segments = base()
     segments[0] = _isa_with(position, value)
     if position == 13:
@@ -284,6 +317,46 @@ def test_isa_field_formats(position: int, value: str, code: Code) -> None:
     data = x12(*segments)
     assert data.index(b"GS*") == 106  # still fixed width: only the field format is wrong
     assert found(segments) == [(code, loc(0, None, None, 1, "ISA", position), value)]
+    assert code.spec.ack_code == note
+
+
+@pytest.mark.parametrize(
+    ("position", "value", "code"),
+    [
+        (1, "0", Code.ISA_AUTHORIZATION_QUALIFIER),
+        (2, "SHORT", Code.ISA_AUTHORIZATION),
+        (3, "000", Code.ISA_SECURITY_QUALIFIER),
+        (4, "", Code.ISA_SECURITY),
+        (5, "Z", Code.ISA_SENDER_QUALIFIER),
+        (6, "SENDER", Code.ISA_SENDER),
+        (7, "ZZZ", Code.ISA_RECEIVER_QUALIFIER),
+        (8, "RECEIVER_ID_16CH", Code.ISA_RECEIVER),
+        (9, "20240305", Code.ISA_DATE),
+        (10, "143000", Code.ISA_TIME),
+        (12, "0401", Code.ISA_VERSION),
+        (13, "1", Code.ISA_CONTROL_NUMBER),
+        (14, "01", Code.ISA_ACK_REQUESTED),
+        (15, "", Code.ISA_USAGE),
+    ],
+)
+def test_a_field_of_the_wrong_width_gets_that_fields_code_once(position: int, value: str, code: Code) -> None:
+    elements = isa_text(1).split("*")[1:]
+    elements[position - 1] = value
+    findings = check_isa(elements, Location(0))
+    assert [(f.code, f.location.element, f.bad_value) for f in findings] == [(code, position, value)]
+    assert findings[0].message.startswith(f"ISA{position:02d} is {len(value)} characters, not ")
+
+
+def test_every_isa_field_has_its_own_code_and_note_code() -> None:
+    codes = {code for _, _, code, _ in ISA_FIELD_ERRORS}
+    assert len(codes) == 15  # ISA01-ISA15; ISA16 is the component separator (TA105 027)
+    assert len({code.spec.ack_code for code in codes}) == 15
+
+
+def test_known_isa12_versions_pass() -> None:
+    for version in ("00200", "00304", "00400", "00401", "00402", "00406", "00501", "00505", "00801"):
+        elements = isa_text(1, version=version, isa11="U" if version < "00402" else "^").split("*")[1:]
+        assert check_isa(elements, Location(0)) == [], version
 
 
 def test_isa_field_of_the_wrong_width_is_reported_with_its_element() -> None:
@@ -292,7 +365,7 @@ def test_isa_field_of_the_wrong_width_is_reported_with_its_element() -> None:
     elements[2] = "SHORT"
     findings = check_isa(elements[1:], Location(3))
     assert [(f.code, f.location, f.bad_value) for f in findings] == [
-        (Code.ISA_FIELD, loc(3, None, None, 1, "ISA", 2), "SHORT")
+        (Code.ISA_AUTHORIZATION, loc(3, None, None, 1, "ISA", 2), "SHORT")
     ]
     assert findings[0].message == "ISA02 is 5 characters, not 10"
 
@@ -315,6 +388,10 @@ def test_isa_with_the_wrong_number_of_elements() -> None:
         (6, "1234567890", Code.GS_CONTROL_NUMBER),
         (7, "Q", Code.GS_INVALID),
         (8, "4010", Code.GS_VERSION_UNSUPPORTED),
+        (8, "009010", Code.GS_VERSION_UNSUPPORTED),  # six digits, but no X12 release
+        (8, "004070VICS", Code.GS_VERSION_UNSUPPORTED),
+        (2, "S", Code.GS_INVALID),
+        (3, "RECEIVER\x00", Code.GS_INVALID),
     ],
 )
 def test_gs_field_formats(position: int, value: str, code: Code) -> None:
@@ -324,6 +401,13 @@ def test_gs_field_formats(position: int, value: str, code: Code) -> None:
     assert [(f.code, f.location, f.bad_value) for f in findings] == [
         (code, loc(2, 1, None, 10, "GS", position), value)
     ]
+
+
+@pytest.mark.parametrize(
+    "version", ["002001", "003040", "003070", "004010VICS", "005010X231A1", "006020", "008030"]
+)
+def test_gs08_known_releases_pass(version: str) -> None:
+    assert check_gs(["PO", "SND", "RCV", "20240305", "1430", "1", "X", version], Location(0, 0)) == []
 
 
 def test_gs_yymmdd_date_is_accepted_before_004010() -> None:

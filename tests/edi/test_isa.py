@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from edi import Code, Delimiters, Location, Severity, UnreadableInput, parse
+from edi import Code, Delimiters, Location, Reader, Severity, UnreadableInput, parse
 from edi.delimiters import ISA_LENGTH
-from edi.isa import MAX_ISA_SCAN, detect_isa
+from edi.isa import MAX_ISA_SCAN, IsaUnreadable, detect_isa, salvage_isa
 from tests.edi.strategies import isa_text, simple_interchange, x12
 
 REST = simple_interchange()[1:]
@@ -92,7 +92,7 @@ def test_isa_of_the_wrong_length_is_recovered(sender: str, length: int) -> None:
 
 def test_reader_carries_on_after_a_recovered_isa() -> None:
     good = x12(*simple_interchange(1))
-    damaged = x12(isa_text(2).replace("RECEIVER       ", "RCV"), *simple_interchange(2)[1:])
+    damaged = x12(isa_text(2).replace("RECEIVER       ", "RCV"), *simple_interchange(2, group=2)[1:])
     result = parse(good + damaged)
     assert len(result.interchanges) == 2
     assert result.interchanges[1].receiver == "RCV"
@@ -102,7 +102,7 @@ def test_reader_carries_on_after_a_recovered_isa() -> None:
     assert [(f.code, f.severity, f.location) for f in result.findings] == [
         (Code.ISA_LENGTH, Severity.ERROR, at),
         (Code.ISA_RECOVERED, Severity.WARNING, at),
-        (Code.ISA_FIELD, Severity.ERROR, isa08),
+        (Code.ISA_RECEIVER, Severity.ERROR, isa08),
     ]
     assert result.summaries[1].groups[0].transactions[0].valid
 
@@ -180,7 +180,113 @@ def test_unrecoverable_isa_raises_a_clear_error(data: bytes, message: str) -> No
     assert str(excinfo.value) == message
 
 
-def test_unrecoverable_isa_after_a_good_interchange_still_raises() -> None:
-    data = x12(*simple_interchange()) + b"ISA*00*broken~"
-    with pytest.raises(UnreadableInput, match="fewer than 16 elements"):
+@pytest.mark.parametrize(
+    ("data", "code"),
+    [
+        (b"ISA", Code.ISA_TRUNCATED),
+        (b"ISA000", Code.ISA_ELEMENT_SEPARATOR),
+        (b"ISA*00*          *00*~", Code.ISA_FIELD),
+        (x12(isa_text(component="A"), *REST), Code.ISA_COMPONENT_SEPARATOR),
+        (x12(isa_text(), *REST, terminator="Z"), Code.ISA_SEGMENT_TERMINATOR),
+    ],
+)
+def test_unrecoverable_isa_says_which_ta105_code_it_is(data: bytes, code: Code) -> None:
+    with pytest.raises(IsaUnreadable) as excinfo:
+        detect_isa(head(data), at_eof=True)
+    assert excinfo.value.code is code
+
+
+@pytest.mark.parametrize(
+    "terminator",
+    [
+        "\u2026",  # an ellipsis typed as the terminator: E2 80 A6 in UTF-8
+        "\u00d6",  # O-diaeresis in UTF-8: C3 96
+    ],
+)
+def test_a_multi_byte_utf8_terminator_is_refused_as_ambiguous(terminator: str) -> None:
+    data = (isa_text() + terminator + terminator.join(REST) + terminator).encode("utf-8")
+    with pytest.raises(UnreadableInput, match="looks like the start of a multi-byte UTF-8 character"):
         parse(data)
+
+
+# --- an unreadable ISA among readable interchanges ----------------------------------------
+
+
+def test_unreadable_isa_after_a_good_interchange_is_an_interchange_of_its_own() -> None:
+    good = x12(*simple_interchange())
+    result = parse(good + b"ISA*00*broken~")
+    assert [s.control_number for s in result.summaries] == ["000000001", ""]
+    assert [ts.control_number for _, ts in result.interchanges[0].transactions()] == ["0001"]
+    assert result.interchanges[1].groups == []
+    assert [(f.code, f.severity, f.location, f.message) for f in result.findings] == [
+        (
+            Code.ISA_FIELD,
+            Severity.ERROR,
+            Location(interchange=1, byte_offset=len(good)),
+            "unreadable ISA, interchange skipped: ISA header has fewer than 16 elements; "
+            "14 bytes to the end of the input were skipped",
+        )
+    ]
+    assert Code.ISA_FIELD.spec.ack_code == "022"
+
+
+def test_interchanges_before_and_after_an_unreadable_isa_are_kept() -> None:
+    first = x12(*simple_interchange(1))
+    bad = x12(isa_text(2, sender="BROKEN"), *simple_interchange(2, group=2)[1:], terminator="Z")
+    last = x12(*simple_interchange(3, group=3))
+    result = parse(first + bad + last)
+    assert [(s.control_number, s.sender, s.complete) for s in result.summaries] == [
+        ("000000001", "SENDER", True),
+        ("000000002", "BROKEN", False),  # salvaged from the fixed-width fields
+        ("000000003", "SENDER", True),
+    ]
+    assert [len(ix.groups) for ix in result.interchanges] == [1, 0, 1]
+    assert [(f.code, f.location) for f in result.findings] == [
+        (Code.ISA_SEGMENT_TERMINATOR, Location(interchange=1, byte_offset=len(first)))
+    ]
+    assert f"{len(bad)} bytes up to the next ISA were skipped" in result.findings[0].message
+
+
+def test_unreadable_first_isa_before_a_good_interchange() -> None:
+    bad = x12(isa_text(1), *REST, terminator="Z")
+    good = x12(*simple_interchange(2, group=2))
+    result = parse(bad + good)
+    assert [(s.control_number, s.complete) for s in result.summaries] == [
+        ("000000001", False),
+        ("000000002", True),
+    ]
+    assert [(f.code, f.location.interchange) for f in result.findings] == [(Code.ISA_SEGMENT_TERMINATOR, 0)]
+
+
+def test_unreadable_isa_only_is_still_unreadable_input() -> None:
+    bad = x12(isa_text(1), *REST, terminator="Z")
+    with pytest.raises(
+        UnreadableInput, match=r"cannot recover a segment terminator from the ISA \(found b'Z'\)"
+    ):
+        parse(bad + bad)
+
+
+def test_salvaged_isa_splits_what_it_can() -> None:
+    text, delimiters = salvage_isa(x12(isa_text(5, sender="ME"), *REST, terminator="Z"))
+    assert text == isa_text(5, sender="ME")
+    assert delimiters.element == "*"
+    assert salvage_isa(b"ISA*00*  \r\nGS*")[0] == "ISA*00*  "
+    assert salvage_isa(b"ISA\n00")[0] == "ISA"
+
+
+@pytest.mark.parametrize("chunk_size", [1, 2, 3, 5, 64, 107, 4096])
+def test_an_unreadable_isa_reads_the_same_whatever_the_chunk_size(chunk_size: int) -> None:
+    first = x12(*simple_interchange(1))
+    bad = x12(isa_text(2), *simple_interchange(2)[1:], terminator="Z")
+    data = first + b"junk " + bad + x12(*simple_interchange(3)) + b"ISA*00*   "
+    one_shot = Reader(data)
+    expected = [(s.control_number, s.byte_offset, s.complete) for s in one_shot.run()]
+    chunked = Reader(data, chunk_size=chunk_size)
+    assert [(s.control_number, s.byte_offset, s.complete) for s in chunked.run()] == expected
+    assert chunked.findings == one_shot.findings
+    assert [f.code for f in one_shot.findings] == [
+        Code.SEGMENT_OUTSIDE_ENVELOPE,
+        Code.ISA_SEGMENT_TERMINATOR,
+        Code.ISA_FIELD,
+    ]
+    assert [c for c, _, _ in expected] == ["000000001", "000000002", "000000003", ""]

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import io
+import time
 import tracemalloc
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from edi import Code, Delimiters, Lexer, Location, Reader, Severity, UnreadableInput
+from edi import Code, Delimiters, Finding, Lexer, Location, Reader, Severity, UnreadableInput
 from tests.edi.strategies import isa_text, simple_interchange, x12
 
 SEGMENTS = simple_interchange()
@@ -194,7 +196,7 @@ def test_each_interchange_is_split_with_its_own_separators() -> None:
     )
     segments = list(Lexer(data))
     assert segments[: len(SEGMENTS)] == SEGMENTS
-    assert segments[len(SEGMENTS) + 1] == "GS!PO!SND!RCV!20240305!1430!1!X!004010"
+    assert segments[len(SEGMENTS) + 1] == "GS!PO!SND!RCV!20240305!1430!2!X!004010"
     assert segments[-1] == "IEA!1!000000002"
 
 
@@ -211,6 +213,13 @@ def test_each_interchange_is_split_with_its_own_separators() -> None:
         ("*", ">", "\n", "^"),  # LF terminator
         ("\t", ":", "'", "^"),  # tab separator
         ("\xa7", "\xb6", "~", "^"),  # non-ASCII bytes: Latin-1
+        ("*", ":", "\xe9", "^"),  # Latin-1 letters are bytes like any other: e-acute as terminator
+        ("*", ":", "\xff", None),  # y-diaeresis
+        ("*", ":", "\xaa", "^"),  # feminine ordinal
+        ("*", ":", "\xb2", "^"),  # superscript two
+        ("\xc7", "\xd6", "\xe9", "\xf1"),  # C-cedilla, O-diaeresis, e-acute, n-tilde
+        ("\xa0", "\x85", "~", None),  # no-break space and NEL (Unicode whitespace, not ASCII)
+        ("\xc3", "\xa9", "\xe2", "^"),  # UTF-8 lead bytes are fine where no character follows
     ],
 )
 def test_any_byte_delimiters(element: str, component: str, terminator: str, repetition: str | None) -> None:
@@ -288,6 +297,112 @@ def test_new_isa_before_the_iea_starts_a_new_interchange() -> None:
         indexes.append((segment[:3], lexer.interchange_index))
     assert [i for s, i in indexes if s == "ISA"] == [0, 1]
     assert len(indexes) == len(truncated) + len(SEGMENTS)
+
+
+def test_a_new_interchange_with_a_latin_1_element_separator_is_found_after_a_missing_iea() -> None:
+    first = x12(*SEGMENTS[:-1])  # no IEA
+    second = x12(isa_text(2, element="\xe9"), *simple_interchange(2, group=2)[1:], element="\xe9")
+    segments, lexer = lex(first + second)
+    assert [s[:4] for s in segments if s.startswith("ISA")] == ["ISA*", "ISA\xe9"]
+    assert lexer.interchange_index == 1
+    assert lexer.delimiters == Delimiters("\xe9", ":", "~", None)
+
+
+# --- data that is not X12 -------------------------------------------------------------------
+
+
+class JunkStream(io.RawIOBase):
+    """``size`` bytes of data that is not X12, made on the fly (the test holds none of it)."""
+
+    def __init__(self, size: int) -> None:
+        self.left = size
+        self.block = (b"%PDF-1.7 obj<</Type/Page/ISABLE 0/SA 1>>stream\n" * 1400)[:65536]
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        n = min(len(buffer), self.left, len(self.block))
+        buffer[:n] = self.block[:n]
+        self.left -= n
+        return n
+
+
+def _peak(run: Callable[[], None]) -> int:
+    tracemalloc.start()
+    try:
+        run()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_input_that_is_not_x12_is_scanned_in_bounded_memory() -> None:
+    size = 24 << 20
+
+    def scan() -> None:
+        with pytest.raises(UnreadableInput, match=r"^no ISA segment found: this is not X12$"):
+            list(Lexer(io.BufferedReader(JunkStream(size)), 64 * 1024))
+
+    # 24 MiB of junk in 64 KiB chunks: memory follows the chunk size, not the input size.
+    assert _peak(scan) < 1_000_000
+
+
+def test_junk_after_the_last_interchange_is_scanned_in_bounded_memory() -> None:
+    good = x12(*SEGMENTS)
+    size = 16 << 20
+    findings: list[Finding] = []
+
+    def scan() -> None:
+        lexer = Lexer(io.BufferedReader(_Prefixed(good, JunkStream(size))), 64 * 1024)
+        assert [s[:3] for s in lexer][-1] == "IEA"
+        findings.extend(lexer.findings)
+
+    assert _peak(scan) < 1_000_000
+    assert [(f.code, f.message, f.location.byte_offset) for f in findings] == [
+        (Code.SEGMENT_OUTSIDE_ENVELOPE, f"{size} bytes of data after the last interchange", len(good))
+    ]
+
+
+class _Prefixed(io.RawIOBase):
+    def __init__(self, head: bytes, rest: io.RawIOBase) -> None:
+        self.head, self.rest = head, rest
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        if self.head:
+            n = min(len(buffer), len(self.head))
+            buffer[:n], self.head = self.head[:n], self.head[n:]
+            return n
+        return self.rest.readinto(buffer)
+
+
+def test_scanning_junk_takes_linear_time() -> None:
+    """Sixteen times the junk takes about sixteen times as long, not 256 times (no quadratic copying)."""
+
+    def seconds(size: int) -> float:
+        data = (b"no interchange here; DISABLED; ISA\n" * (size // 36 + 1))[:size]
+        best = float("inf")
+        for _ in range(5):
+            start = time.perf_counter()
+            with pytest.raises(UnreadableInput, match="no ISA segment found"):
+                list(Lexer(data, 64 * 1024))
+            best = min(best, time.perf_counter() - start)
+        return best
+
+    small, large = seconds(1 << 20), seconds(16 << 20)
+    assert large < small * 16 * 3 + 0.05  # linear is about 16x (with room for a busy machine)
+
+
+def test_isa_in_junk_without_a_separator_is_not_an_interchange() -> None:
+    data = x12(*SEGMENTS) + b"\nDISABLED ISA ISA0 ISAZ\n" + x12(*simple_interchange(2, group=2))
+    segments, lexer = lex(data, 7)
+    assert [s for s in segments if s.startswith("ISA")] == [SEGMENTS[0], simple_interchange(2)[0]]
+    assert [(f.code, f.message) for f in lexer.findings] == [
+        (Code.SEGMENT_OUTSIDE_ENVELOPE, "23 bytes of data before the ISA were skipped")
+    ]
 
 
 # --- unreadable input ----------------------------------------------------------------------

@@ -39,7 +39,7 @@ PUBLIC = [
 CORE_MODULES = {
     "edi.delimiters": ["ISA_LENGTH", "Delimiters"],
     "edi.errors": ["AckParseError", "SchemaNotFound", "UnreadableInput", "WriteError", "X12Error"],
-    "edi.isa": ["IsaHeader", "detect_isa"],
+    "edi.isa": ["IsaHeader", "IsaUnreadable", "detect_isa", "salvage_isa"],
     "edi.lexer": ["DEFAULT_CHUNK_SIZE", "Lexer", "Source"],
     "edi.reader": ["ParseResult", "Reader", "SetValidator", "iter_interchanges", "parse", "read_summary"],
     "edi.writer": [

@@ -50,7 +50,7 @@ class CountingReader(io.BytesIO):
 
 
 def sample() -> bytes:
-    return x12(*MULTI, terminator="\n") + x12(*simple_interchange(2), after="\r\n")
+    return x12(*MULTI, terminator="\n") + x12(*simple_interchange(2, group=3), after="\r\n")
 
 
 def test_bytes_path_and_file_object_parse_the_same(tmp_path: Path) -> None:

@@ -8,7 +8,10 @@ import xml.etree.ElementTree as ET
 import pytest
 
 import edi.schemas
+from edi.delimiters import Delimiters
 from edi.errors import SchemaNotFound
+from edi.findings import Code, Severity
+from edi.model import Segment
 from edi.schemas import (
     SUPPORTED_SETS,
     UNBOUNDED,
@@ -20,6 +23,7 @@ from edi.schemas import (
     resolve_version,
 )
 from edi.schemas.loader import dictionary
+from edi.validator import validate_transaction
 
 ALL_PAIRS = [(s, v) for s in ("810", "850", "855", "856", "997") for v in ("004010", "005010")] + [
     ("999", "005010")
@@ -208,6 +212,89 @@ def test_qualifiers_the_mappings_rely_on_are_listed() -> None:
         assert codes <= listed, ref
     assert elements["715"].codes_open is False
     assert elements["128"].codes_open is True
+
+
+#: Qualifier positions the gateway's X12 mappings read or write (gateway/domain/mapping), with
+#: codes the mappings, the bench generator and the corpus use there.
+MAPPED_QUALIFIERS = {
+    ("MAN", 1): {"GM", "CP", "UC", "SM"},
+    ("N1", 1): {"ST", "BT", "BY", "SF", "SU", "VN"},
+    ("N1", 3): {"1", "9", "91", "92", "UL", "ZZ"},
+    ("PER", 1): {"BD", "IC", "CN", "RE", "SU"},
+    ("PER", 3): {"TE", "EM", "FX"},
+    ("PER", 5): {"TE", "EM", "FX", "EX"},
+    ("QTY", 1): {"01", "02", "39", "T5"},
+    ("AMT", 1): {"1", "TT", "N", "BAP"},
+    ("ITD", 1): {"01", "05", "14"},
+    ("ITD", 2): {"2", "3", "4", "ZZ"},
+    ("TD5", 1): {"A", "B", "O"},
+    ("TD5", 2): {"2", "92"},
+    ("TD5", 4): {"M", "A", "O", "L", "SR", "U", "R"},
+    ("FOB", 1): {"PP", "CC", "DF", "DE"},
+    ("FOB", 2): {"OR", "DE", "ZZ", "AC"},
+    ("FOB", 5): {"EXW", "FOB", "DDP"},
+    ("MEA", 1): {"PD", "WT", "CT"},
+    ("MEA", 2): {"G", "N", "WT", "HT", "LN", "WD"},
+    ("TD1", 6): {"G", "N", "A3"},
+    ("PO4", 5): {"G", "N", "X"},
+    ("TD3", 1): {"TL", "TF"},
+    ("TXI", 1): {"ST", "FD", "TX"},
+    ("NTE", 1): {"GEN", "SPH", "ADD", "WHI"},
+    ("DTM", 1): {"002", "010", "011", "017", "037", "038"},
+    ("REF", 1): {"DP", "IA", "BM", "CN", "2I", "LT"},
+}
+
+
+@pytest.mark.parametrize("version", ["004010", "005010"])
+def test_qualifier_positions_the_mappings_read_have_code_lists(version: str) -> None:
+    segments = dictionary(version).segments
+    for (seg_id, position), codes in MAPPED_QUALIFIERS.items():
+        uses = segments[seg_id].elements
+        assert uses is not None, seg_id
+        element = uses[position - 1].element
+        assert element is not None, f"{seg_id}{position:02d}"
+        assert element.codes is not None, f"{seg_id}{position:02d} ({element.ref}) has no code list"
+        assert codes <= element.codes, f"{seg_id}{position:02d}: {sorted(codes - element.codes)}"
+        # Open lists: the standard lists are long and grow every release, so an unknown code warns.
+        assert element.codes_open, f"{seg_id}{position:02d}"
+
+
+@pytest.mark.parametrize("version", ["004010", "005010"])
+@pytest.mark.parametrize(
+    ("segment", "position", "ref"),
+    [
+        ("MAN*QQ*00000123456789012345", 1, "88"),
+        ("TD5**2*UPSN*QQ", 4, "91"),
+        ("TD1*CTN25*2****Q*10*LB", 6, "187"),
+    ],
+)
+def test_an_unknown_qualifier_is_a_warning(version: str, segment: str, position: int, ref: str) -> None:
+    schema = require_schema("856", version)
+    text = (
+        "ST*856*0001~BSN*00*SH1*20240101*1200~HL*1**S~"
+        + (segment + "~" if not segment.startswith("MAN") else "")
+        + "HL*2*1*O~HL*3*2*P~"
+        + (segment + "~" if segment.startswith("MAN") else "")
+        + "CTT*3~SE*8*0001~"
+    )
+    delimiters = Delimiters("*", ":", "~", "^" if version == "005010" else None)
+    segs = [Segment.parse(t, "*") for t in text.split("~") if t]
+    found = validate_transaction(segs, delimiters, schema, interchange=0, group=0, transaction=0)
+    assert [
+        (f.code, f.severity, f.location.element, f.location.element_reference, f.bad_value) for f in found
+    ] == [(Code.ELEMENT_INVALID_CODE, Severity.WARNING, position, ref, "QQ" if ref != "187" else "Q")]
+    good = text.replace("*QQ", "*GM" if ref == "88" else "*M").replace("*Q*", "*G*")
+    assert (
+        validate_transaction(
+            [Segment.parse(t, "*") for t in good.split("~") if t],
+            delimiters,
+            schema,
+            interchange=0,
+            group=0,
+            transaction=0,
+        )
+        == []
+    )
 
 
 @pytest.mark.parametrize(("set_id", "version"), ALL_PAIRS)

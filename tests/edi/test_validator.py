@@ -257,6 +257,7 @@ def test_856_hl_parent_child_errors() -> None:
     ST*856*0001~BSN*00*SH1*20240101*1200~HL*1**S~HL*2*1*O~HL*2*1*P~HL*4*9*I~HL*5*4*O~HL*3*2*T~HL*7**I~
     CTT*7~SE*11*0001~
     """
+    found = check(text, "856", "004010")
     assert [
         (
             f.code,
@@ -266,13 +267,30 @@ def test_856_hl_parent_child_errors() -> None:
             f.bad_value,
             f.location.loop_id,
         )
-        for f in check(text, "856", "004010")
+        for f in found
     ] == [
-        (Code.HL_PARENT, 5, 1, "628", "2", "HL"),  # HL01 repeats
+        (Code.SEGMENT_HAS_ELEMENT_ERRORS, 5, None, None, None, "HL"),
+        (Code.HL_ID, 5, 1, "628", "2", "HL"),  # HL01 repeats
+        (Code.SEGMENT_HAS_ELEMENT_ERRORS, 6, None, None, None, "HL"),
         (Code.HL_PARENT, 6, 2, "734", "9", "HL"),  # parent 9 was never seen
-        (Code.HL_PARENT, 7, 3, "735", "O", "HL"),  # an order cannot sit under an item
-        (Code.HL_PARENT, 8, 1, "628", "3", "HL"),  # HL01 goes down from 5 to 3
-        (Code.HL_PARENT, 9, 2, "734", None, "HL"),  # an item without a parent
+        (Code.SEGMENT_HAS_ELEMENT_ERRORS, 7, None, None, None, "HL"),
+        (Code.HL_LEVEL, 7, 3, "735", "O", "HL"),  # an order cannot sit under an item
+        (Code.SEGMENT_HAS_ELEMENT_ERRORS, 8, None, None, None, "HL"),
+        (Code.HL_ID, 8, 1, "628", "3", "HL"),  # HL01 goes down from 5 to 3
+        (Code.SEGMENT_HAS_ELEMENT_ERRORS, 9, None, None, None, "HL"),
+        (Code.HL_PARENT_MISSING, 9, 2, "734", None, "HL"),  # an item without a parent
+    ]
+    assert all(f.severity is Severity.ERROR for f in found)
+    # Each HL code is element-level: a 997/999 writes it as an AK4/IK4 on the element at fault.
+    assert {f.code.spec.level.value for f in found if f.code.value.startswith("hl-")} == {"element"}
+
+
+def test_an_hl_error_and_an_element_error_share_one_segment_finding() -> None:
+    text = "ST*856*0001~BSN*00*SH1*20240101*1200~HL*1**S~HL*2*9*O*X~CTT*2~SE*6*0001~"
+    assert [(f.code, f.location.element) for f in check(text, "856", "005010", D5010)] == [
+        (Code.SEGMENT_HAS_ELEMENT_ERRORS, None),
+        (Code.HL_PARENT, 2),
+        (Code.ELEMENT_INVALID_CODE, 4),
     ]
 
 
@@ -333,3 +351,20 @@ def test_repeated_validation_is_stable() -> None:
         first = first or found
         assert found == first
     assert first[1][0] is Code.ELEMENT_INVALID_CHARACTER
+
+
+@pytest.mark.parametrize("control", ["\x00", "\x07", "\t", "\x1a", "\x7f"])
+def test_control_characters_are_outside_the_x12_character_set(control: str) -> None:
+    bad = VALID_850.replace("STORE 123", f"STORE{control}123")
+    found = check(bad, "850", "004010")
+    assert rows(found) == [
+        (Code.SEGMENT_HAS_ELEMENT_ERRORS, 14, "N1", None, None, None, None),
+        (Code.ELEMENT_INVALID_CHARACTER, 14, "N1", 2, None, "93", f"STORE{control}123"),
+    ]
+    assert found[1].severity is Severity.ERROR
+
+
+def test_the_extended_character_set_and_non_ascii_text_are_accepted() -> None:
+    # Lowercase, extended punctuation and text in other languages are not control characters.
+    fine = VALID_850.replace("STORE 123", "Store #12 @ [Café] {x}% Süd")
+    assert check(fine, "850", "004010") == []

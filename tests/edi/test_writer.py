@@ -222,8 +222,9 @@ def test_write_refuses_an_envelope_value_holding_a_delimiter() -> None:
 def test_write_takes_one_interchange_or_several_each_with_its_own_delimiters() -> None:
     ts = build_transaction("850", "0001", purchase_order())
     group = build_group("PO", "SND", "RCV", 1, "004010", [ts], when=WHEN)
+    other = build_group("PO", "SND", "RCV", 2, "004010", [ts], when=WHEN)  # GS06 unique in the file
     star = build_interchange(PARTIES, 1, [group], when=WHEN)
-    pipe = build_interchange(PARTIES, 2, [group], when=WHEN, delimiters=Delimiters("|", "\\", "\n", None))
+    pipe = build_interchange(PARTIES, 2, [other], when=WHEN, delimiters=Delimiters("|", "\\", "\n", None))
     assert write([star]) == write(star)
     data = write([star, pipe], newline=True)
     assert data == write(star, newline=True) + write(pipe, newline=True)

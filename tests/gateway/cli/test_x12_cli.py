@@ -269,18 +269,41 @@ def test_validate_exits_1_and_prints_one_line_per_finding(
     assert len(lines) == 2
     assert all(line.startswith(f"{path}: error ") for line in lines)
     assert {line.split()[2].rstrip(":") for line in lines} == {"se-count", "iea-control-mismatch"}
-    assert "2 error(s)" in err
+    assert "2 error(s), 0 warning(s)" in err
 
 
-def test_validate_exits_0_when_there_are_only_warnings(
+def test_validate_exits_1_when_there_are_only_warnings(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    # The last segment lacks its terminator: a warning, not an error.
+    # The last segment lacks its terminator: a warning, still a finding.
     path = write(tmp_path, interchange(group("1", transaction("0001", 1)))[:-1])
-    code, out, _ = run(capsys, "validate", str(path))
-    assert code == 0
+    code, out, err = run(capsys, "validate", str(path))
+    assert code == 1
     assert out.count("\n") == 1
     assert ": warning interchange-structure: " in out
+    assert f"{path}: 0 error(s), 1 warning(s); 1 interchange(s), 1 set(s)" in err
+
+
+def test_validate_errors_only_ignores_warnings(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    path = write(tmp_path, interchange(group("1", transaction("0001", 1)))[:-1])
+    code, out, err = run(capsys, "validate", str(path), "--errors-only")
+    assert (code, out) == (0, "")
+    assert f"{path}: valid; 1 interchange(s), 1 set(s)" in err
+    bad = write(tmp_path, interchange(group("1", transaction("0001", 1, se01=9)))[:-1], "bad.edi")
+    code, out, _ = run(capsys, "validate", str(bad), "--errors-only")
+    assert code == 1
+    assert [line.split()[2] for line in out.splitlines()] == ["se-count:"]
+
+
+def test_validate_info_notes_are_printed_but_do_not_count(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # An 860 has no shipped schema: "envelope checked only" is an info note, not a problem.
+    path = write(tmp_path, interchange(group("1", transaction("0001", 1, set_id="860"))))
+    code, out, err = run(capsys, "validate", str(path))
+    assert code == 0
+    assert ": info set-unsupported: " in out
+    assert ": valid; " in err
 
 
 # --- bad input -------------------------------------------------------------------------------------------
