@@ -295,7 +295,8 @@ async def test_the_gateway_starts_the_poller_from_its_settings(
         await gateway.start()
         assert _running(poller)
         deadline = time.monotonic() + 15
-        while not await stored(gateway, PARTNER) and time.monotonic() < deadline:
+        # The remote file is removed only after the commit: wait for both.
+        while (not await stored(gateway, PARTNER) or remote.inbox()) and time.monotonic() < deadline:
             await asyncio.sleep(0.1)
         [record] = await stored(gateway, PARTNER)
         assert record.meta["headers"]["sftp-mode"] == "poll"
