@@ -2,13 +2,16 @@
 
 Order of work, so a receipt only ever confirms what is durable:
 
-1. read the body (bounded), identify the partner by AS2-From/AS2-To;
+1. read the body (bounded), identify the partner by AS2-From/AS2-To; a body over the limit is
+   not read further: its headers are stored (rejected) and answered with an
+   ``unexpected-processing-error`` MDN (or HTTP 413 when no MDN was asked for);
 2. open the message with the protocol core (decrypt, verify, decompress; any order),
-   trying every partner certificate valid now (rollover);
+   trying every partner certificate valid now and every key of ours (rollover both ways);
 3. store: the EDI payload through ``receive`` (the pipeline parses exactly these bytes),
    and the transmission as received (headers that matter + body) as a second payload on
    channel ``as2-raw`` in state ``delivered`` (an archive copy, never parsed), both with
-   the same correlation id. A message that fails is stored once, as received, in state
+   the same correlation id (the archive is keyed by Message-ID, so a replayed message
+   adds no second copy). A message that fails is stored once, as received, in state
    ``rejected`` with the reason, and is not routed;
 4. answer: an MDN in the HTTP response, or (Receipt-Delivery-Option) an MDN stored as an
    outbound payload on channel ``as2-mdn`` that the Sender delivers with retries.
@@ -145,12 +148,32 @@ class As2Inbound:
         self._archive = GroupCommit(store)
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
+        headers = list(request.headers.items())
         try:
             body = await read_body(request, self._max)
         except PayloadTooLarge as exc:
-            return web.Response(status=exc.http_status, text=exc.message)
-        reply = await self.process(list(request.headers.items()), body, request.remote)
+            reply = await self.too_large(headers, exc, request.remote)
+        else:
+            reply = await self.process(headers, body, request.remote)
         return web.Response(status=reply.status, headers=reply.headers, body=reply.body)
+
+    async def too_large(
+        self, headers: Sequence[tuple[str, str]], error: PayloadTooLarge, remote: str | None
+    ) -> Reply:
+        """A body over the limit: its headers are stored (rejected, with the reason) and answered
+        with an ``unexpected-processing-error`` MDN when one was asked for, else HTTP 413."""
+        kept = [(k, v) for k in KEPT_HEADERS if (v := header_value(headers, k)) is not None]
+        profile, channel = self._partner(headers)
+        return await self._refuse(
+            error,
+            build_entity(kept, b""),
+            headers,
+            _message_id(header_value(headers, "message-id")),
+            profile,
+            channel,
+            parse_mdn_request(headers),
+            remote,
+        )
 
     async def process(self, headers: Sequence[tuple[str, str]], body: bytes, remote: str | None) -> Reply:
         """Everything after reading the body; usable without HTTP (tests, benchmarks)."""
@@ -171,8 +194,7 @@ class As2Inbound:
                 )
             if not message_id:
                 raise _Failure(MalformedMessage("the message has no Message-ID header"))
-            our_key = self._our_key(channel)
-            unpacked = await self._open(headers, body, channel, our_key, request)
+            unpacked = await self._open(headers, body, channel, self._decryption_keys(channel), request)
         except _Failure as failure:
             return await self._refuse(
                 failure.error, raw, headers, message_id, profile, channel, request, remote
@@ -194,6 +216,7 @@ class As2Inbound:
         raw_meta = ChannelMeta(
             channel="as2-raw",
             partner_id=profile.partner_id,
+            idempotency_key=message_id,  # a replayed Message-ID adds no second archive copy
             filename=f"{_our_id_token(message_id)}.as2",
             content_type=header_value(headers, "content-type"),
             correlation_id=correlation,
@@ -229,7 +252,7 @@ class As2Inbound:
         elif outcome.record.state is State.REJECTED:
             error = GatewayError(outcome.record.reason or "the payload was refused")
         return await self._answer(
-            headers, message_id, profile.partner_id, channel, our_key, request, error, unpacked.mic
+            headers, message_id, profile.partner_id, channel, request, error, unpacked.mic
         )
 
     def _partner(self, headers: Sequence[tuple[str, str]]) -> tuple[PartnerProfile | None, As2Channel | None]:
@@ -241,23 +264,35 @@ class As2Inbound:
             return profile if channel is not None else None, None
         return profile, channel
 
-    def _our_key(self, channel: As2Channel) -> SigningKey | None:
+    def _decryption_keys(self, channel: As2Channel) -> list[SigningKey]:
         try:
-            return self._keys.ours(channel)
+            return self._keys.decryption_keys(channel)
         except KeyLoadError as exc:
             log.error("our AS2 key cannot be loaded", extra={"reason": str(exc)})
             raise _Failure(GatewayError(f"our private key is unavailable: {exc}")) from exc
+
+    def _signing_key(self, channel: As2Channel | None) -> SigningKey | None:
+        """Our key for signing the MDN; ``None`` (an unsigned MDN) when none can be loaded."""
+        if channel is None:
+            return None
+        try:
+            return self._keys.ours(channel)
+        except KeyLoadError as exc:
+            log.error(
+                "our AS2 signing key cannot be loaded; the MDN goes unsigned", extra={"reason": str(exc)}
+            )
+            return None
 
     async def _open(
         self,
         headers: Sequence[tuple[str, str]],
         body: bytes,
         channel: As2Channel,
-        our_key: SigningKey | None,
+        our_keys: list[SigningKey],
         request: MdnRequest,
     ) -> Unpacked:
         trust = Trust(
-            our_keys=[our_key] if our_key is not None else [],
+            our_keys=our_keys,
             partner_certificates=[c.certificate for c in channel.certificates_at(datetime.now(UTC))],
             require_signed=channel.require_signed,
             require_encrypted=channel.require_encrypted,
@@ -302,18 +337,11 @@ class As2Inbound:
                 "remote": remote,
             },
         )
-        our_key: SigningKey | None = None
-        if channel is not None:
-            try:
-                our_key = self._keys.ours(channel)
-            except KeyLoadError:
-                our_key = None
         return await self._answer(
             headers,
             message_id,
             meta.partner_id,
             channel,
-            our_key,
             request,
             error,
             None,
@@ -326,7 +354,6 @@ class As2Inbound:
         message_id: str,
         partner_id: str | None,
         channel: As2Channel | None,
-        our_key: SigningKey | None,
         request: MdnRequest,
         error: GatewayError | None,
         mic: Mic | None,
@@ -338,7 +365,7 @@ class As2Inbound:
             return Reply(status, [("Content-Type", "text/plain")], text.encode())
         our_id = channel.our_as2_id if channel is not None else _unquote(header_value(headers, "as2-to"))
         partner_name = _unquote(header_value(headers, "as2-from"))
-        sign_with = our_key if request.signed else None
+        sign_with = self._signing_key(channel) if request.signed else None
         digest = _mdn_digest(request, channel)
         mdn_headers, mdn_body = build_mdn(
             original_message_id=message_id or "unknown",
