@@ -228,7 +228,11 @@ def peek_original_message_id(headers: Sequence[tuple[str, str]], body: bytes) ->
         if top.content_type != "multipart/report":
             return None
         _, fields = _report_parts(top)
-    except MalformedMessage:
-        return None
-    original = fields.get("original-message-id", "").strip().strip("<>")
+        original = fields.get("original-message-id", "").strip().strip("<>")
+    except MalformedMessage:  # truncated or garbled: look for the field line itself
+        found = _ORIGINAL_ID.search(body)
+        original = found.group(1).decode("latin-1").strip() if found else ""
     return original or None
+
+
+_ORIGINAL_ID = re.compile(rb"(?im)^original-message-id:[ \t]*<?([^<>\r\n]+?)>?[ \t]*\r?$")

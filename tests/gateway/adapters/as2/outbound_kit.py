@@ -51,6 +51,7 @@ async def start_setup(
     receiver_expects: dict[str, Any],
     peer_tls: TlsFiles | None = None,
     our_tls: TlsFiles | None = None,
+    mdn_scan_seconds: float = 30.0,
     **as2: Any,
 ) -> Setup:
     org = organization("PEER-AS2", peer.key_pem, peer.cert_pem)
@@ -81,7 +82,9 @@ async def start_setup(
     write_profiles(directory, profile("http://127.0.0.1:9/as2/mdn" if is_async else None))
     gw = await stack.enter_async_context(gateway_on_sqlite(tmp_path, directory, retry_backoff_seconds=0.05))
     installed, url = await stack.enter_async_context(
-        edigate_as2(gw, our_tls.server_context() if our_tls is not None else None)
+        edigate_as2(
+            gw, our_tls.server_context() if our_tls is not None else None, mdn_scan_seconds=mdn_scan_seconds
+        )
     )
     if is_async:  # now that edigate's port is known, point the profile's async MDN URL at it
         write_profiles(directory, profile(f"{url}/as2/mdn"))
