@@ -36,8 +36,18 @@ def _import_oscrypto() -> None:
 _import_oscrypto()
 
 from pyas2lib import as2  # noqa: E402
+from pyas2lib.cms import compress_message, decompress_message  # noqa: E402
 
-__all__ = ["as2", "build", "organization", "parse_message", "partner", "raw_http"]
+__all__ = [
+    "as2",
+    "build",
+    "compress_message",
+    "decompress_message",
+    "organization",
+    "parse_message",
+    "partner",
+    "raw_http",
+]
 
 
 def organization(name: str, key_pem: bytes, cert_pem: bytes, mdn_url: str | None = None) -> as2.Organization:
