@@ -182,7 +182,7 @@ async def test_an_async_mdn_addressed_to_another_as2_id_is_refused(make_setup: A
         ):
             assert r.status == 403
             assert "SOMEONE-ELSE" in await r.text()
-        assert (await s.gw.store.get_payload(payload_id)).state is State.SENT  # type: ignore[union-attr]
+        await wait_state(s.gw, payload_id, State.SENT, timeout=0.5)  # still awaiting its MDN
         headers["AS2-To"] = "EDIGATE-AS2"  # the same MDN, correctly addressed, settles it
         async with (
             aiohttp.ClientSession() as session,
@@ -230,7 +230,7 @@ async def test_the_deadline_leaves_sync_and_fresh_async_sends_alone_and_a_late_m
         assert await expire_overdue(s.gw.store, s.gw.registry) == []  # 60 s have not passed
         later = datetime.now(UTC) + timedelta(seconds=61)
         assert await expire_overdue(s.gw.store, s.gw.registry, later) == [payload_id]
-        assert (await s.gw.store.get_payload(payload_id)).state is State.FAILED  # type: ignore[union-attr]
+        await wait_state(s.gw, payload_id, State.FAILED, timeout=0.5)
         [(message, _, _)] = s.receiver.received  # the partner's MDN finally comes: it settles the payload
         mdn = as2.Mdn(mdn_mode="ASYNC", digest_alg="sha256", mdn_url=f"{s.edigate_url}/as2/mdn")
         mdn.build(message=message, status="processed")

@@ -27,7 +27,7 @@ from aiohttp import web
 from edi import parse
 from gateway.adapters.metrics import Metrics
 from gateway.app import build_web_app
-from gateway.config import ApiToken, ChannelSettings, Role, Settings
+from gateway.config import ApiToken, Role, Settings
 from gateway.domain.canonical import DocumentHeader, DocumentType, SourceChannel, Usage, dump_document
 from gateway.domain.canonical.header import Direction as DocDirection
 from gateway.domain.mapping import Mapper
@@ -102,11 +102,15 @@ async def running(tmp_path: Path, ours: Identity, peer: Identity) -> AsyncIterat
         }
         config = tmp_path / "edigate.yaml"
         config.write_text(yaml.safe_dump(values))
-        settings = Settings(
-            **{**values, "channels": ChannelSettings(send_via_partner_channels=True)},
-            api_tokens=[
-                ApiToken(name="ada-admin", role=Role.ADMIN, token=SecretRef("file", str(tmp_path / "token")))
-            ],
+        settings = Settings.model_validate(
+            {
+                **values,
+                "api_tokens": [
+                    ApiToken(
+                        name="ada-admin", role=Role.ADMIN, token=SecretRef("file", str(tmp_path / "token"))
+                    )
+                ],
+            }
         )
         gw = await Gateway.open(settings)
         runner = web.AppRunner(build_web_app(gw, Metrics()), access_log=None)
