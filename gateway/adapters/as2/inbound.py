@@ -8,11 +8,11 @@ Order of work, so a receipt only ever confirms what is durable:
 2. open the message with the protocol core (decrypt, verify, decompress; any order),
    trying every partner certificate valid now and every key of ours (rollover both ways);
 3. store: the EDI payload through ``receive`` (the pipeline parses exactly these bytes),
-   and the transmission as received (headers that matter + body) as a second payload on
-   channel ``as2-raw`` in state ``delivered`` (an archive copy, never parsed), both with
-   the same correlation id (the archive is keyed by Message-ID, so a replayed message
-   adds no second copy). A message that fails is stored once, as received, in state
-   ``rejected`` with the reason, and is not routed;
+   then, when it is new, the transmission as received (headers that matter + body) as a
+   second payload on channel ``as2-raw`` in state ``delivered`` (an archive copy, never
+   parsed) with the same correlation id; a replayed Message-ID adds no second copy. A
+   message that fails is stored once, as received, in state ``rejected`` with the reason,
+   and is not routed;
 4. answer: an MDN in the HTTP response, or (Receipt-Delivery-Option) an MDN stored as an
    outbound payload on channel ``as2-mdn`` that the Sender delivers with retries.
 
@@ -27,8 +27,11 @@ import logging
 import re
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
+from typing import Any, TypeVar
 
 from aiohttp import web
 
@@ -79,11 +82,11 @@ KEPT_HEADERS = (
     "EDIINT-Features",
     "User-Agent",
 )
-_THREAD_THRESHOLD = 256 * 1024  # bigger bodies are opened off the event loop
 _MDN_TEXT_OK = "The AS2 message has been received, verified and stored for processing."
 _MDN_TEXT_ERROR = "The AS2 message could not be processed: {reason}"
 
 Receiver = Callable[[bytes, ChannelMeta], Awaitable[StoreOutcome]]
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +140,7 @@ class As2Inbound:
         max_payload_bytes: int = 100 * 1024 * 1024,
         wake_sender: Callable[[], None] = lambda: None,
         mdn_handler: Callable[[Sequence[tuple[str, str]], bytes], Awaitable[Reply]] | None = None,
+        crypto_pool: Executor | None = None,
     ) -> None:
         self._store = store
         self._profiles = profiles
@@ -146,6 +150,15 @@ class As2Inbound:
         self._wake_sender = wake_sender
         self._mdn_handler = mdn_handler
         self._archive = GroupCommit(store)
+        self._crypto = crypto_pool
+
+    async def _off_loop(self, fn: Callable[..., _T], *args: Any, **kwargs: Any) -> _T:
+        """Run CPU work (RSA, ciphers, digests, CMS parsing) on the crypto threads.
+
+        ``cryptography`` releases the GIL during RSA private-key operations (and the OpenSSL
+        ciphers and digests), so the event loop keeps serving HTTP and the store meanwhile.
+        """
+        return await asyncio.get_running_loop().run_in_executor(self._crypto, partial(fn, *args, **kwargs))
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         headers = list(request.headers.items())
@@ -216,7 +229,6 @@ class As2Inbound:
         raw_meta = ChannelMeta(
             channel="as2-raw",
             partner_id=profile.partner_id,
-            idempotency_key=message_id,  # a replayed Message-ID adds no second archive copy
             filename=f"{_our_id_token(message_id)}.as2",
             content_type=header_value(headers, "content-type"),
             correlation_id=correlation,
@@ -230,9 +242,9 @@ class As2Inbound:
             reason=f"AS2 transmission {message_id} as received; its EDI content is stored with the same "
             f"correlation id ({unpacked.mic.header_value})",
         )
-        outcome, _ = await asyncio.gather(
-            self._receive(unpacked.payload, edi_meta), self._archive.submit(archive)
-        )
+        outcome = await self._receive(unpacked.payload, edi_meta)
+        if outcome.created:  # a replayed Message-ID adds no second archive copy
+            await self._archive.submit(archive)
         error: GatewayError | None = None
         if not outcome.created:
             log.info(
@@ -298,9 +310,7 @@ class As2Inbound:
             require_encrypted=channel.require_encrypted,
         )
         try:
-            if len(body) > _THREAD_THRESHOLD:
-                return await asyncio.to_thread(unpack, headers, body, trust, request.micalgs)
-            return unpack(headers, body, trust, request.micalgs)
+            return await self._off_loop(unpack, headers, body, trust, request.micalgs)
         except GatewayError as exc:
             raise _Failure(exc) from exc
         except Exception as exc:  # a library bug must still produce a stored payload and an MDN
@@ -367,7 +377,8 @@ class As2Inbound:
         partner_name = _unquote(header_value(headers, "as2-from"))
         sign_with = self._signing_key(channel) if request.signed else None
         digest = _mdn_digest(request, channel)
-        mdn_headers, mdn_body = build_mdn(
+        mdn_headers, mdn_body = await self._off_loop(
+            build_mdn,
             original_message_id=message_id or "unknown",
             our_as2_id=our_id or "unknown",
             partner_as2_id=partner_name or "unknown",

@@ -13,6 +13,10 @@ when the application shuts down. With ``app=None`` only the channels are registe
 installs AS2 in every process (``serve`` and the CLI alike), so a resend planned by
 ``edigate replay`` goes out over AS2 too.
 
+Inbound messages are opened and their MDNs signed on a small thread pool
+(``crypto_threads``, default one per core): ``cryptography`` releases the GIL for RSA
+private-key operations, so the event loop keeps serving HTTP and the store meanwhile.
+
 ``start()`` checks every profile's keys (a key that does not match its certificate, or a
 missing password, is logged at start-up, not at the first message) and runs the async-MDN
 deadline scan (:func:`.verdicts.expire_overdue`) every ``mdn_scan_seconds``, in one
@@ -24,7 +28,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 from collections.abc import Callable, MutableMapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from aiohttp import web
@@ -59,6 +65,7 @@ class As2Install:
     routes: list[web.RouteDef] = field(default_factory=list)
     mdn_scan_seconds: float = 30.0
     instance_id: str = "edigate"
+    crypto_pool: ThreadPoolExecutor | None = None
     _task: asyncio.Task[None] | None = None
 
     def check_keys(self) -> list[str]:
@@ -97,6 +104,8 @@ class As2Install:
                 await self._task
             self._task = None
         await self.client.close()
+        if self.crypto_pool is not None:
+            self.crypto_pool.shutdown(wait=False, cancel_futures=True)
 
 
 def install_as2(
@@ -111,8 +120,12 @@ def install_as2(
     timeout_seconds: float = 120.0,
     mdn_scan_seconds: float = 30.0,
     instance_id: str = "edigate",
+    crypto_threads: int | None = None,
 ) -> As2Install:
     keys = KeyStore()
+    pool = ThreadPoolExecutor(
+        max_workers=crypto_threads or os.cpu_count() or 2, thread_name_prefix="as2-crypto"
+    )
     client = HttpClient(timeout_seconds)
     receiver = As2MdnReceiver(store, profiles)
     inbound = As2Inbound(
@@ -123,6 +136,7 @@ def install_as2(
         max_payload_bytes=max_payload_bytes,
         wake_sender=wake_sender,
         mdn_handler=receiver.process,
+        crypto_pool=pool,
     )
     installed = As2Install(
         inbound=inbound,
@@ -136,6 +150,7 @@ def install_as2(
         routes=[web.post("/as2", inbound.handle), web.post("/as2/mdn", receiver.handle)],
         mdn_scan_seconds=mdn_scan_seconds,
         instance_id=instance_id,
+        crypto_pool=pool,
     )
     if channels is not None:
         channels["as2"] = installed.channel
