@@ -25,6 +25,7 @@ from gateway.adapters.as2.protocol.errors import (
     MalformedMessage,
     UnsupportedAlgorithm,
 )
+from gateway.adapters.as2.protocol.fastcms import content_kind
 from gateway.adapters.as2.protocol.mic import Mic, compute_mic
 from gateway.adapters.as2.protocol.mime import MimePart, canonical_crlf, parse_entity, split_multipart
 from gateway.adapters.as2.protocol.signing import SigningKey, VerifiedSignature, verify_signature
@@ -75,6 +76,9 @@ class Unpacked:
 
 
 def _cms_kind(data: bytes) -> str:
+    kind = content_kind(data)
+    if kind is not None:
+        return kind
     try:
         return str(cms.ContentInfo.load(data)["content_type"].native)
     except (ValueError, TypeError) as exc:
