@@ -9,7 +9,8 @@ environment variable ``<NAME>_PASSWORD`` for an ``env:NAME`` reference).
 Every loaded key is checked against its certificate (same public key), so a key file that
 does not belong to the configured certificate fails at load with a clear reason instead of
 producing signatures nobody can verify. Keys are cached per reference and file modification
-time, so a rotated key file is picked up without a restart.
+time (looked at again every few seconds), so a rotated key file is picked up without a
+restart.
 
 Rollover (``our_keys``): the newest key whose window includes now signs; decryption tries
 every configured key, those valid now first (a partner may switch to our new certificate
@@ -21,6 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -148,14 +150,26 @@ def _load(own: OwnKey) -> LoadedKey:
 
 
 class KeyStore:
-    """Loads and caches our keys per profile reference (thread-safe)."""
+    """Loads and caches our keys per profile reference (thread-safe).
 
-    def __init__(self) -> None:
+    A cached key is used as is for ``recheck_seconds``; after that its file's modification
+    time is looked at again (one ``stat``), and a changed file is loaded anew. So a rotated
+    key file is picked up within seconds, and a busy gateway does not ``stat`` per message.
+    """
+
+    def __init__(self, recheck_seconds: float = 5.0) -> None:
         self._cache: dict[tuple[SecretRef, SecretRef | None, str], tuple[float | None, LoadedKey]] = {}
+        self._fresh: dict[int, tuple[float, OwnKey, LoadedKey]] = {}  # id(OwnKey) -> (checked at, ...)
+        self._recheck = recheck_seconds
         self._lock = threading.Lock()
 
     def loaded(self, own: OwnKey) -> LoadedKey:
         """One key pair, from the cache while its file is unchanged."""
+        now = time.monotonic()
+        with self._lock:
+            fresh = self._fresh.get(id(own))
+        if fresh is not None and fresh[1] is own and now - fresh[0] < self._recheck:
+            return fresh[2]
         cert = own.certificate.certificate if own.certificate is not None else None
         fingerprint = cert.fingerprint(hashes.SHA256()).hex() if cert is not None else ""
         cache_key = (own.key, own.password, fingerprint)
@@ -163,10 +177,15 @@ class KeyStore:
         with self._lock:
             hit = self._cache.get(cache_key)
         if hit is not None and hit[0] == stamp:
-            return hit[1]
-        loaded = _load(own)
+            loaded = hit[1]
+        else:
+            loaded = _load(own)
+            with self._lock:
+                self._cache[cache_key] = (stamp, loaded)
         with self._lock:
-            self._cache[cache_key] = (stamp, loaded)
+            if len(self._fresh) > 1024:  # profiles reloaded many times: forget the old entries
+                self._fresh.clear()
+            self._fresh[id(own)] = (now, own, loaded)
         return loaded
 
     def all_keys(self, channel: As2Channel) -> list[LoadedKey]:

@@ -7,6 +7,8 @@ certificate, and verifies the MDN signed with the key whose window is current.
 
 from __future__ import annotations
 
+import os
+import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -90,6 +92,19 @@ def test_pkcs12_with_its_certificate_inside_needs_no_separate_certificate(
     assert signing is not None
     assert signing.certificate == ours.cert  # taken from the bundle
     assert roundtrip(store, ch, peer, ours.cert) == SAMPLE_850
+
+
+def test_a_replaced_key_file_is_picked_up_after_the_recheck_interval(
+    tmp_path: Path, ours: Identity, stranger: Identity
+) -> None:
+    bundle = p12(ours, tmp_path / "ours.p12", None)
+    ch = channel(our_key=f"file:{bundle}")
+    cached, eager = KeyStore(recheck_seconds=3600), KeyStore(recheck_seconds=0)
+    assert cached.ours(ch).certificate == eager.ours(ch).certificate == ours.cert  # type: ignore[union-attr]
+    p12(stranger, bundle, None)  # rotated in place
+    os.utime(bundle, (time.time() + 5, time.time() + 5))  # a different modification time
+    assert eager.ours(ch).certificate == stranger.cert  # type: ignore[union-attr]
+    assert cached.ours(ch).certificate == ours.cert  # type: ignore[union-attr]  # until its recheck
 
 
 def test_pkcs12_with_a_wrong_password_or_without_a_certificate_is_a_clear_error(
