@@ -242,9 +242,21 @@ class As2Inbound:
             reason=f"AS2 transmission {message_id} as received; its EDI content is stored with the same "
             f"correlation id ({unpacked.mic.header_value})",
         )
-        outcome = await self._receive(unpacked.payload, edi_meta)
-        if outcome.created:  # a replayed Message-ID adds no second archive copy
-            await self._archive.submit(archive)
+        # The positive MDN is signed on a crypto thread while the commits run; it is sent only
+        # after they succeed (and replaced by an error MDN if the store refused the payload).
+        positive = (
+            asyncio.ensure_future(self._mdn(headers, message_id, channel, request, None, unpacked.mic))
+            if request.requested
+            else None
+        )
+        try:
+            outcome = await self._receive(unpacked.payload, edi_meta)
+            if outcome.created:  # a replayed Message-ID adds no second archive copy
+                await self._archive.submit(archive)
+        except BaseException:
+            if positive is not None:
+                positive.cancel()
+            raise
         error: GatewayError | None = None
         if not outcome.created:
             log.info(
@@ -263,6 +275,10 @@ class As2Inbound:
             )
         elif outcome.record.state is State.REJECTED:
             error = GatewayError(outcome.record.reason or "the payload was refused")
+        if positive is not None and error is None:
+            return await self._deliver(profile.partner_id, channel, request, message_id, await positive)
+        if positive is not None:
+            positive.cancel()
         return await self._answer(
             headers, message_id, profile.partner_id, channel, request, error, unpacked.mic
         )
@@ -373,11 +389,24 @@ class As2Inbound:
         if not request.requested:
             text = "received" if error is None else f"{error.as2_disposition}: {error.message}"
             return Reply(status, [("Content-Type", "text/plain")], text.encode())
+        mdn = await self._mdn(headers, message_id, channel, request, error, mic)
+        return await self._deliver(partner_id, channel, request, message_id, mdn)
+
+    async def _mdn(
+        self,
+        headers: Sequence[tuple[str, str]],
+        message_id: str,
+        channel: As2Channel | None,
+        request: MdnRequest,
+        error: GatewayError | None,
+        mic: Mic | None,
+    ) -> tuple[list[tuple[str, str]], bytes]:
+        """The MDN's headers and body, signed (on a crypto thread) when the sender asked for it."""
         our_id = channel.our_as2_id if channel is not None else _unquote(header_value(headers, "as2-to"))
         partner_name = _unquote(header_value(headers, "as2-from"))
         sign_with = self._signing_key(channel) if request.signed else None
         digest = _mdn_digest(request, channel)
-        mdn_headers, mdn_body = await self._off_loop(
+        return await self._off_loop(
             build_mdn,
             original_message_id=message_id or "unknown",
             our_as2_id=our_id or "unknown",
@@ -390,6 +419,17 @@ class As2Inbound:
             digest=digest,
             scheme=channel.signature_scheme.value if channel is not None else "pkcs1v15",
         )
+
+    async def _deliver(
+        self,
+        partner_id: str | None,
+        channel: As2Channel | None,
+        request: MdnRequest,
+        message_id: str,
+        mdn: tuple[list[tuple[str, str]], bytes],
+    ) -> Reply:
+        """The MDN in the HTTP response, or stored for async delivery (known partners only)."""
+        mdn_headers, mdn_body = mdn
         if request.async_url and channel is not None and partner_id is not None:
             await self._queue_async_mdn(partner_id, request.async_url, message_id, mdn_headers, mdn_body)
             return Reply(200, [("Content-Type", "text/plain")], b"received; the MDN follows asynchronously")
