@@ -9,7 +9,8 @@ Each round (rounds interleaved, so a busy neighbour slows every contestant alike
   SHA-256 signature, signed MDN requested) to ``POST /as2`` over 127.0.0.1 with C
   connections; the gateway decrypts, verifies, commits the EDI payload and the archived
   transmission to SQLite (a file: durable), signs the MDN and answers. Every reply is
-  checked (HTTP 200, signed, ``processed``); a sample is verified with pyas2lib afterwards.
+  checked (HTTP 200, signed, ``processed``, a Received-Content-MIC); five per round are
+  verified in full by pyas2lib (our signature, and the MIC against its own).
 * **pyas2lib**: ``Message.parse`` (decrypt, verify, build the signed MDN) on the same
   messages with the same keys, in this process, no HTTP, no storage.
 * **RSA limit**: the time of two RSA-2048 private-key operations per message (one
@@ -46,6 +47,8 @@ from gateway.runtime import Gateway
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = (REPO / "fixtures/x12/sample-850.edi").read_bytes()
 Message = tuple[dict[str, str], bytes]
+Reply = tuple[str, dict[str, str], bytes]  # (original Message-ID, MDN headers, MDN body)
+_SAMPLE = 5  # replies per round verified in full by pyas2lib (signature and MIC)
 
 
 def _payload(size: int) -> bytes:
@@ -78,12 +81,17 @@ def _profile(tmp: Path) -> dict[str, Any]:
     }
 
 
-def _client(url: str, messages: list[Message], concurrency: int) -> tuple[float, list[str]]:
-    """Runs in a child process: POST every message, return (seconds, problems)."""
+def _client(url: str, messages: list[Message], concurrency: int) -> tuple[float, list[str], list[Reply]]:
+    """Runs in a child process: POST every message; return (seconds, problems, sample replies).
+
+    Every reply is checked (HTTP 200, a signed MDN, disposition ``processed``, a
+    Received-Content-MIC); the first few are returned for a full check by pyas2lib.
+    """
     import aiohttp
 
-    async def run() -> tuple[float, list[str]]:
+    async def run() -> tuple[float, list[str], list[Reply]]:
         problems: list[str] = []
+        sample: list[Reply] = []
         queue = list(messages)
         connector = aiohttp.TCPConnector(limit=concurrency)
         async with aiohttp.ClientSession(connector=connector) as session:
@@ -94,14 +102,30 @@ def _client(url: str, messages: list[Message], concurrency: int) -> tuple[float,
                     async with session.post(url, headers=headers, data=body) as response:
                         reply = await response.read()
                         signed = response.headers.get("Content-Type", "").startswith("multipart/signed")
-                        if response.status != 200 or not signed or b"; processed\r\n" not in reply:
+                        processed = b"; processed\r\n" in reply and b"Received-Content-MIC: " in reply
+                        if response.status != 200 or not signed or not processed:
                             problems.append(f"HTTP {response.status}: {reply[:120]!r}")
+                        elif len(sample) < _SAMPLE:
+                            sample.append((headers["Message-ID"], dict(response.headers), reply))
 
             started = time.perf_counter()
             await asyncio.gather(*(worker() for _ in range(concurrency)))
-            return time.perf_counter() - started, problems
+            return time.perf_counter() - started, problems, sample
 
     return asyncio.run(run())
+
+
+def _verify_sample(sample: list[Reply], sent: dict[str, Any]) -> None:
+    """pyas2lib verifies sampled MDNs in full: our signature, and the MIC it computed itself."""
+    from tests.support.pyas2_peer import as2, raw_http
+
+    for message_id, headers, body in sample:
+        message = sent[message_id.strip("<>")]
+        status, detail = as2.Mdn().parse(
+            raw_http(headers, body), find_message_cb=lambda _m, _r, found=message: found
+        )
+        if (status, detail) != ("processed", None):
+            raise RuntimeError(f"pyas2lib does not accept our MDN for {message_id}: {status} {detail}")
 
 
 def _pyas2lib_round(messages: list[Message], keys: dict[str, bytes]) -> float:
@@ -127,7 +151,9 @@ def _rsa_round(key: rsa.RSAPrivateKey, count: int) -> float:
     return time.perf_counter() - started
 
 
-def _build(keys: dict[str, bytes], payload: bytes, count: int) -> list[Message]:
+def _build(
+    keys: dict[str, bytes], payload: bytes, count: int, sent: dict[str, Any] | None = None
+) -> list[Message]:
     from tests.support.pyas2_peer import build, organization, partner
 
     org = organization("PEER-AS2", keys["peer.key"], keys["peer.pem"])
@@ -137,8 +163,10 @@ def _build(keys: dict[str, bytes], payload: bytes, count: int) -> list[Message]:
     )  # fmt: skip
     out = []
     for _ in range(count):
-        headers, body, _message = build(org, to_us, payload, content_type="application/edi-x12")
+        headers, body, message = build(org, to_us, payload, content_type="application/edi-x12")
         out.append((headers, body))
+        if sent is not None:
+            sent[message.message_id] = message
     return out
 
 
@@ -152,7 +180,8 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     (tmp / "partners").mkdir()
     (tmp / "partners/bench-as2.yaml").write_text(yaml.safe_dump(_profile(tmp)))
     payload = _payload(args.size)
-    rounds = [_build(keys, payload, args.messages) for _ in range(args.runs + 1)]  # +1: warm-up
+    sent: dict[str, Any] = {}
+    rounds = [_build(keys, payload, args.messages, sent) for _ in range(args.runs + 1)]  # +1: warm-up
     settings = Settings(
         database_url=f"sqlite:///{tmp}/bench.db",
         partners_dir=tmp / "partners",
@@ -178,11 +207,12 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     try:
         for index, messages in enumerate(rounds):
             batch: list[Message] = messages
-            seconds, problems = await loop.run_in_executor(
+            seconds, problems, sample = await loop.run_in_executor(
                 None, pool.apply, _client, (url, batch, args.concurrency)
             )
             if problems:
                 raise RuntimeError(f"{len(problems)} bad replies, first: {problems[0]}")
+            _verify_sample(sample, sent)
             if index == 0:
                 continue  # warm-up: imports, key cache, connection pool, SQLite file
             edigate.append(args.messages / seconds)

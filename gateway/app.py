@@ -50,18 +50,8 @@ def ensure_admin_token(settings: Settings) -> Settings:
 def build_web_app(gateway: Gateway, metrics: Metrics) -> web.Application:
     """Admin API and operations, plus the channel endpoints the settings turn on."""
     app = build_admin_app(gateway.services, gateway.settings, metrics)
-    if gateway.settings.channels.as2:
-        from gateway.adapters.as2 import install_as2
-
-        install_as2(
-            app,
-            store=gateway.store,
-            profiles=gateway.registry,
-            receive=gateway.receive,
-            channels=gateway.channels,
-            wake_sender=gateway.sender_wake.set,
-            max_payload_bytes=gateway.settings.pipeline.max_payload_bytes,
-        )
+    if gateway.as2 is not None:  # installed by the Gateway (channels); the endpoints go here
+        app.router.add_routes(gateway.as2.routes)
     if gateway.settings.channels.webhook:
         from gateway.adapters.webhook import install_webhook
 

@@ -34,6 +34,7 @@ from gateway.domain.usecases.services import GatewayServices, Observer
 from gateway.domain.usecases.workers import outbox_relay, overdue_scanner, pipeline_worker, sender_worker
 
 if TYPE_CHECKING:
+    from gateway.adapters.as2 import As2Install
     from gateway.adapters.rabbitmq import RabbitTopology
 
 __all__ = ["Gateway", "rabbit_topology"]
@@ -111,6 +112,20 @@ class Gateway:
         self.relay_wake = asyncio.Event()
         self.sender_wake = asyncio.Event()
         p = settings.pipeline
+        self.as2: As2Install | None = None
+        if settings.channels.as2:  # in every process, so resends planned by the CLI go out over AS2
+            from gateway.adapters.as2 import install_as2
+
+            self.as2 = install_as2(
+                None,
+                store=store,
+                profiles=registry,
+                receive=self.receive,
+                channels=self.channels,
+                wake_sender=self.sender_wake.set,
+                max_payload_bytes=p.max_payload_bytes,
+                instance_id=settings.instance_id,
+            )
         self.inbound = InboundPipeline(
             store,
             registry,
@@ -214,6 +229,8 @@ class Gateway:
             self.outbound_source.run(self.outbound.handle),
         ]
         self._tasks = [asyncio.create_task(self._supervised(c)) for c in loops]
+        if self.as2 is not None:
+            await self.as2.start()
         if self.sftp is not None:
             if self.sftp.server is not None:
                 await self.sftp.server.start()
@@ -232,6 +249,9 @@ class Gateway:
         if self.sftp is not None:
             with contextlib.suppress(Exception):
                 await self.sftp.stop()
+        if self.as2 is not None:
+            with contextlib.suppress(Exception):
+                await self.as2.stop()
         with contextlib.suppress(Exception):
             await self.outbound_source.close()
         for task in self._tasks:

@@ -55,17 +55,14 @@ def certificate_expiries(profiles: Iterable[PartnerProfile], now: datetime) -> l
     """(partner, certificate, seconds until the window ends) for every AS2 certificate.
 
     The certificate is named by its place in the profile, as profile warnings name it:
-    ``partner_certificates[0]``, ``our_certificate``.
+    ``partner_certificates[0]``, ``our_certificate``, ``our_keys[1].certificate``.
     """
     out: list[tuple[str, str, float]] = []
     for profile in profiles:
         as2 = profile.channels.as2
         if as2 is None:
             continue
-        named = [(f"partner_certificates[{i}]", c) for i, c in enumerate(as2.partner_certificates)]
-        if as2.our_certificate is not None:
-            named.append(("our_certificate", as2.our_certificate))
-        for name, cert in named:
+        for name, cert in as2.named_certificates():
             if cert.not_after is not None:
                 out.append((profile.partner_id, name, (cert.not_after - now).total_seconds()))
     return out

@@ -36,8 +36,18 @@ def _import_oscrypto() -> None:
 _import_oscrypto()
 
 from pyas2lib import as2  # noqa: E402
+from pyas2lib.cms import compress_message, decompress_message  # noqa: E402
 
-__all__ = ["as2", "build", "organization", "parse_message", "partner", "raw_http"]
+__all__ = [
+    "as2",
+    "build",
+    "compress_message",
+    "decompress_message",
+    "organization",
+    "parse_message",
+    "partner",
+    "raw_http",
+]
 
 
 def organization(name: str, key_pem: bytes, cert_pem: bytes, mdn_url: str | None = None) -> as2.Organization:
@@ -96,8 +106,18 @@ class Pyas2Receiver:
     """An AS2 server made of pyas2lib and aiohttp: parses what it is sent and answers with
     pyas2lib's own MDN (sync in the response, async by a POST to the requested URL).
 
-    ``answers`` lets a test script HTTP failures first (e.g. ``[503]``); ``tamper_mic``
-    makes the MDN carry a wrong MIC, as a broken partner would.
+    Knobs a test may turn, each making the MDN what a broken or unusual partner would send:
+
+    * ``answers``: HTTP statuses to answer first, before parsing (e.g. ``[503]``);
+    * ``tamper_mic``: the MDN carries a wrong Received-Content-MIC;
+    * ``negative``: a disposition modifier, e.g. ``"authentication-failed"`` (processed/error);
+    * ``mdn_signer``: an organisation whose key signs the MDN instead of the receiver's own;
+    * ``unsigned_mdn``: the MDN is not signed although a signed one was asked for;
+    * ``garbage_mdn``: the MDN body is cut in half (malformed);
+    * ``chunk_delay``: a sync MDN is written in several pieces with this pause between them
+      (``chunked``: with chunked transfer encoding, else with a Content-Length);
+    * ``drop_async``: an async MDN is never sent;
+    * ``mdn_ssl``: the ``ssl`` argument for the async MDN POST (an HTTPS MDN URL).
     """
 
     def __init__(self, org: as2.Organization, sender: as2.Partner) -> None:
@@ -105,9 +125,40 @@ class Pyas2Receiver:
         self.sender = sender
         self.answers: list[int] = []
         self.tamper_mic = False
+        self.negative: str | None = None
+        self.mdn_signer: as2.Organization | None = None
+        self.unsigned_mdn = False
+        self.garbage_mdn = False
+        self.chunk_delay: float | None = None
+        self.chunked = True
+        self.drop_async = False
+        self.mdn_ssl: Any = None
         self.received: list[tuple[as2.Message, str, Any]] = []
         self.async_posts: list[int] = []
         self._tasks: set[Any] = set()
+
+    def _rebuild(self, message: as2.Message, mdn: as2.Mdn) -> as2.Mdn:
+        if not (self.tamper_mic or self.negative or self.mdn_signer or self.unsigned_mdn):
+            return mdn
+        if self.tamper_mic and message.mic:
+            message.mic = b"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
+        if self.unsigned_mdn:
+            del message.payload["disposition-notification-options"]
+        if self.mdn_signer is not None:
+            message.receiver = self.mdn_signer
+        rebuilt = as2.Mdn(mdn_mode=mdn.mdn_mode, digest_alg=mdn.digest_alg, mdn_url=mdn.mdn_url)
+        if self.negative:
+            rebuilt.build(message=message, status="processed/Error", detailed_status=self.negative)
+        else:
+            rebuilt.build(message=message, status="processed")
+        return rebuilt
+
+    def _wire(self, mdn: as2.Mdn) -> tuple[dict[str, str], bytes]:
+        headers = {k: str(v) for k, v in mdn.headers.items()}
+        body = mdn.content
+        if self.garbage_mdn:
+            body = body[: len(body) // 2]
+        return headers, body
 
     async def handle(self, request: Any) -> Any:
         import asyncio
@@ -121,25 +172,42 @@ class Pyas2Receiver:
             raw_http(request.headers, body), self.org, self.sender
         )
         self.received.append((message, status, exception))
-        if mdn is not None and self.tamper_mic and message.mic:
-            message.mic = b"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
-            mdn = as2.Mdn(mdn_mode=mdn.mdn_mode, digest_alg=mdn.digest_alg, mdn_url=mdn.mdn_url)
-            mdn.build(message=message, status="processed")
         if mdn is None:
             return web.Response(text="received")
+        mdn = self._rebuild(message, mdn)
         if mdn.mdn_mode == "ASYNC":
-            task = asyncio.get_running_loop().create_task(self._post_async(mdn))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            if not self.drop_async:
+                task = asyncio.get_running_loop().create_task(self._post_async(mdn))
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
             return web.Response(text="received; MDN follows")
-        return web.Response(headers={k: str(v) for k, v in mdn.headers.items()}, body=mdn.content)
+        headers, content = self._wire(mdn)
+        if self.chunk_delay is None:
+            return web.Response(headers=headers, body=content)
+        response = web.StreamResponse(headers=headers)
+        if not self.chunked:
+            response.content_length = len(content)
+        await response.prepare(request)
+        step = max(1, len(content) // 4)
+        for i in range(0, len(content), step):
+            await response.write(content[i : i + step])
+            await asyncio.sleep(self.chunk_delay)
+        await response.write_eof()
+        return response
 
     async def _post_async(self, mdn: as2.Mdn) -> None:
         import aiohttp
 
-        headers = {k: str(v) for k, v in mdn.headers.items()}
+        headers, content = self._wire(mdn)
         async with (
             aiohttp.ClientSession() as session,
-            session.post(mdn.mdn_url, headers=headers, data=mdn.content) as r,
+            session.post(mdn.mdn_url, headers=headers, data=content, ssl=self.mdn_ssl or True) as r,
         ):
             self.async_posts.append(r.status)
+
+    async def settled(self, timeout: float = 10.0) -> None:
+        """Wait until every async MDN POST has finished."""
+        import asyncio
+
+        if self._tasks:
+            await asyncio.wait_for(asyncio.gather(*self._tasks), timeout)

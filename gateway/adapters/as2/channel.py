@@ -1,11 +1,13 @@
 """The outbound AS2 channel (PartnerChannel ``as2``): pack with the profile's algorithms and POST.
 
 Before the POST, the Message-ID and the MIC the partner must return are recorded on the
-payload (:mod:`gateway.adapters.as2.receipts`). A synchronous MDN is verified here: a bad
-signature, a negative disposition or a MIC mismatch fails the payload with the reason
-(not retried; resend it once the cause is fixed). With async MDNs the POST's 2xx is the
-send result, and ``POST /as2/mdn`` settles the payload later. Transport failures and
-non-2xx answers are retried by the Sender, up to the profile's ``retry.limit``.
+payload (:mod:`gateway.adapters.as2.receipts`). A synchronous MDN is read in full, stored
+as received (:func:`.verdicts.keep_mdn`) and verified here: a verified positive MDN with
+our MIC makes the payload ``delivered``; a bad signature, a negative disposition or a MIC
+mismatch fails it with the reason (not retried; resend it once the cause is fixed). With
+async MDNs the POST's 2xx makes it ``sent``, and ``POST /as2/mdn`` settles it later (or
+the MDN deadline fails it). Transport failures and non-2xx answers are retried by the
+Sender. HTTPS trust per partner comes from the profile's ``tls``.
 """
 
 from __future__ import annotations
@@ -15,14 +17,19 @@ import re
 from datetime import UTC, datetime
 from email.utils import formatdate
 
+from cryptography import x509
+
 from gateway.adapters.as2.client import HttpClient
 from gateway.adapters.as2.keys import KeyLoadError, KeyStore
 from gateway.adapters.as2.limits import AttemptCounter
-from gateway.adapters.as2.protocol import PackOptions, micalg_label, pack, parse_mdn
+from gateway.adapters.as2.protocol import PackOptions, micalg_label, pack, parse_mdn, peek_original_message_id
+from gateway.adapters.as2.protocol.errors import MalformedMessage
 from gateway.adapters.as2.receipts import SentMessage, judge_mdn, new_message_id, remember
+from gateway.adapters.as2.verdicts import keep_mdn
 from gateway.domain.profiles import As2Channel
 from gateway.domain.runtime.errors import GatewayError, TransientFailure
 from gateway.domain.runtime.ports import OutboundSendResult
+from gateway.domain.runtime.records import PayloadRecord
 from gateway.domain.runtime.store import Store
 from gateway.domain.usecases.registry import ProfileRegistry
 
@@ -87,7 +94,7 @@ class As2PartnerChannel:
         self, channel: As2Channel, partner_name: str, payload_id: str, content: bytes, filename: str
     ) -> OutboundSendResult:
         try:
-            ours = self._keys.ours(channel) if channel.sign or channel.mdn.signed else None
+            ours = self._keys.ours(channel) if channel.sign else None
         except KeyLoadError as exc:
             raise TransientFailure(f"our AS2 key is unavailable: {exc}") from exc
         certs = [c.certificate for c in channel.certificates_at(datetime.now(UTC))]
@@ -133,9 +140,11 @@ class As2PartnerChannel:
             )
         if channel.mdn.mode == "async" and channel.mdn.async_url:
             headers.append(("Receipt-Delivery-Option", channel.mdn.async_url))
-        sent = SentMessage(payload_id, message_id, packed.mic, channel.mdn.mode, channel.mdn.signed)
+        sent = SentMessage(
+            payload_id, message_id, packed.mic, channel.mdn.mode, channel.mdn.signed, channel.sign
+        )
         await remember(self._store, sent)
-        response = await self._client.post(channel.url, headers, packed.body)
+        response = await self._client.post(channel.url, headers, packed.body, tls=channel.tls)
         if not 200 <= response.status < 300:
             text = response.body[:200].decode("utf-8", "replace")
             raise TransientFailure(f"the partner answered HTTP {response.status}: {text}")
@@ -143,22 +152,59 @@ class As2PartnerChannel:
             return OutboundSendResult(
                 True, f"accepted (HTTP {response.status}); async MDN expected", remote_reference=message_id
             )
+        return await self._sync_mdn(response.headers, response.body, sent, record, certs, channel)
+
+    async def _sync_mdn(
+        self,
+        headers: list[tuple[str, str]],
+        body: bytes,
+        sent: SentMessage,
+        record: PayloadRecord | None,
+        certs: list[x509.Certificate],
+        channel: As2Channel,
+    ) -> OutboundSendResult:
+        partner_id = record.partner_id if record is not None else None
         try:
-            mdn = parse_mdn(response.headers, response.body, certs, require_signed=channel.mdn.signed)
+            if not body:
+                raise MalformedMessage(
+                    "the partner answered 2xx without an MDN, but a synchronous one was asked for"
+                )
+            mdn = parse_mdn(headers, body, certs, require_signed=channel.mdn.signed)
+            if mdn.original_message_id != sent.message_id:
+                raise MalformedMessage(
+                    f"the MDN answers {mdn.original_message_id!r}, not our {sent.message_id!r}"
+                )
         except GatewayError as exc:
-            raise GatewayError(
-                f"the synchronous MDN is not acceptable: {exc.as2_disposition}: {exc.message}"
-            ) from exc
-        if mdn.original_message_id != message_id:
-            raise GatewayError(f"the MDN answers {mdn.original_message_id!r}, not our {message_id!r}")
-        accepted, reason = judge_mdn(mdn, packed.mic)
+            reason = f"the synchronous MDN is not acceptable: {exc.as2_disposition}: {exc.message}"
+            await keep_mdn(
+                self._store,
+                headers,
+                body,
+                partner_id=partner_id,
+                answers=record,
+                original_message_id=peek_original_message_id(headers, body),
+                refused=reason,
+            )
+            raise GatewayError(reason) from exc
+        await keep_mdn(
+            self._store,
+            headers,
+            body,
+            partner_id=partner_id,
+            answers=record,
+            original_message_id=mdn.original_message_id,
+            refused=None,
+        )
+        accepted, reason = judge_mdn(mdn, sent)
         log.info(
             "AS2 message sent",
             extra={
-                "payload_id": payload_id,
-                "message_id": message_id,
+                "payload_id": sent.payload_id,
+                "message_id": sent.message_id,
                 "accepted": accepted,
                 "reason": reason,
             },
         )
-        return OutboundSendResult(accepted, reason, retryable=False, remote_reference=message_id)
+        return OutboundSendResult(
+            accepted, reason, retryable=False, remote_reference=sent.message_id, delivered=accepted
+        )

@@ -2,14 +2,17 @@
 
 Order of work, so a receipt only ever confirms what is durable:
 
-1. read the body (bounded), identify the partner by AS2-From/AS2-To;
+1. read the body (bounded), identify the partner by AS2-From/AS2-To; a body over the limit is
+   not read further: its headers are stored (rejected) and answered with an
+   ``unexpected-processing-error`` MDN (or HTTP 413 when no MDN was asked for);
 2. open the message with the protocol core (decrypt, verify, decompress; any order),
-   trying every partner certificate valid now (rollover);
+   trying every partner certificate valid now and every key of ours (rollover both ways);
 3. store: the EDI payload through ``receive`` (the pipeline parses exactly these bytes),
-   and the transmission as received (headers that matter + body) as a second payload on
-   channel ``as2-raw`` in state ``delivered`` (an archive copy, never parsed), both with
-   the same correlation id. A message that fails is stored once, as received, in state
-   ``rejected`` with the reason, and is not routed;
+   then, when it is new, the transmission as received (headers that matter + body) as a
+   second payload on channel ``as2-raw`` in state ``delivered`` (an archive copy, never
+   parsed) with the same correlation id; a replayed Message-ID adds no second copy. A
+   message that fails is stored once, as received, in state ``rejected`` with the reason,
+   and is not routed;
 4. answer: an MDN in the HTTP response, or (Receipt-Delivery-Option) an MDN stored as an
    outbound payload on channel ``as2-mdn`` that the Sender delivers with retries.
 
@@ -24,8 +27,11 @@ import logging
 import re
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
+from typing import Any, TypeVar
 
 from aiohttp import web
 
@@ -76,11 +82,11 @@ KEPT_HEADERS = (
     "EDIINT-Features",
     "User-Agent",
 )
-_THREAD_THRESHOLD = 256 * 1024  # bigger bodies are opened off the event loop
 _MDN_TEXT_OK = "The AS2 message has been received, verified and stored for processing."
 _MDN_TEXT_ERROR = "The AS2 message could not be processed: {reason}"
 
 Receiver = Callable[[bytes, ChannelMeta], Awaitable[StoreOutcome]]
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +140,7 @@ class As2Inbound:
         max_payload_bytes: int = 100 * 1024 * 1024,
         wake_sender: Callable[[], None] = lambda: None,
         mdn_handler: Callable[[Sequence[tuple[str, str]], bytes], Awaitable[Reply]] | None = None,
+        crypto_pool: Executor | None = None,
     ) -> None:
         self._store = store
         self._profiles = profiles
@@ -143,14 +150,43 @@ class As2Inbound:
         self._wake_sender = wake_sender
         self._mdn_handler = mdn_handler
         self._archive = GroupCommit(store)
+        self._crypto = crypto_pool
+
+    async def _off_loop(self, fn: Callable[..., _T], *args: Any, **kwargs: Any) -> _T:
+        """Run CPU work (RSA, ciphers, digests, CMS parsing) on the crypto threads.
+
+        ``cryptography`` releases the GIL during RSA private-key operations (and the OpenSSL
+        ciphers and digests), so the event loop keeps serving HTTP and the store meanwhile.
+        """
+        return await asyncio.get_running_loop().run_in_executor(self._crypto, partial(fn, *args, **kwargs))
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
+        headers = list(request.headers.items())
         try:
             body = await read_body(request, self._max)
         except PayloadTooLarge as exc:
-            return web.Response(status=exc.http_status, text=exc.message)
-        reply = await self.process(list(request.headers.items()), body, request.remote)
+            reply = await self.too_large(headers, exc, request.remote)
+        else:
+            reply = await self.process(headers, body, request.remote)
         return web.Response(status=reply.status, headers=reply.headers, body=reply.body)
+
+    async def too_large(
+        self, headers: Sequence[tuple[str, str]], error: PayloadTooLarge, remote: str | None
+    ) -> Reply:
+        """A body over the limit: its headers are stored (rejected, with the reason) and answered
+        with an ``unexpected-processing-error`` MDN when one was asked for, else HTTP 413."""
+        kept = [(k, v) for k in KEPT_HEADERS if (v := header_value(headers, k)) is not None]
+        profile, channel = self._partner(headers)
+        return await self._refuse(
+            error,
+            build_entity(kept, b""),
+            headers,
+            _message_id(header_value(headers, "message-id")),
+            profile,
+            channel,
+            parse_mdn_request(headers),
+            remote,
+        )
 
     async def process(self, headers: Sequence[tuple[str, str]], body: bytes, remote: str | None) -> Reply:
         """Everything after reading the body; usable without HTTP (tests, benchmarks)."""
@@ -171,8 +207,7 @@ class As2Inbound:
                 )
             if not message_id:
                 raise _Failure(MalformedMessage("the message has no Message-ID header"))
-            our_key = self._our_key(channel)
-            unpacked = await self._open(headers, body, channel, our_key, request)
+            unpacked = await self._open(headers, body, channel, self._decryption_keys(channel), request)
         except _Failure as failure:
             return await self._refuse(
                 failure.error, raw, headers, message_id, profile, channel, request, remote
@@ -207,9 +242,21 @@ class As2Inbound:
             reason=f"AS2 transmission {message_id} as received; its EDI content is stored with the same "
             f"correlation id ({unpacked.mic.header_value})",
         )
-        outcome, _ = await asyncio.gather(
-            self._receive(unpacked.payload, edi_meta), self._archive.submit(archive)
+        # The positive MDN is signed on a crypto thread while the commits run; it is sent only
+        # after they succeed (and replaced by an error MDN if the store refused the payload).
+        positive = (
+            asyncio.ensure_future(self._mdn(headers, message_id, channel, request, None, unpacked.mic))
+            if request.requested
+            else None
         )
+        try:
+            outcome = await self._receive(unpacked.payload, edi_meta)
+            if outcome.created:  # a replayed Message-ID adds no second archive copy
+                await self._archive.submit(archive)
+        except BaseException:
+            if positive is not None:
+                positive.cancel()
+            raise
         error: GatewayError | None = None
         if not outcome.created:
             log.info(
@@ -228,8 +275,12 @@ class As2Inbound:
             )
         elif outcome.record.state is State.REJECTED:
             error = GatewayError(outcome.record.reason or "the payload was refused")
+        if positive is not None and error is None:
+            return await self._deliver(profile.partner_id, channel, request, message_id, await positive)
+        if positive is not None:
+            positive.cancel()
         return await self._answer(
-            headers, message_id, profile.partner_id, channel, our_key, request, error, unpacked.mic
+            headers, message_id, profile.partner_id, channel, request, error, unpacked.mic
         )
 
     def _partner(self, headers: Sequence[tuple[str, str]]) -> tuple[PartnerProfile | None, As2Channel | None]:
@@ -241,31 +292,41 @@ class As2Inbound:
             return profile if channel is not None else None, None
         return profile, channel
 
-    def _our_key(self, channel: As2Channel) -> SigningKey | None:
+    def _decryption_keys(self, channel: As2Channel) -> list[SigningKey]:
         try:
-            return self._keys.ours(channel)
+            return self._keys.decryption_keys(channel)
         except KeyLoadError as exc:
             log.error("our AS2 key cannot be loaded", extra={"reason": str(exc)})
             raise _Failure(GatewayError(f"our private key is unavailable: {exc}")) from exc
+
+    def _signing_key(self, channel: As2Channel | None) -> SigningKey | None:
+        """Our key for signing the MDN; ``None`` (an unsigned MDN) when none can be loaded."""
+        if channel is None:
+            return None
+        try:
+            return self._keys.ours(channel)
+        except KeyLoadError as exc:
+            log.error(
+                "our AS2 signing key cannot be loaded; the MDN goes unsigned", extra={"reason": str(exc)}
+            )
+            return None
 
     async def _open(
         self,
         headers: Sequence[tuple[str, str]],
         body: bytes,
         channel: As2Channel,
-        our_key: SigningKey | None,
+        our_keys: list[SigningKey],
         request: MdnRequest,
     ) -> Unpacked:
         trust = Trust(
-            our_keys=[our_key] if our_key is not None else [],
+            our_keys=our_keys,
             partner_certificates=[c.certificate for c in channel.certificates_at(datetime.now(UTC))],
             require_signed=channel.require_signed,
             require_encrypted=channel.require_encrypted,
         )
         try:
-            if len(body) > _THREAD_THRESHOLD:
-                return await asyncio.to_thread(unpack, headers, body, trust, request.micalgs)
-            return unpack(headers, body, trust, request.micalgs)
+            return await self._off_loop(unpack, headers, body, trust, request.micalgs)
         except GatewayError as exc:
             raise _Failure(exc) from exc
         except Exception as exc:  # a library bug must still produce a stored payload and an MDN
@@ -302,18 +363,11 @@ class As2Inbound:
                 "remote": remote,
             },
         )
-        our_key: SigningKey | None = None
-        if channel is not None:
-            try:
-                our_key = self._keys.ours(channel)
-            except KeyLoadError:
-                our_key = None
         return await self._answer(
             headers,
             message_id,
             meta.partner_id,
             channel,
-            our_key,
             request,
             error,
             None,
@@ -326,7 +380,6 @@ class As2Inbound:
         message_id: str,
         partner_id: str | None,
         channel: As2Channel | None,
-        our_key: SigningKey | None,
         request: MdnRequest,
         error: GatewayError | None,
         mic: Mic | None,
@@ -336,11 +389,25 @@ class As2Inbound:
         if not request.requested:
             text = "received" if error is None else f"{error.as2_disposition}: {error.message}"
             return Reply(status, [("Content-Type", "text/plain")], text.encode())
+        mdn = await self._mdn(headers, message_id, channel, request, error, mic)
+        return await self._deliver(partner_id, channel, request, message_id, mdn)
+
+    async def _mdn(
+        self,
+        headers: Sequence[tuple[str, str]],
+        message_id: str,
+        channel: As2Channel | None,
+        request: MdnRequest,
+        error: GatewayError | None,
+        mic: Mic | None,
+    ) -> tuple[list[tuple[str, str]], bytes]:
+        """The MDN's headers and body, signed (on a crypto thread) when the sender asked for it."""
         our_id = channel.our_as2_id if channel is not None else _unquote(header_value(headers, "as2-to"))
         partner_name = _unquote(header_value(headers, "as2-from"))
-        sign_with = our_key if request.signed else None
+        sign_with = self._signing_key(channel) if request.signed else None
         digest = _mdn_digest(request, channel)
-        mdn_headers, mdn_body = build_mdn(
+        return await self._off_loop(
+            build_mdn,
             original_message_id=message_id or "unknown",
             our_as2_id=our_id or "unknown",
             partner_as2_id=partner_name or "unknown",
@@ -352,6 +419,17 @@ class As2Inbound:
             digest=digest,
             scheme=channel.signature_scheme.value if channel is not None else "pkcs1v15",
         )
+
+    async def _deliver(
+        self,
+        partner_id: str | None,
+        channel: As2Channel | None,
+        request: MdnRequest,
+        message_id: str,
+        mdn: tuple[list[tuple[str, str]], bytes],
+    ) -> Reply:
+        """The MDN in the HTTP response, or stored for async delivery (known partners only)."""
+        mdn_headers, mdn_body = mdn
         if request.async_url and channel is not None and partner_id is not None:
             await self._queue_async_mdn(partner_id, request.async_url, message_id, mdn_headers, mdn_body)
             return Reply(200, [("Content-Type", "text/plain")], b"received; the MDN follows asynchronously")

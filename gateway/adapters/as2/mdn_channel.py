@@ -4,7 +4,8 @@ The inbound handler stores each async MDN as an outbound payload on channel ``as
 its content is the MDN as a MIME entity (headers + body), its ``meta.headers`` hold the
 ``receipt-delivery-option`` URL the partner asked for. The Sender worker hands it here,
 and retries failures with backoff like any outbound payload (bounded by the partner
-profile's ``retry.limit``); its state shows in the admin API like any other payload.
+profile's ``retry.limit``); its state shows in the admin API like any other payload. An
+HTTPS URL is trusted as the partner's profile says (``tls``), like our outbound POSTs.
 """
 
 from __future__ import annotations
@@ -44,10 +45,13 @@ class As2MdnChannel:
         except MalformedMessage as exc:
             return OutboundSendResult(False, f"the stored MDN is unreadable: {exc.message}", retryable=False)
         profile = self._profiles.current.get(partner_id)
-        policy = profile.channels.as2.retry if profile is not None and profile.channels.as2 else RetryPolicy()
+        as2 = profile.channels.as2 if profile is not None else None
+        policy = as2.retry if as2 is not None else RetryPolicy()
         attempt = self._attempts.next(payload_id)
         try:
-            response = await self._client.post(url, list(entity.headers), entity.body)
+            response = await self._client.post(
+                url, list(entity.headers), entity.body, tls=as2.tls if as2 is not None else None
+            )
         except TransientFailure as exc:
             result = OutboundSendResult(False, exc.message, retryable=True)
         else:

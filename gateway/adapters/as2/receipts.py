@@ -13,11 +13,21 @@ import json
 import re
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 
 from gateway.adapters.as2.protocol import MdnResult, Mic, parse_mic
 from gateway.domain.runtime.store import Store
 
-__all__ = ["SENT_EVENT", "SentMessage", "judge_mdn", "new_message_id", "payload_id_of", "recall", "remember"]
+__all__ = [
+    "SENT_EVENT",
+    "SentMessage",
+    "judge_mdn",
+    "last_sent",
+    "new_message_id",
+    "payload_id_of",
+    "recall",
+    "remember",
+]
 
 SENT_EVENT = "as2-sent"
 _ID = re.compile(r"^<?edigate-([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})-[0-9a-f]{8}@")
@@ -30,6 +40,8 @@ class SentMessage:
     mic: Mic
     mdn_mode: str  # sync | async
     mdn_signed: bool
+    signed: bool = True  # whether the message itself was signed (decides whether a MIC must come back)
+    sent_at: datetime | None = None  # when the send was recorded (read back from the audit trail)
 
 
 def new_message_id(payload_id: str, our_as2_id: str) -> str:
@@ -48,6 +60,7 @@ async def remember(store: Store, sent: SentMessage) -> None:
         "mic": sent.mic.header_value,
         "mdn": sent.mdn_mode,
         "mdn_signed": sent.mdn_signed,
+        "signed": sent.signed,
     }
     await store.add_audit("payload", sent.payload_id, SENT_EVENT, detail=json.dumps(detail), actor="as2")
 
@@ -57,6 +70,11 @@ async def recall(store: Store, message_id: str) -> SentMessage | None:
     payload_id = payload_id_of(message_id)
     if payload_id is None:
         return None
+    return await last_sent(store, payload_id, message_id)
+
+
+async def last_sent(store: Store, payload_id: str, message_id: str | None = None) -> SentMessage | None:
+    """The latest send record of ``payload_id`` (for ``message_id`` only, when given)."""
     for event in reversed(await store.audit_trail("payload", payload_id)):
         if event.state != SENT_EVENT or not event.detail:
             continue
@@ -64,22 +82,45 @@ async def recall(store: Store, message_id: str) -> SentMessage | None:
             data = json.loads(event.detail)
         except ValueError:
             continue
-        if data.get("message_id") == message_id:
+        if message_id is None or data.get("message_id") == message_id:
             return SentMessage(
-                payload_id, message_id, parse_mic(data["mic"]), data["mdn"], bool(data["mdn_signed"])
+                payload_id,
+                str(data["message_id"]),
+                parse_mic(data["mic"]),
+                data["mdn"],
+                bool(data["mdn_signed"]),
+                bool(data.get("signed", True)),
+                event.at,
             )
     return None
 
 
-def judge_mdn(result: MdnResult, expected: Mic) -> tuple[bool, str]:
-    """(accepted, reason): a negative disposition or a MIC that differs from what we sent fails."""
+def judge_mdn(result: MdnResult, sent: SentMessage) -> tuple[bool, str]:
+    """(accepted, reason): a negative disposition or a MIC that differs from what we sent fails.
+
+    RFC 4130 (7.4.3) requires the Received-Content-MIC in a signed receipt and makes it
+    optional in an unsigned one. We insist on it when we signed the message and asked for
+    a signed receipt: the MIC is then the partner's proof that it verified what we signed.
+    For an unsigned message receivers commonly return no MIC (pyas2lib does not, even in a
+    signed receipt), so a missing MIC is accepted there; a MIC that is present must match.
+    """
+    expected = sent.mic
     if not result.ok:
         return False, f"negative MDN from the partner: {result.disposition}"
+    warning = f" ({result.modifier})" if result.modifier else ""
     if result.mic is None:
-        return False, "the MDN carries no Received-Content-MIC to check"
+        if sent.signed and sent.mdn_signed:
+            return False, "the MDN carries no Received-Content-MIC to check"
+        why = "the message was not signed" if not sent.signed else "optional in an unsigned receipt"
+        return True, f"MDN processed{warning}; no MIC returned ({why})"
+    if not sent.signed and result.mic.digest != expected.digest:
+        # unsigned: nothing told the partner which digest to use, so its MIC is not comparable
+        return True, (
+            f"MDN processed{warning}; its MIC uses {result.mic.label}, ours {expected.label}: not compared "
+            "(the message was not signed)"
+        )
     if not result.mic.matches(expected):
         return False, (
             f"MIC mismatch: the partner computed {result.mic.header_value}, we sent {expected.header_value}"
         )
-    warning = f" ({result.modifier})" if result.modifier else ""
     return True, f"MDN processed{warning}, MIC {expected.value[:12]}... verified"

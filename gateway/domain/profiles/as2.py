@@ -4,6 +4,15 @@ Partner certificates are loaded (with :mod:`cryptography`) while the profile val
 Each has a validity window taken from the certificate and optionally narrowed in the
 profile, so a replacement certificate can be configured ahead of the partner's switch
 date: :meth:`As2Channel.certificates_at` tells which ones apply at a given moment.
+
+Our own keys roll over the same way: ``our_keys`` lists several (key reference, optional
+password reference, certificate) entries, each used within its certificate's window. The
+newest one valid now signs; every one valid now may decrypt. ``our_key`` /
+``our_key_password`` / ``our_certificate`` are the one-key shorthand. Keys are secrets and
+are only read by the AS2 adapter (:mod:`gateway.adapters.as2.keys`), never here.
+
+``tls`` says how to trust the partner's HTTPS server (for our POSTs and for async MDNs we
+deliver to it): a CA bundle, or the server's own certificate pinned by fingerprint.
 """
 
 from __future__ import annotations
@@ -14,6 +23,7 @@ from pathlib import Path
 from typing import Literal
 
 from cryptography import x509
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import rsa
 from pydantic import Field, PrivateAttr, ValidationInfo, field_validator, model_validator
 
@@ -25,9 +35,11 @@ from gateway.domain.profiles.refs import SecretRef
 __all__ = [
     "As2Channel",
     "As2Mdn",
+    "As2Tls",
     "Certificate",
     "EncryptionAlgorithm",
     "KeyTransport",
+    "OwnKey",
     "SignatureDigest",
     "SignatureScheme",
 ]
@@ -39,6 +51,7 @@ class EncryptionAlgorithm(StrEnum):
     AES192_CBC = "aes192_cbc"
     AES256_CBC = "aes256_cbc"
     AES128_GCM = "aes128_gcm"
+    AES192_GCM = "aes192_gcm"
     AES256_GCM = "aes256_gcm"
     RC2_40 = "rc2_40"
     RC2_128 = "rc2_128"
@@ -139,6 +152,12 @@ class As2Mdn(StrictModel):
     mode: Literal["sync", "async"] = "sync"
     async_url: HttpUrl | None = Field(default=None, description="where the partner posts async MDNs")
     signed: bool = True
+    async_timeout_seconds: float = Field(
+        default=3600.0,
+        ge=1.0,
+        le=7 * 86_400,
+        description="an async MDN not received this long after the send fails the payload (resendable)",
+    )
 
     @model_validator(mode="after")
     def _url_for_async(self) -> As2Mdn:
@@ -149,13 +168,76 @@ class As2Mdn(StrictModel):
         return self
 
 
+class OwnKey(StrictModel):
+    """One of our key pairs: the private key by reference, and its certificate.
+
+    Without ``certificate`` the one stored with the key is used (a PKCS#12 bundle, or a PEM
+    file that holds the key followed by its certificate); its window is then the
+    certificate's own validity. ``password`` is needed for an encrypted PEM key or a
+    password-protected PKCS#12 bundle.
+    """
+
+    key: SecretRef
+    password: SecretRef | None = None
+    certificate: Certificate | None = None
+
+
+class As2Tls(StrictModel):
+    """How to trust the partner's HTTPS server instead of (or as well as) the system store."""
+
+    ca_bundle: Path | None = Field(
+        default=None, description="PEM file of the CA(s) that issued its certificate"
+    )
+    pinned_certificate: Path | None = Field(
+        default=None, description="its exact server certificate (PEM or DER); matched by SHA-256 fingerprint"
+    )
+    _pin: bytes = PrivateAttr(default=b"")
+
+    @field_validator("ca_bundle", "pinned_certificate", mode="after")
+    @classmethod
+    def _resolve(cls, value: Path | None, info: ValidationInfo) -> Path | None:
+        return resolve_path(value, info) if value is not None else None
+
+    @model_validator(mode="after")
+    def _load(self) -> As2Tls:
+        problems: list[tuple[Loc, str]] = []
+        if self.ca_bundle is not None and self.pinned_certificate is not None:
+            problems.append(
+                (("pinned_certificate",), "give either ca_bundle or pinned_certificate, not both")
+            )
+        for name, path in (("ca_bundle", self.ca_bundle), ("pinned_certificate", self.pinned_certificate)):
+            if path is None:
+                continue
+            try:
+                certs = load_certificates(path)
+            except CertificateLoadError as exc:
+                problems.append(((name,), str(exc)))
+                continue
+            if name == "pinned_certificate":
+                self._pin = leaf_certificate(certs).fingerprint(hashes.SHA256())
+        FieldProblems.raise_if_any(problems)
+        return self
+
+    @property
+    def pin_sha256(self) -> bytes | None:
+        """The pinned server certificate's SHA-256 fingerprint (raw bytes), if one is pinned."""
+        return self._pin or None
+
+
 class As2Channel(StrictModel):
     """AS2 exchange with one partner (RFC 4130)."""
 
     url: HttpUrl = Field(description="the partner's AS2 endpoint")
     our_as2_id: As2Name
     our_key: SecretRef | None = Field(default=None, description="our private key: signs and decrypts")
+    our_key_password: SecretRef | None = Field(
+        default=None, description="password of an encrypted PEM key or of a PKCS#12 bundle"
+    )
     our_certificate: Certificate | None = None
+    our_keys: list[OwnKey] = Field(
+        default_factory=list, description="several key pairs with validity windows (our own rollover)"
+    )
+    tls: As2Tls | None = None
     partner_certificates: list[Certificate] = Field(default_factory=list)
     encryption: EncryptionAlgorithm = EncryptionAlgorithm.AES256_CBC
     signature_digest: SignatureDigest = SignatureDigest.SHA256
@@ -168,6 +250,7 @@ class As2Channel(StrictModel):
     require_signed: bool = True
     require_encrypted: bool = True
     retry: RetryPolicy = Field(default_factory=RetryPolicy)
+    _own: tuple[OwnKey, ...] = PrivateAttr(default=())
 
     @model_validator(mode="after")
     def _keys_for_security(self) -> As2Channel:
@@ -191,13 +274,13 @@ class As2Channel(StrictModel):
             )
             if on
         ]
-        if needs_our_key and self.our_key is None:
+        if self.our_key is not None and self.our_keys:
+            problems.append((("our_keys",), "give our_key (one key) or our_keys (rollover), not both"))
+        if self.our_key is None and (self.our_key_password is not None or self.our_certificate is not None):
+            problems.append((("our_key",), "our_key_password and our_certificate belong to our_key"))
+        if needs_our_key and self.our_key is None and not self.our_keys:
             problems.append(
                 (("our_key",), f"our private key reference is needed for {' and '.join(needs_our_key)}")
-            )
-        if needs_our_key and self.our_certificate is None:
-            problems.append(
-                (("our_certificate",), f"our certificate is needed for {' and '.join(needs_our_key)}")
             )
         if self.encrypt:
             for index, cert in enumerate(self.partner_certificates):
@@ -209,7 +292,30 @@ class As2Channel(StrictModel):
                         )
                     )
         FieldProblems.raise_if_any(problems)
+        if self.our_key is not None:
+            single = OwnKey(
+                key=self.our_key, password=self.our_key_password, certificate=self.our_certificate
+            )
+            self._own = (single,)
+        else:
+            self._own = tuple(self.our_keys)
         return self
+
+    def own_keys(self) -> list[OwnKey]:
+        """Our key pairs in profile order (``our_key`` as a one-entry list)."""
+        return list(self._own)
+
+    def named_certificates(self) -> list[tuple[str, Certificate]]:
+        """Every certificate file of the channel with its place in the profile (for expiry reports)."""
+        named = [(f"partner_certificates[{i}]", c) for i, c in enumerate(self.partner_certificates)]
+        if self.our_certificate is not None:
+            named.append(("our_certificate", self.our_certificate))
+        named += [
+            (f"our_keys[{i}].certificate", k.certificate)
+            for i, k in enumerate(self.our_keys)
+            if k.certificate is not None
+        ]
+        return named
 
     def certificates_at(self, moment: datetime | None = None) -> list[Certificate]:
         """Partner certificates usable at ``moment`` (default now), newest window first.

@@ -162,9 +162,7 @@ def _certificate_warnings(profile: PartnerProfile, file: Path, now: datetime) ->
     if as2 is None:
         return []
     warnings = []
-    named = [(f"channels.as2.partner_certificates[{i}]", c) for i, c in enumerate(as2.partner_certificates)]
-    if as2.our_certificate is not None:
-        named.append(("channels.as2.our_certificate", as2.our_certificate))
+    named = [(f"channels.as2.{name}", c) for name, c in as2.named_certificates()]
     for path, cert in named:
         assert cert.not_after is not None  # filled in by validation
         if cert.not_after <= now:

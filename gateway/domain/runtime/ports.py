@@ -85,6 +85,9 @@ class OutboundSendResult:
     #: Seconds to wait before the next attempt, when the channel knows better than the Sender's
     #: default backoff (the partner's Retry-After, the profile's retry policy). None: the default.
     retry_after: float | None = None
+    #: The partner confirmed receipt in the same exchange (e.g. a verified synchronous AS2 MDN):
+    #: the payload becomes ``delivered`` instead of ``sent``.
+    delivered: bool = False
 
 
 class PartnerChannel(Protocol):

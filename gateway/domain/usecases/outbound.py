@@ -289,8 +289,9 @@ class Sender:
                     (record.id, State.FAILED, f"no {record.channel!r} channel is configured", Step.SEND)
                 )
             elif result.ok:
+                state = State.DELIVERED if result.delivered else State.SENT
                 updates.append(
-                    (record.id, State.SENT, f"via {record.channel}: {result.detail}".rstrip(": "), None)
+                    (record.id, state, f"via {record.channel}: {result.detail}".rstrip(": "), None)
                 )
             else:
                 attempt = max(1, record.attempts)  # leases taken so far, kept in the store across restarts

@@ -22,6 +22,7 @@ from gateway.adapters.as2.protocol.mdn import (
     disposition_text,
     parse_mdn,
     parse_mdn_request,
+    peek_original_message_id,
 )
 from gateway.adapters.as2.protocol.mic import Mic, compute_mic, parse_mic
 from gateway.adapters.as2.protocol.mime import MimePart, build_entity, parse_entity, split_multipart
@@ -65,6 +66,7 @@ __all__ = [
     "parse_mdn",
     "parse_mdn_request",
     "parse_mic",
+    "peek_original_message_id",
     "sign_detached",
     "split_multipart",
     "unpack",

@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from gateway.adapters.as2.protocol.algorithms import hash_for
 from gateway.adapters.as2.protocol.errors import DecryptionFailed, MalformedMessage, UnsupportedAlgorithm
+from gateway.adapters.as2.protocol.fastcms import decrypt_common
 from gateway.adapters.as2.protocol.rc2 import (
     rc2_cbc_decrypt,
     rc2_cbc_encrypt,
@@ -259,6 +260,9 @@ def _open_content(eci: cms.EncryptedContentInfo, cek: bytes, mac: bytes | None) 
 
 def decrypt(der: bytes, key: rsa.RSAPrivateKey, certificate: x509.Certificate | None = None) -> Decrypted:
     """Open EnvelopedData or AuthEnvelopedData with our RSA key."""
+    common = decrypt_common(der, key, certificate)  # the usual shape, read by hand; else below
+    if common is not None:
+        return Decrypted(*common)
     try:
         info = cms.ContentInfo.load(der)
         kind = info["content_type"].native

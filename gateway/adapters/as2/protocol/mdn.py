@@ -27,7 +27,15 @@ from gateway.adapters.as2.protocol.mime import (
 from gateway.adapters.as2.protocol.pack import new_boundary, signed_multipart
 from gateway.adapters.as2.protocol.signing import SigningKey, verify_signature
 
-__all__ = ["MdnRequest", "MdnResult", "build_mdn", "disposition_text", "parse_mdn", "parse_mdn_request"]
+__all__ = [
+    "MdnRequest",
+    "MdnResult",
+    "build_mdn",
+    "disposition_text",
+    "parse_mdn",
+    "parse_mdn_request",
+    "peek_original_message_id",
+]
 
 REPORTING_UA = "edigate AS2"
 _MODE = "automatic-action/MDN-sent-automatically"
@@ -205,3 +213,26 @@ def parse_mdn(
         text=text,
         signer=signer,
     )
+
+
+def peek_original_message_id(headers: Sequence[tuple[str, str]], body: bytes) -> str | None:
+    """The Original-Message-ID of an MDN, read WITHOUT verifying anything (``None`` if unreadable).
+
+    Only for bookkeeping after :func:`parse_mdn` refused the MDN: it tells which of our
+    messages the refused receipt claims to answer, so that message can be flagged.
+    """
+    try:
+        top = MimePart(tuple((k, v) for k, v in headers if k.lower().startswith("content-")), body, b"")
+        if top.content_type == "multipart/signed":
+            top = parse_entity(split_multipart(top.body, top.param("boundary") or "")[0])
+        if top.content_type != "multipart/report":
+            return None
+        _, fields = _report_parts(top)
+        original = fields.get("original-message-id", "").strip().strip("<>")
+    except MalformedMessage:  # truncated or garbled: look for the field line itself
+        found = _ORIGINAL_ID.search(body)
+        original = found.group(1).decode("latin-1").strip() if found else ""
+    return original or None
+
+
+_ORIGINAL_ID = re.compile(rb"(?im)^original-message-id:[ \t]*<?([^<>\r\n]+?)>?[ \t]*\r?$")

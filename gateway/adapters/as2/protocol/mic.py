@@ -1,8 +1,15 @@
 """The Message Integrity Check (RFC 4130 section 7.3.1) carried in ``Received-Content-MIC``.
 
-Which bytes it covers is decided by :mod:`gateway.adapters.as2.protocol.unpack` (signed:
-exactly what was signed; unsigned and encrypted: the decrypted MIME entity; neither: the
-content alone); this module only computes, formats and compares it.
+Which bytes it covers is decided by :mod:`gateway.adapters.as2.protocol.unpack` and
+:mod:`~gateway.adapters.as2.protocol.pack`:
+
+* signed: exactly what was signed (RFC 4130 7.3.1; RFC 5402 4.1: compressed or not);
+* unsigned, encrypted and/or compressed: the innermost MIME entity after decryption and
+  decompression, headers included (RFC 4130 7.3.1; RFC 5402 4.2 and 4.3);
+* unsigned, neither encrypted nor compressed: the content alone, without MIME headers
+  (RFC 4130 7.3.1).
+
+This module only computes, formats and compares it.
 """
 
 from __future__ import annotations

@@ -2,8 +2,11 @@
 
 :func:`pack` returns the HTTP content headers and body, plus the MIC the partner's MDN
 must echo. Compression happens before signing (RFC 5402 recommends it), so the MIC covers
-the compressed entity when the message is signed. MIME parts are written with CRLF line
-ends and ``binary`` transfer encoding, so what is signed is exactly what is sent.
+the compressed entity when the message is signed. Unsigned, the MIC covers the payload's
+MIME entity (headers included, uncompressed) when the message is encrypted or compressed,
+and the content alone when it is neither (RFC 4130 section 7.3.1, RFC 5402 section 4).
+MIME parts are written with CRLF line ends and ``binary`` transfer encoding, so what is
+signed is exactly what is sent.
 """
 
 from __future__ import annotations
@@ -83,6 +86,7 @@ def pack(payload: bytes, content_type: str, filename: str | None, options: PackO
     if filename:
         headers.append(("Content-Disposition", f'attachment; filename="{_safe_filename(filename)}"'))
     entity = build_entity(headers, payload)
+    original = entity
     layers: list[str] = []
     mic: Mic | None = None
     if options.compress:
@@ -104,7 +108,7 @@ def pack(payload: bytes, content_type: str, filename: str | None, options: PackO
         layers.insert(0, "signed")
     if options.encrypt_for is not None:
         if mic is None:
-            mic = compute_mic(entity, options.digest)  # unsigned: the entity the receiver decrypts
+            mic = compute_mic(original, options.digest)  # unsigned: the uncompressed entity, headers too
         enveloped = encrypt(entity, options.encrypt_for, options.encryption, options.key_transport)
         layers.insert(0, "encrypted")
         return Packed(
@@ -121,14 +125,14 @@ def pack(payload: bytes, content_type: str, filename: str | None, options: PackO
         assert mic is not None
         return Packed(headers, signed_body, mic, tuple(layers))
     if options.compress:
-        # compressed only: the receiver's MIC covers the decompressed content alone
+        # compressed only: the MIC covers the decompressed entity, headers included (RFC 5402 4.3)
         return Packed(
             [
                 ("Content-Type", 'application/pkcs7-mime; smime-type=compressed-data; name="smime.p7z"'),
                 ("Content-Transfer-Encoding", "binary"),
             ],
             entity.split(b"\r\n\r\n", 1)[1],
-            compute_mic(payload, options.digest),
+            compute_mic(original, options.digest),
             tuple(layers),
         )
     return Packed(headers, payload, compute_mic(payload, options.digest), tuple(layers))

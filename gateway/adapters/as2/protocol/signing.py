@@ -29,6 +29,7 @@ from gateway.adapters.as2.protocol.errors import (
     SignatureNotVerified,
     UnsupportedAlgorithm,
 )
+from gateway.adapters.as2.protocol.fastcms import verify_common
 
 __all__ = ["SigningKey", "VerifiedSignature", "sign_detached", "verify_signature"]
 
@@ -202,6 +203,8 @@ def verify_signature(
     Raises :class:`DigestMismatch` (integrity-check-failed) when the content was altered and
     :class:`SignatureNotVerified` (authentication-failed) when no certificate verifies it.
     """
+    if content is not None and (common := verify_common(signature_der, content, certificates)) is not None:
+        return VerifiedSignature(common[0], common[1], content, "pkcs1v15")  # the usual shape, read by hand
     signed = _load_signed(signature_der)
     if content is None:
         inner = signed["encap_content_info"]["content"]

@@ -25,6 +25,7 @@ from gateway.adapters.as2.protocol.errors import (
     MalformedMessage,
     UnsupportedAlgorithm,
 )
+from gateway.adapters.as2.protocol.fastcms import content_kind
 from gateway.adapters.as2.protocol.mic import Mic, compute_mic
 from gateway.adapters.as2.protocol.mime import MimePart, canonical_crlf, parse_entity, split_multipart
 from gateway.adapters.as2.protocol.signing import SigningKey, VerifiedSignature, verify_signature
@@ -75,6 +76,9 @@ class Unpacked:
 
 
 def _cms_kind(data: bytes) -> str:
+    kind = content_kind(data)
+    if kind is not None:
+        return kind
     try:
         return str(cms.ContentInfo.load(data)["content_type"].native)
     except (ValueError, TypeError) as exc:
@@ -132,7 +136,6 @@ def unpack(
     part = MimePart(content_headers, body, b"")
     layers: list[str] = []
     mic: Mic | None = None
-    decrypted_entity: bytes | None = None
     details: dict[str, str | None] = {}
     signer: x509.Certificate | None = None
     for _ in range(_MAX_LAYERS):
@@ -154,7 +157,6 @@ def unpack(
                     raise DecryptionFailed("none of our keys decrypts the message")
                 layers.append("encrypted")
                 details["encryption"], details["key_transport"] = opened.algorithm, opened.key_transport
-                decrypted_entity = decrypted_entity or opened.content
                 part = parse_entity(opened.content)
             elif cms_kind == "compressed_data":
                 layers.append("compressed")
@@ -193,7 +195,9 @@ def unpack(
     if mic is None:
         wanted = parse_micalg_list(",".join(mic_algorithms))
         digest = wanted[0] if wanted else "sha256"
-        covered = decrypted_entity if decrypted_entity is not None else payload
+        # unsigned: encrypted and/or compressed -> the innermost (decrypted, uncompressed) MIME
+        # entity, headers included (RFC 4130 7.3.1, RFC 5402 4.2/4.3); neither -> the content alone
+        covered = part.raw if layers else payload
         mic = compute_mic(covered, digest, wanted[0].lower() if wanted else None)
     return Unpacked(
         payload=payload,

@@ -3,13 +3,21 @@ and aiohttp applications served on 127.0.0.1 (random ports)."""
 
 from __future__ import annotations
 
+import ipaddress
+import ssl
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import yaml
 from aiohttp import web
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from gateway.adapters.as2 import As2Install, install_as2
 from gateway.config import Settings
@@ -89,24 +97,27 @@ async def gateway_on_sqlite(tmp_path: Path, partners_dir: Path, **pipeline: Any)
 
 
 @asynccontextmanager
-async def serve(app: web.Application) -> AsyncIterator[str]:
-    """Run ``app`` on 127.0.0.1 (a free port); yields the base URL."""
+async def serve(app: web.Application, ssl_context: ssl.SSLContext | None = None) -> AsyncIterator[str]:
+    """Run ``app`` on 127.0.0.1 (a free port), over HTTPS with ``ssl_context``; yields the base URL."""
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
+    site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=ssl_context)
     await site.start()
     server = site._server
     assert server is not None
     port = server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
+    scheme = "https" if ssl_context is not None else "http"
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield f"{scheme}://127.0.0.1:{port}"
     finally:
         await runner.cleanup()
 
 
 @asynccontextmanager
-async def edigate_as2(gw: Gateway) -> AsyncIterator[tuple[As2Install, str]]:
-    """The gateway's AS2 endpoints on a real port, with its channels registered."""
+async def edigate_as2(
+    gw: Gateway, ssl_context: ssl.SSLContext | None = None, **options: Any
+) -> AsyncIterator[tuple[As2Install, str]]:
+    """The gateway's AS2 endpoints on a real port (HTTPS with ``ssl_context``), channels registered."""
     app = web.Application()
     as2 = install_as2(
         app,
@@ -115,9 +126,82 @@ async def edigate_as2(gw: Gateway) -> AsyncIterator[tuple[As2Install, str]]:
         receive=gw.receive,
         channels=gw.channels,
         wake_sender=gw.sender_wake.set,
+        **options,
     )
-    async with serve(app) as url:
+    async with serve(app, ssl_context) as url:
         yield as2, url
+
+
+@dataclass(frozen=True)
+class TlsFiles:
+    """A private CA and a server certificate for 127.0.0.1 that it issued (HTTPS tests)."""
+
+    ca_path: Path
+    cert_path: Path
+    key_path: Path
+
+    def server_context(self) -> ssl.SSLContext:
+        ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        ctx.load_cert_chain(str(self.cert_path), str(self.key_path))
+        return ctx
+
+    def client_context(self) -> ssl.SSLContext:
+        return ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cafile=str(self.ca_path))
+
+
+def make_tls_files(directory: Path, name: str) -> TlsFiles:
+    """A CA ``<name> CA`` and a server certificate (SAN IP 127.0.0.1 and localhost) it signed."""
+    now = datetime.now(UTC)
+    ca_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"{name} CA")])
+    ca = (
+        x509.CertificateBuilder()
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(days=30))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(
+            x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True
+        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]))
+        .issuer_name(ca_name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(days=30))
+        .add_extension(
+            x509.SubjectAlternativeName(
+                [x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName("localhost")]
+            ),
+            critical=False,
+        )
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
+    directory.mkdir(parents=True, exist_ok=True)
+    files = TlsFiles(
+        directory / f"{name}-ca.pem", directory / f"{name}-server.pem", directory / f"{name}-server.key"
+    )
+    files.ca_path.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    files.cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    files.key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    return files
 
 
 async def payloads(gw: Gateway, partner_id: str | None = None, **flt: Any) -> list[PayloadRecord]:

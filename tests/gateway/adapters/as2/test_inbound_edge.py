@@ -218,10 +218,50 @@ async def test_replayed_message_id_gets_a_positive_mdn_and_is_not_routed_again(
     headers, body, message = build(*sender("STRICT-AS2", peer, ours, sign=True, encrypt=True), SAMPLE_850)
     first = mdn_outcome(message, *await post(env.url, headers, body))
     second = mdn_outcome(message, *await post(env.url, headers, body))
-    assert first == second == ("processed", None)
+    third = mdn_outcome(message, *await post(env.url, headers, body))
+    assert first == second == third == ("processed", None)
     [edi] = await by_message_id(env.gw, message.message_id)
     trail = await env.gw.store.audit_trail("payload", edi.id)
-    assert [e.state for e in trail if e.state == "duplicate"] == ["duplicate"]
+    assert [e.state for e in trail if e.state == "duplicate"] == ["duplicate", "duplicate"]
+    [archive] = await transmissions(env.gw, message.message_id, channel="as2-raw")  # one copy, not three
+    assert archive.correlation_id == edi.correlation_id
+
+
+async def test_a_body_over_the_limit_gets_an_error_mdn_and_its_headers_are_kept(
+    tmp_path_factory: pytest.TempPathFactory, ours: Identity, peer: Identity
+) -> None:
+    tmp_path = tmp_path_factory.mktemp("as2-oversize")
+    profiles = write_profiles(
+        tmp_path / "partners",
+        as2_profile(partner_id="strict-co", as2_name="STRICT-AS2", ours=ours, partner_certs=[peer.cert_path]),
+    )
+    headers, body, message = build(*sender("STRICT-AS2", peer, ours, sign=True, encrypt=True), SAMPLE_850)
+    async with (
+        gateway_on_sqlite(tmp_path, profiles) as gw,
+        edigate_as2(gw, max_payload_bytes=len(body) - 1) as (_, url),
+    ):
+        for chunked in (False, True):  # declared by Content-Length, or found out while reading
+
+            async def pieces() -> Any:
+                yield body
+
+            async with (
+                aiohttp.ClientSession() as session,
+                session.post(f"{url}/as2", headers=headers, data=pieces() if chunked else body) as r,
+            ):
+                assert r.status == 200
+                reply_headers, reply = dict(r.headers), await r.read()
+            assert reply_headers["Content-Type"].startswith("multipart/signed")  # signed, as asked
+            assert mdn_outcome(message, reply_headers, reply) == (
+                "processed/error",
+                "unexpected-processing-error",
+            )
+        stored = await transmissions(gw, message.message_id)
+        assert [p.state for p in stored] == [State.REJECTED, State.REJECTED]
+        assert all("over the limit" in (p.reason or "") for p in stored)
+        assert await by_message_id(gw, message.message_id) == []
+        kept = await gw.store.payload_content(stored[0].id)
+        assert f"Message-ID: <{message.message_id}>".encode() in kept  # the headers, for support
 
 
 @pytest.mark.parametrize("who", ["peer", "stranger"])

@@ -1,15 +1,21 @@
 """pyas2lib sends to edigate's ``POST /as2`` over real HTTP; pyas2lib verifies our MDNs and MICs.
 
-Covers the issue's matrix (plain, signed, encrypted with each cipher, signed+encrypted,
-compressed+signed+encrypted, each digest), sync and async MDNs, chunked bodies, storage
-before the MDN (EDI payload + archived transmission) and the pipeline parsing the EDI.
+Covers the issue's matrix (plain, signed, encrypted with each cipher, compressed with and
+without encryption or signature, signed+encrypted, compressed+signed+encrypted, each
+digest, PSS, OAEP), each with a sync and with an async MDN, and checks that our MDN carries
+the MIC an independent computation expects (pyas2lib's for signed messages; openssl and
+pyas2lib's decompression for unsigned ones). Also: chunked bodies, storage before the MDN
+(EDI payload + archived transmission) and the pipeline parsing the EDI.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
+import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -19,7 +25,7 @@ from aiohttp import web
 
 from gateway.domain.runtime.lifecycle import Direction, State
 from gateway.runtime import Gateway
-from tests.gateway.adapters.as2.conftest import Identity
+from tests.gateway.adapters.as2.conftest import Identity, run_openssl
 from tests.gateway.adapters.as2.harness import (
     SAMPLE_850,
     as2_profile,
@@ -30,13 +36,15 @@ from tests.gateway.adapters.as2.harness import (
     serve,
     write_profiles,
 )
-from tests.support.pyas2_peer import as2, build, organization, partner, raw_http
+from tests.support.pyas2_peer import as2, build, decompress_message, organization, partner, raw_http
 
 
 @dataclass
 class Env:
     gw: Gateway
     url: str
+    mdn_url: str  # a collector for our async MDNs, as the partner's MDN endpoint
+    mdns: dict[str, tuple[dict[str, str], bytes]]  # Original-Message-ID -> (headers, body)
 
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -66,11 +74,23 @@ async def env(tmp_path_factory: pytest.TempPathFactory, ours: Identity, peer: Id
             require_encrypted=False,
         ),
     )
+    mdns: dict[str, tuple[dict[str, str], bytes]] = {}
+
+    async def collect(request: web.Request) -> web.Response:
+        body = await request.read()
+        found = re.search(rb"Original-Message-ID: <([^>]+)>", body)
+        assert found is not None
+        mdns[found.group(1).decode()] = (dict(request.headers), body)
+        return web.Response(text="thanks")
+
+    collector = web.Application()
+    collector.router.add_post("/mdn", collect)
     async with (
         gateway_on_sqlite(tmp_path, profiles, retry_backoff_seconds=0.05) as gw,
         edigate_as2(gw) as (_, url),
+        serve(collector) as collector_url,
     ):
-        yield Env(gw, url)
+        yield Env(gw, url, f"{collector_url}/mdn", mdns)
 
 
 async def post(
@@ -98,6 +118,10 @@ MATRIX = [
     pytest.param("OPEN AS2", {"encrypt": True, "enc_alg": "aes_256_cbc"}, id="encrypted-aes256"),
     pytest.param("OPEN AS2", {"encrypt": True, "enc_alg": "tripledes_192_cbc"}, id="encrypted-3des"),
     pytest.param("OPEN AS2", {"compress": True}, id="compressed"),
+    pytest.param("OPEN AS2", {"encrypt": True, "compress": True}, id="compressed-encrypted"),
+    pytest.param(
+        "OPEN AS2", {"sign": True, "compress": True, "digest_alg": "sha384"}, id="compressed-signed"
+    ),
     pytest.param(
         "STRICT-AS2", {"sign": True, "encrypt": True, "enc_alg": "aes_256_cbc"}, id="signed-encrypted"
     ),
@@ -121,19 +145,74 @@ MATRIX = [
 ]
 
 
+def expected_mic(
+    message: as2.Message, options: dict[str, Any], body: bytes, ours: Identity, openssl: str, tmp_path: Path
+) -> str:
+    """The MIC our MDN must carry, computed outside edigate.
+
+    Signed: pyas2lib's own MIC of what it signed. Unsigned (RFC 4130 7.3.1, RFC 5402 4.2/4.3):
+    openssl decrypts, pyas2lib decompresses, and openssl hashes the innermost MIME entity
+    (headers included) when the message was encrypted or compressed, else the content.
+    """
+    if options.get("sign"):
+        assert message.mic is not None
+        return str(message.mic.decode())
+    data = body
+    if options.get("encrypt"):
+        (tmp_path / "enc.der").write_bytes(data)
+        data = run_openssl(
+            openssl,
+            [
+                "cms",
+                "-decrypt",
+                "-binary",
+                "-inform",
+                "DER",
+                "-in",
+                str(tmp_path / "enc.der"),
+                "-inkey",
+                str(ours.key_path),
+            ],
+        )
+    if options.get("compress"):
+        inner = data.split(b"\r\n\r\n", 1)[1] if options.get("encrypt") else data
+        data = decompress_message(inner)
+    (tmp_path / "covered").write_bytes(data)
+    digest = run_openssl(openssl, ["dgst", "-sha256", "-binary", str(tmp_path / "covered")])
+    return base64.b64encode(digest).decode()
+
+
+@pytest.mark.parametrize("mode", ["SYNC", "ASYNC"])
 @pytest.mark.parametrize(("sender", "options"), MATRIX)
-async def test_pyas2lib_message_is_stored_and_answered_with_a_verified_signed_mdn(
-    env: Env, ours: Identity, peer: Identity, sender: str, options: dict[str, Any]
+async def test_pyas2lib_message_is_stored_and_answered_with_a_verified_signed_mdn_and_the_expected_mic(
+    env: Env,
+    ours: Identity,
+    peer: Identity,
+    openssl: str,
+    tmp_path: Path,
+    sender: str,
+    options: dict[str, Any],
+    mode: str,
 ) -> None:
+    options = dict(options)
     content_type = options.pop("content_type", "application/octet-stream")
-    org = organization(sender, peer.key_pem, peer.cert_pem)
-    receiver = partner("EDIGATE-AS2", ours.cert_pem, mdn_mode="SYNC", mdn_digest_alg="sha256", **options)
+    org = organization(sender, peer.key_pem, peer.cert_pem, mdn_url=env.mdn_url)
+    receiver = partner("EDIGATE-AS2", ours.cert_pem, mdn_mode=mode, mdn_digest_alg="sha256", **options)
     headers, body, message = build(
         org, receiver, SAMPLE_850, filename="po-4711.x12", content_type=content_type
     )
     mdn_headers, mdn_body, status = await post(env.url, headers, body)
     assert status == 200
+    if mode == "ASYNC":
+        assert b"asynchronously" in mdn_body
+        await env.gw.send_pending()  # the Sender delivers the stored MDN to the partner's URL
+        mdn_headers, mdn_body = env.mdns.pop(message.message_id)
     assert mdn_headers["Content-Type"].startswith("multipart/signed")
+    mic = expected_mic(message, options, body, ours, openssl, tmp_path)
+    returned = re.search(rb"Received-Content-MIC: ([^,\r\n]+), ([^\r\n]+)\r\n", mdn_body)
+    assert returned is not None, "our MDN must carry a Received-Content-MIC"
+    assert returned.group(1).decode() == mic
+    message.mic = mic.encode()  # pyas2lib compares the MIC only when it has one of its own
     assert verify_mdn(message, mdn_headers, mdn_body) == ("processed", None)  # signature and MIC both checked
     partner_id = "strict-co" if sender == "STRICT-AS2" else "open-co"
     edi = await by_message_id(env.gw, message.message_id)

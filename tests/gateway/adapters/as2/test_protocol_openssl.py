@@ -28,6 +28,7 @@ from gateway.adapters.as2.protocol import (
     unpack,
 )
 from tests.gateway.adapters.as2.conftest import Identity, run_openssl
+from tests.support.pyas2_peer import decompress_message
 
 EDI = (
     b"ISA*00*          *00*          *ZZ*PEER           *ZZ*EDIGATE        "
@@ -44,8 +45,9 @@ ENTITY = build_entity(
 
 
 # openssl's S/MIME reader in -binary mode strips only the LF before a boundary (it keeps the
-# CR that RFC 2046 assigns to the delimiter), so our CRLF multiparts are verified in text
-# mode, where openssl canonicalises to CRLF; the payloads here are CRLF text already.
+# CR that RFC 2046 assigns to the delimiter), so whole multiparts are verified in text mode
+# here, where openssl canonicalises to CRLF (these payloads are CRLF text already); the
+# binary-mode checks at the end of this file hand openssl the parts separately.
 
 
 def _smime(raw: bytes) -> tuple[list[tuple[str, str]], bytes]:
@@ -328,3 +330,109 @@ def test_openssl_verifies_our_signed_mdn_and_we_read_it_back(
     assert result.original_message_id == "abc@peer"
     assert result.mic is not None
     assert result.mic.matches(mic)
+
+
+# --- binary mode: openssl checks exactly the bytes we signed -----------------------------------
+# openssl's S/MIME reader keeps the CR of the CRLF that RFC 2046 assigns to the boundary, so
+# it cannot read a binary multipart/signed itself. The parts are split here by the RFC
+# (independently of edigate's splitter) and handed to `openssl cms -verify -binary` apart.
+
+
+def _rfc2046_parts(content_type: str, body: bytes) -> tuple[bytes, bytes]:
+    boundary = content_type.split('boundary="', 1)[1].split('"', 1)[0].encode()
+    delimiter = b"\r\n--" + boundary
+    first_start = body.index(b"--" + boundary + b"\r\n") + len(boundary) + 4
+    first_end = body.index(delimiter, first_start)
+    second_start = first_end + len(delimiter) + 2
+    second_end = body.index(delimiter, second_start)
+    return body[first_start:first_end], body[second_start:second_end]
+
+
+BINARY_PAYLOADS = [
+    pytest.param(b"line one\nline two\n\nend without newline", id="bare-lf"),
+    pytest.param(b"ISA*00~\r\nGS*PO~\r\n\r\nIEA*1~\r\n", id="crlf"),
+    pytest.param(b"mixed\r\nbare\n\r\r\n\x00\xff binary\r", id="mixed-binary"),
+]
+
+
+@pytest.mark.parametrize("payload", BINARY_PAYLOADS)
+@pytest.mark.parametrize("digest", ["sha1", "sha256", "sha512"])
+def test_openssl_verifies_our_signatures_in_binary_mode(
+    openssl: str, ours: Identity, tmp_path: Path, payload: bytes, digest: str
+) -> None:
+    packed = pack(
+        payload, "application/octet-stream", "data.bin", PackOptions(sign_with=ours.signing, digest=digest)
+    )
+    [(_, content_type)] = packed.headers
+    signed_entity, signature_part = _rfc2046_parts(content_type, packed.body)
+    signature = base64.b64decode(signature_part.split(b"\r\n\r\n", 1)[1])
+    content = _write(tmp_path, "content", signed_entity)
+    out = run_openssl(
+        openssl,
+        [
+            "cms", "-verify", "-binary", "-inform", "DER", "-in", _write(tmp_path, "sig.der", signature),
+            "-content", content, "-CAfile", str(ours.cert_path),
+        ],
+    )  # fmt: skip
+    assert out == signed_entity
+    assert signed_entity.endswith(payload)  # the payload went out byte for byte, line ends untouched
+    digest_out = run_openssl(openssl, ["dgst", f"-{digest}", "-binary", content])
+    assert packed.mic.value == base64.b64encode(digest_out).decode()  # the MIC we expect back
+
+
+@pytest.mark.parametrize("digest", ["sha256", "sha384"])
+def test_openssl_verifies_our_signed_mdn_in_binary_mode(
+    openssl: str, ours: Identity, tmp_path: Path, digest: str
+) -> None:
+    mic = compute_mic(ENTITY, digest)
+    headers, body = build_mdn(
+        original_message_id="<bin@peer>",
+        our_as2_id="EDIGATE",
+        partner_as2_id="PEER",
+        message_id="<mdn-2@edigate>",
+        error=None,
+        mic=mic,
+        text="processed",
+        sign_with=ours.signing,
+        digest=digest,
+    )
+    content_type = dict(headers)["Content-Type"]
+    report, signature_part = _rfc2046_parts(content_type, body)
+    signature = base64.b64decode(signature_part.split(b"\r\n\r\n", 1)[1])
+    out = run_openssl(
+        openssl,
+        [
+            "cms", "-verify", "-binary", "-inform", "DER", "-in", _write(tmp_path, "sig.der", signature),
+            "-content", _write(tmp_path, "report", report), "-CAfile", str(ours.cert_path),
+        ],
+    )  # fmt: skip
+    assert f"Received-Content-MIC: {mic.value}, {mic.label}".encode() in out
+
+
+# --- MICs of unsigned messages we send, computed outside edigate -------------------------------
+
+
+@pytest.mark.parametrize(
+    ("compress", "encrypt"), [(False, False), (True, False), (False, True), (True, True)],
+    ids=["plain", "compressed", "encrypted", "compressed-encrypted"],
+)  # fmt: skip
+def test_the_mic_we_expect_for_unsigned_messages_follows_rfc_4130_and_5402(
+    openssl: str, peer: Identity, tmp_path: Path, compress: bool, encrypt: bool
+) -> None:
+    options = PackOptions(compress=compress, encrypt_for=peer.cert if encrypt else None)
+    packed = pack(EDI, "application/edi-x12", "po.x12", options)
+    data = packed.body
+    if encrypt:  # openssl opens the envelope
+        data = run_openssl(
+            openssl,
+            ["cms", "-decrypt", "-binary", "-inform", "DER", "-in", _write(tmp_path, "enc", data),
+             "-inkey", str(peer.key_path)],
+        )  # fmt: skip
+    if compress:  # pyas2lib inflates (this openssl has no zlib)
+        data = decompress_message(data.split(b"\r\n\r\n", 1)[1] if encrypt else data)
+    if compress or encrypt:  # the innermost MIME entity, headers included
+        assert data.startswith(b"Content-Type: application/edi-x12\r\n")
+    else:  # plain: the content alone
+        assert data == EDI
+    digest = run_openssl(openssl, ["dgst", "-sha256", "-binary", _write(tmp_path, "covered", data)])
+    assert packed.mic.value == base64.b64encode(digest).decode()

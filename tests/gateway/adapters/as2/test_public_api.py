@@ -24,8 +24,8 @@ def test_protocol_api() -> None:
         "UnsupportedAlgorithm", "VerifiedSignature", "build_entity", "build_mdn", "compress", "compute_mic",
         "decompress",
         "decrypt", "disposition_text", "encrypt", "micalg_label", "normalise_digest", "pack", "parse_entity",
-        "parse_mdn", "parse_mdn_request", "parse_mic", "sign_detached", "split_multipart", "unpack",
-        "verify_signature",
+        "parse_mdn", "parse_mdn_request", "parse_mic", "peek_original_message_id", "sign_detached",
+        "split_multipart", "unpack", "verify_signature",
     ]  # fmt: skip
 
 

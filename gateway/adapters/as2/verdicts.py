@@ -1,0 +1,158 @@
+"""What a partner's MDN does to the payload it answers, and async MDNs that never come.
+
+* :func:`keep_mdn` stores every MDN we receive (sync or async) as an inbound payload on
+  channel ``as2-mdn``, with the correlation id of the payload it answers: state
+  ``delivered`` when it was read and verified (whatever its disposition), ``rejected``
+  with the reason when it was refused (bad signature, unsigned when a signed one was
+  asked for, malformed). A signed receipt is the evidence that the partner got the
+  message, so it is kept byte for byte. The pipeline never picks these up (it only takes
+  ``received`` payloads).
+* :func:`settle` applies an async verdict to our payload: ``delivered`` (a verified
+  positive MDN with our MIC; the same state a verified sync MDN leads to) or ``failed``
+  (step ``send``, with the reason; resendable). It acts only while the payload awaits its
+  MDN (``sent``), or when it failed because the MDN was late; otherwise (already
+  delivered, acknowledged by a 997, resent) the MDN is only noted in the audit trail.
+* :func:`expire_overdue` fails payloads whose async MDN has not come within the
+  profile's ``mdn.async_timeout_seconds`` of the send.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+
+from gateway.adapters.as2.protocol import build_entity
+from gateway.adapters.as2.protocol.mime import header_value
+from gateway.adapters.as2.receipts import SentMessage, last_sent
+from gateway.domain.runtime.lifecycle import Direction, State, Step
+from gateway.domain.runtime.records import ChannelMeta, NewPayload, PayloadRecord
+from gateway.domain.runtime.store import MessageFilter, Store
+from gateway.domain.usecases.registry import ProfileRegistry
+
+__all__ = ["MDN_CHANNEL", "OVERDUE_PREFIX", "expire_overdue", "keep_mdn", "settle"]
+
+log = logging.getLogger("edigate.as2")
+
+MDN_CHANNEL = "as2-mdn"
+#: The reason of a payload failed for a missing async MDN (a late MDN may still settle it).
+OVERDUE_PREFIX = "no async MDN received within"
+_KEPT = (
+    "AS2-Version",
+    "AS2-From",
+    "AS2-To",
+    "Message-ID",
+    "Date",
+    "MIME-Version",
+    "Content-Type",
+    "Content-Transfer-Encoding",
+)
+_DEFAULT_TIMEOUT = 3600.0
+
+
+def _token(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9.-]", "_", text)[:120] or "mdn"
+
+
+async def keep_mdn(
+    store: Store,
+    headers: Sequence[tuple[str, str]],
+    body: bytes,
+    *,
+    partner_id: str | None,
+    answers: PayloadRecord | None,
+    original_message_id: str | None,
+    refused: str | None,
+    remote: str | None = None,
+) -> None:
+    """Store a received MDN as received (``refused``: the reason it was not accepted)."""
+    kept = [(k, v) for k in _KEPT if (v := header_value(headers, k)) is not None]
+    meta_headers = {k.lower(): v for k, v in kept if not k.lower().startswith("content-")}
+    if original_message_id:
+        meta_headers["original-message-id"] = original_message_id
+    if answers is not None:
+        meta_headers["answers-payload"] = answers.id
+    meta = ChannelMeta(
+        channel=MDN_CHANNEL,
+        partner_id=partner_id,
+        filename=f"{_token(original_message_id or 'unknown')}.mdn",
+        content_type=header_value(headers, "content-type"),
+        correlation_id=answers.correlation_id if answers is not None else None,
+        remote=remote,
+        headers=meta_headers,
+    )
+    reason = (
+        f"MDN refused: {refused}"
+        if refused is not None
+        else f"MDN for {original_message_id} (payload {answers.id if answers else 'unknown'})"
+    )
+    state = State.REJECTED if refused is not None else State.DELIVERED
+    await store.save_payloads(
+        [NewPayload(build_entity(kept, body), meta, Direction.INBOUND, state=state, reason=reason)]
+    )
+
+
+def _awaits_verdict(record: PayloadRecord) -> bool:
+    if record.state is State.SENT:
+        return True
+    return record.state is State.FAILED and (record.reason or "").startswith(OVERDUE_PREFIX)
+
+
+async def settle(store: Store, sent: SentMessage, accepted: bool, reason: str) -> bool:
+    """Apply an async MDN's verdict to the payload it answers; ``False`` if it only got noted."""
+    record = await store.get_payload(sent.payload_id)
+    if record is None:
+        return False
+    if not _awaits_verdict(record):
+        await store.add_audit(
+            "payload",
+            sent.payload_id,
+            "as2-mdn",
+            detail=f"MDN for {sent.message_id} arrived while the payload is {record.state.value}: {reason}",
+            actor="as2-mdn",
+        )
+        return False
+    if accepted:
+        await store.set_payload_state(sent.payload_id, State.DELIVERED, detail=reason, actor="as2-mdn")
+    else:
+        await store.set_payload_state(
+            sent.payload_id, State.FAILED, step=Step.SEND, detail=reason, actor="as2-mdn"
+        )
+    return True
+
+
+async def expire_overdue(store: Store, profiles: ProfileRegistry, now: datetime | None = None) -> list[str]:
+    """Fail every ``sent`` AS2 payload whose async MDN is past its profile's deadline."""
+    moment = now or datetime.now(UTC)
+    expired: list[str] = []
+    offset = 0
+    while True:
+        page = await store.list_payloads(
+            MessageFilter(
+                channel="as2", direction=Direction.OUTBOUND, state=State.SENT, limit=500, offset=offset
+            )
+        )
+        for record in page:
+            profile = profiles.current.get(record.partner_id or "")
+            channel = profile.channels.as2 if profile is not None else None
+            timeout = channel.mdn.async_timeout_seconds if channel is not None else _DEFAULT_TIMEOUT
+            sent = await last_sent(store, record.id)
+            if sent is None or sent.mdn_mode != "async" or sent.sent_at is None:
+                continue
+            at = sent.sent_at if sent.sent_at.tzinfo else sent.sent_at.replace(tzinfo=UTC)
+            if at + timedelta(seconds=timeout) > moment:
+                continue
+            current = await store.get_payload(record.id)
+            if current is None or current.state is not State.SENT:
+                continue  # settled meanwhile
+            detail = (
+                f"{OVERDUE_PREFIX} {timeout:g} s of the send at {at:%Y-%m-%d %H:%M:%S} UTC "
+                f"(Message-ID {sent.message_id}); resend it, or a late MDN still settles it"
+            )
+            await store.set_payload_state(record.id, State.FAILED, step=Step.SEND, detail=detail, actor="as2")
+            log.warning("async MDN overdue", extra={"payload_id": record.id, "message_id": sent.message_id})
+            expired.append(record.id)
+        if len(page) < 500:
+            return expired
+        offset += 500 - sum(1 for r in page if r.id in expired)
