@@ -22,6 +22,7 @@ __all__ = [
     "EnvelopeOut",
     "ErrorOut",
     "HealthOut",
+    "LoopOut",
     "MessageDetail",
     "MessageFilterIn",
     "MessageOut",
@@ -134,6 +135,8 @@ class DocumentOut(BaseModel):
     state: str
     schema_version: str
     replay_count: int
+    reason: str | None = None
+    failed_step: str | None = None
     audit: list[AuditOut]
 
 
@@ -154,6 +157,9 @@ class EnvelopeOut(BaseModel):
     valid: bool
     state: str
     document_id: str | None = None
+    direction: str | None = None
+    group_state: str | None = None
+    interchange_state: str | None = None
 
 
 class MessageDetail(MessageOut):
@@ -307,9 +313,16 @@ class DestinationOut(BaseModel):
     detail: str = ""
 
 
+class LoopOut(BaseModel):
+    ok: bool = Field(description="false once the loop failed several rounds in a row")
+    failures: int = Field(description="consecutive failed rounds (0: the last round succeeded)")
+    detail: str = ""
+
+
 class ReadinessOut(BaseModel):
     ready: bool
     store: str
     outbox_backlog: int | None
     destinations: dict[str, DestinationOut]
+    loops: dict[str, LoopOut] = Field(default_factory=dict)
     reasons: list[str]

@@ -17,6 +17,7 @@ from pathlib import Path
 from gateway.adapters.sftp.client import Connector, open_remote
 from gateway.adapters.sftp.errors import PathRefused, RemoteError
 from gateway.adapters.sftp.storage import PartnerStorage, safe_name
+from gateway.domain.profiles import RetryPolicy
 from gateway.domain.profiles.sftp import SftpPoll, SftpPush
 from gateway.domain.runtime.ports import OutboundSendResult
 from gateway.domain.usecases.registry import ProfileRegistry
@@ -38,6 +39,13 @@ class SftpPartnerChannel:
         self._registry = registry
         self._root = root  # the server's partner folders; None when this gateway runs no SFTP server
         self._connect = connector or (lambda pid, prof: open_remote(pid, prof, timeout=timeout))
+
+    def retry_policy(self, partner_id: str) -> RetryPolicy | None:
+        """A poll-mode profile's SFTP ``retry`` policy (the Sender counts the attempts); push mode
+        (a local write) uses the gateway-wide defaults."""
+        profile = self._registry.current.get(partner_id)
+        sftp = profile.channels.sftp if profile is not None else None
+        return sftp.retry if isinstance(sftp, SftpPoll) else None
 
     async def send(
         self, partner_id: str, payload_id: str, content: bytes, filename: str

@@ -12,7 +12,11 @@ from gateway.adapters.store.rows import aware, now, payload_from_row
 from gateway.domain.runtime.records import PayloadRecord
 from gateway.domain.runtime.store import AuditEvent, MessageFilter
 
-__all__ = ["QueryOps"]
+__all__ = ["SEARCHABLE_KEYS", "QueryOps"]
+
+#: Correlation keys the "business number" filter searches (PO/shipment/invoice numbers,
+#: control numbers, AS2 Message-IDs in and out, channels' references for what we sent).
+SEARCHABLE_KEYS = ["business_number", "isa13", "gs06", "st02", "as2_message_id", "remote_reference"]
 
 _PAYLOAD_COLUMNS = [c for c in t.payloads.c if c.name != "content"]
 
@@ -44,7 +48,7 @@ class QueryOps:
                 p.id.in_(
                     select(k.payload_id).where(
                         k.value == flt.business_number,
-                        k.kind.in_(["business_number", "isa13", "gs06", "st02", "as2_message_id"]),
+                        k.kind.in_(SEARCHABLE_KEYS),
                     )
                 )
             )
@@ -69,6 +73,8 @@ class QueryOps:
                         d.schema_version,
                         d.replay_count,
                         d.direction,
+                        d.reason,
+                        d.failed_step,
                     )
                     .where(d.payload_id == payload_id)
                     .order_by(d.created_at, d.id)
@@ -93,10 +99,13 @@ class QueryOps:
                         s.valid,
                         s.state,
                         s.document_id,
+                        i.direction,
+                        g.state.label("group_state"),
+                        i.state.label("interchange_state"),
                     )
                     .join(t.groups, g.id == s.group_id)
                     .join(t.interchanges, i.id == g.interchange_id)
-                    .where(s.payload_id == payload_id)
+                    .where(s.payload_id == payload_id, s.superseded_at.is_(None))
                     .order_by(i.index, g.index, s.index)
                 )
             ).all()

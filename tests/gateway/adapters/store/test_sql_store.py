@@ -212,7 +212,10 @@ async def test_replay_from_canonical_adds_outbox_rows_with_replay_count(store: S
     await store.finish_processing(out.record.id, "w", _result(out.record.id, n_docs=1))
     [m] = await store.claim_outbox("r", 10, 60)
     await store.mark_published([m.id])
-    assert await store.requeue_documents([m.document_id], reason="ERP lost it", actor="alice") == 1
+    copy = OutboxMessage(
+        str(uuid.uuid4()), m.document_id, m.destination, m.routing_key, m.body, m.correlation_id, m.headers
+    )
+    assert await store.requeue_documents([copy], reason="ERP lost it", actor="alice") == 1
     [again] = await store.claim_outbox("r", 10, 60)
     assert again.document_id == m.document_id
     assert again.id != m.id
@@ -258,6 +261,7 @@ async def test_ack_tracking_and_overdue(store: SqlStore) -> None:
         State.SENT,
         "acme",
         envelopes=[_envelope(gs06="41", ack="997", due=past), _envelope(g=1, gs06="42", ack="997", due=None)],
+        direction=Direction.OUTBOUND,
     )
     assert await store.finish_processing(pid, "s", result)
     sent = await store.find_sent_group("acme", "0041", "PO")
