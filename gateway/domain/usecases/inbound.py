@@ -44,7 +44,7 @@ __all__ = ["GroupCommit", "InboundPipeline", "outbox_messages"]  # outbox_messag
 log = logging.getLogger("edigate.pipeline")
 
 #: How long a batch waits when the store failed after analysis (nothing was written).
-STORE_RETRY_SECONDS = 5.0
+STORE_RETRY_SECONDS = 1.0
 
 
 class GroupCommit:
@@ -142,14 +142,18 @@ class InboundPipeline:
         started = time.perf_counter()
         if any(r.replay_count for r in records):  # a replay from raw uses the current files
             self._profiles.refresh_if_changed()
-        contents = await self._store.payload_contents([r.id for r in records])
-        profiles = self._profiles.current
-        mapper = self._mapper or self._profiles.mapper
-        analyses = await asyncio.to_thread(
-            lambda: [self._analyse(contents.get(r.id, b""), r, profiles, mapper) for r in records]
-        )
-        results = await self._complete(records, analyses)
-        await self._finish(records, results, worker)
+        try:
+            contents = await self._store.payload_contents([r.id for r in records])
+            profiles = self._profiles.current
+            mapper = self._mapper or self._profiles.mapper
+            analyses = await asyncio.to_thread(
+                lambda: [self._analyse(contents.get(r.id, b""), r, profiles, mapper) for r in records]
+            )
+            results = await self._complete(records, analyses)
+            await self._finish(records, results, worker)
+        except TransientFailure:
+            await self._release(records, worker)
+            raise
         if self._observer is not None:
             per_item = (time.perf_counter() - started) / max(1, len(records))
             for res in results:
@@ -189,7 +193,7 @@ class InboundPipeline:
         try:
             owned = await self._store.finish_many(worker, items)
         except TransientFailure:
-            raise  # nothing was written; the leases expire and the payloads come round again
+            raise  # nothing was written; the leases are released (or expire) by process_batch
         except Exception:
             if len(items) == 1:
                 record = records[0]
@@ -209,6 +213,14 @@ class InboundPipeline:
                     "lease lost; another worker owns the payload now",
                     extra={"payload_id": record.id, "correlation_id": record.correlation_id},
                 )
+
+    async def _release(self, records: list[PayloadRecord], worker: str) -> None:
+        """Best effort after a store failure: give the leases back (a killed connection is
+        often replaced at once), so the payloads need not wait for their leases to expire."""
+        try:
+            await self._store.finish_many(worker, [(r.id, _later(r)) for r in records])
+        except Exception as exc:  # the store is still down: the leases expire instead
+            log.debug("releasing leases failed: %s", exc)
 
     def _analyse(
         self, content: bytes, record: PayloadRecord, profiles: ProfileSet, mapper: Mapper

@@ -97,7 +97,11 @@ async def publish_round(
         raise
     by_id = {m.id: m for m in messages}
     ok = [r.outbox_id for r in results if r.ok]
-    await store.mark_published(ok)
+    try:
+        await store.mark_published(ok)
+    except TransientFailure as exc:  # published but not marked: they are published again later,
+        await _release(store, messages, exc)  # with the same message_id (at-least-once)
+        raise
     for r in results:
         if not r.ok:
             await _refused(store, by_id[r.outbox_id], r, max_attempts)
@@ -109,6 +113,13 @@ async def publish_round(
         for dest, count in by_dest.items():
             observer.published(count, dest)
     return True
+
+
+async def _release(store: Store, messages: list[OutboxMessage], exc: TransientFailure) -> None:
+    try:
+        await store.retry_outbox([m.id for m in messages], exc.message, 0.0)
+    except Exception as again:  # the store is still down: the leases expire instead
+        log.debug("releasing outbox leases failed: %s", again)
 
 
 async def _refused(store: Store, message: OutboxMessage, result: PublishResult, max_attempts: int) -> None:
@@ -168,7 +179,15 @@ async def sender_worker(
         records = await store.claim_payloads(worker, 64, lease_seconds, Direction.OUTBOUND)
         if not records:
             return False
-        await sender.send_batch(records, worker)
+        try:
+            await sender.send_batch(records, worker)
+        except TransientFailure as exc:  # give the leases back if the store allows it already
+            for record in records:
+                try:
+                    await store.retry_payload_later(record.id, worker, 1.0, exc.message)
+                except Exception:  # still down: the leases expire instead
+                    break
+            raise
         return True
 
     await supervisor.loop(name, round_, lambda: _idle(wake, poll_seconds))
