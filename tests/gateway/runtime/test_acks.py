@@ -4,6 +4,7 @@ that overdue scanning uses, accepted or rejected)."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -91,13 +92,13 @@ async def test_997_rejected_and_accepted_with_errors(gateway: Gateway) -> None:
     assert (one.payload_id, two.payload_id) == (first.id, second.id)
     assert (one.ack_kind, one.ack_status) == ("997", AckStatus.PENDING)
 
-    common = {"sender": ACME, "gs_sender": "ACMERETAIL", "functional_id": "PR", "set_id": "855"}
-    rejected = await _receive(
-        gateway, partner_ack("997", **common, gs06="1", st02="0001", status="R"), "acme-retail"
+    common = functools.partial(
+        partner_ack, "997", sender=ACME, gs_sender="ACMERETAIL", functional_id="PR", set_id="855"
     )
+    rejected = await _receive(gateway, common(gs06="1", st02="0001", status="R"), "acme-retail")
     assert rejected.state is State.ACK_RECEIVED
     with_errors = await _receive(
-        gateway, partner_ack("997", **common, gs06="2", st02="0002", status="E", isa13=7003), "acme-retail"
+        gateway, common(gs06="2", st02="0002", status="E", isa13=7003), "acme-retail"
     )
     assert with_errors.state is State.ACK_RECEIVED
 
@@ -127,11 +128,11 @@ async def test_999_rejected_and_accepted_with_errors(gateway: Gateway) -> None:
     second, _ = await _send(gateway, _purchase_order(2))
     [ix] = parse(content).interchanges
     assert (ix.control_number, ix.groups[0].control_number) == ("000000100", "100")  # northwind starts at 100
-    common = {"sender": NORTHWIND, "gs_sender": "NWSUPPLY", "functional_id": "PO", "set_id": "850"}
-    rejected = partner_ack("999", **common, gs06="100", st02="0001", status="R", version="005010")
-    with_errors = partner_ack(
-        "999", **common, gs06="101", st02="0002", status="E", isa13=7005, version="005010"
+    common = functools.partial(
+        partner_ack, "999", sender=NORTHWIND, gs_sender="NWSUPPLY", functional_id="PO", set_id="850"
     )
+    rejected = common(gs06="100", st02="0001", status="R", version="005010")
+    with_errors = common(gs06="101", st02="0002", status="E", isa13=7005, version="005010")
     await _receive(gateway, rejected, "northwind-supply")
     await _receive(gateway, with_errors, "northwind-supply")
     one = await gateway.store.find_sent_group("northwind-supply", "100", "PO")

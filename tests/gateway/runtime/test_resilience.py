@@ -5,7 +5,7 @@ resumes by itself once the failure is over."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +35,7 @@ Client = TestClient[Any, Any]
 
 
 @pytest.fixture
-def fresh_pg() -> AsyncIterator[str]:
+def fresh_pg() -> Iterator[str]:
     url = create_database()
     yield url
     drop_database(url)
