@@ -55,7 +55,16 @@ class QueryOps:
         stmt = stmt.order_by(p.received_at.desc(), p.id).limit(flt.limit).offset(flt.offset)
         async with self.engine.connect() as conn:
             rows = (await conn.execute(stmt)).all()
-        return [payload_from_row(r) for r in rows]
+            numbers: dict[str, list[str]] = {}
+            if rows:
+                found = await conn.execute(
+                    select(d.payload_id, d.business_number)
+                    .where(d.payload_id.in_([r.id for r in rows]), d.business_number.isnot(None))
+                    .order_by(d.payload_id, d.id)
+                )
+                for payload_id, number in found.all():
+                    numbers.setdefault(payload_id, []).append(number)
+        return [payload_from_row(r, tuple(numbers.get(r.id, ()))) for r in rows]
 
     async def payload_detail(self, payload_id: str) -> dict[str, Any] | None:
         p, d, s, g, i = t.payloads.c, t.documents.c, t.transaction_sets.c, t.groups.c, t.interchanges.c
