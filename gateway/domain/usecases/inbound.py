@@ -207,12 +207,21 @@ class InboundPipeline:
                     with correlation_scope(record.correlation_id):
                         await self._finish([record], [result], worker)
                 return
-        for record, ok in zip(records, owned, strict=True):
+        detailed = log.isEnabledFor(logging.DEBUG)
+        for record, result, ok in zip(records, results, owned, strict=True):
             if not ok:
                 log.warning(
                     "lease lost; another worker owns the payload now",
                     extra={"payload_id": record.id, "correlation_id": record.correlation_id},
                 )
+            elif detailed or result.state is State.FAILED:
+                with correlation_scope(record.correlation_id):
+                    log.log(
+                        logging.WARNING if result.state is State.FAILED else logging.DEBUG,
+                        "payload processed",
+                        extra={"payload_id": record.id, "state": result.state.value,
+                               "step": result.failed_step, "reason": result.reason},
+                    )  # fmt: skip
 
     async def _release(self, records: list[PayloadRecord], worker: str) -> None:
         """Best effort after a store failure: give the leases back (a killed connection is
