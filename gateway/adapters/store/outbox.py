@@ -64,17 +64,21 @@ class OutboxOps:
                 .scalars()
                 .all()
             )
-            pending = set(
-                (
-                    await conn.execute(
-                        select(o.document_id).where(
-                            o.document_id.in_(doc_ids), o.state != OutboxState.PUBLISHED.value
-                        )
-                    )
+            # a document is delivered when the newest message for each of its destinations is
+            # published (a failed one that a replay sent again no longer counts)
+            rows = (
+                await conn.execute(
+                    select(o.document_id, o.destination, o.state)
+                    .where(o.document_id.in_(doc_ids))
+                    .order_by(o.created_at, o.id)
                 )
-                .scalars()
-                .all()
-            )
+            ).all()
+            newest: dict[tuple[str, str], str] = {}
+            for doc_id, destination, state in rows:
+                newest[(doc_id, destination)] = state
+            pending = {
+                doc_id for (doc_id, _), state in newest.items() if state != OutboxState.PUBLISHED.value
+            }
             done = [i for i in doc_ids if i not in pending]
             if done:
                 await self._documents_delivered(conn, done, at)
