@@ -187,7 +187,9 @@ async def test_outbound_over_rabbitmq_and_invalid_requests_are_dead_lettered_wit
         )
 
         async def sent() -> bool:
-            done = await gateway.store.list_payloads(MessageFilter(direction=Direction.OUTBOUND, state=State.SENT))
+            done = await gateway.store.list_payloads(
+                MessageFilter(direction=Direction.OUTBOUND, state=State.SENT)
+            )
             return len(_sent(gateway)) == 1 and len(done) == 1
 
         await _wait(sent)
@@ -198,9 +200,16 @@ async def test_outbound_over_rabbitmq_and_invalid_requests_are_dead_lettered_wit
         [group] = ix.groups
         [ts] = group.transactions
         assert (ix.control_number, group.control_number, ts.control_number) == ("000000001", "1", "0001")
-        assert (ix.sender, ix.receiver, group.functional_id, ts.set_id) == ("EDIGATE", "ACMERETAIL", "SH", "856")
+        assert (ix.sender, ix.receiver, group.functional_id, ts.set_id) == (
+            "EDIGATE",
+            "ACMERETAIL",
+            "SH",
+            "856",
+        )
         assert next(seg for seg in ts.segments if seg.id == "BSN").get(2) == "SH-3001"
-        [stored] = await gateway.store.list_payloads(MessageFilter(direction=Direction.OUTBOUND, state=State.SENT))
+        [stored] = await gateway.store.list_payloads(
+            MessageFilter(direction=Direction.OUTBOUND, state=State.SENT)
+        )
         assert stored.meta["idempotency_key"] == "erp-msg-1"
         issued = await gateway.store.control_numbers("acme-retail")
         assert sorted((n.kind, n.value, n.payload_id) for n in issued) == [
