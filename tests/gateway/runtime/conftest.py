@@ -43,6 +43,14 @@ def pg_runtime_url() -> Iterator[str]:
     drop_database(url)
 
 
+@pytest.fixture
+def fresh_pg() -> Iterator[str]:
+    """A new, empty PostgreSQL database for one test (dropped afterwards)."""
+    url = create_database()
+    yield url
+    drop_database(url)
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":

@@ -5,7 +5,6 @@ resumes by itself once the failure is over."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +22,7 @@ from gateway.domain.runtime.lifecycle import State
 from gateway.domain.runtime.records import ChannelMeta
 from gateway.domain.runtime.store import MessageFilter
 from gateway.runtime import Gateway, rabbit_topology
-from tests.support.postgres import PG_HOST, PG_PORT, PG_USER, create_database, drop_database
+from tests.support.postgres import PG_HOST, PG_PORT, PG_USER
 from tests.support.services import rabbitmq_url
 from tests.support.tcp_proxy import TcpProxy
 
@@ -32,13 +31,6 @@ from .helpers import wait_for
 from .samples import acme_850
 
 Client = TestClient[Any, Any]
-
-
-@pytest.fixture
-def fresh_pg() -> Iterator[str]:
-    url = create_database()
-    yield url
-    drop_database(url)
 
 
 async def _delivered(gateway: Gateway, count: int) -> bool:
