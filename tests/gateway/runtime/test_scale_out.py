@@ -139,7 +139,8 @@ async def test_two_serve_processes_route_once_and_keep_control_numbers_unique(
         async def settled() -> bool:
             assert store is not None
             async with store.engine.connect() as conn:
-                rows = (await conn.execute(select(tables.payloads.c.direction, tables.payloads.c.state))).all()
+                p = tables.payloads.c
+                rows = (await conn.execute(select(p.direction, p.state))).all()
             states: Counter[tuple[str, str]] = Counter((str(d), str(s)) for d, s in rows)
             unfinished = ("received", "routed")
             inbound_open = sum(n for (d, s), n in states.items() if d == "inbound" and s in unfinished)
