@@ -298,3 +298,29 @@ async def test_the_overdue_scan_logs_and_counts_overdue_acknowledgements(gateway
     assert counted == 1.0
     assert [g.payload_id for g in await gateway.store.list_overdue()] == [record.id]
     assert await scan_overdue(gateway.store) == 0  # marked once, not again on every scan
+
+
+async def test_the_replay_count_header_counts_every_replay_of_the_document(gateway: Gateway) -> None:
+    record = await _ingest(gateway, acme_850(81))
+    detail = await gateway.store.payload_detail(record.id)
+    assert detail is not None
+    [doc] = detail["documents"]
+    canonical = ReplayRequest(ReplayMode.CANONICAL, "ERP lost it", "support", document_ids=(doc["id"],))
+    for _ in range(2):
+        job = await gateway.replay.run(canonical)
+        assert job.succeeded == 1
+        await gateway.flush_outbox()
+    await gateway.replay.run(
+        ReplayRequest(ReplayMode.RAW, "mapping fixed", "support", payload_ids=(record.id,))
+    )
+    claimed = await gateway.store.claim_payload(record.id, "w", 60)
+    assert claimed is not None
+    assert claimed.replay_count == 1  # the payload was replayed from raw once ...
+    await gateway.inbound.process(claimed, "w")
+    await gateway.flush_outbox()
+    [message] = _spooled(gateway, "erp")
+    headers = message["headers"]
+    assert isinstance(headers, dict)
+    assert headers["replay_count"] == 3  # ... its document was published again three times: one count
+    [stored] = await gateway.store.documents([doc["id"]])
+    assert stored.replay_count == 3

@@ -235,3 +235,29 @@ async def test_outbound_over_rabbitmq_and_invalid_requests_are_dead_lettered_wit
         await gateway.stop()
         await delete_topology(channel, rabbit_topology(settings))
         await connection.close()
+
+
+async def test_a_spool_file_name_used_again_for_other_content_is_a_new_request(gateway: Gateway) -> None:
+    inbox = Path(gateway.settings.spool_dir) / "outbound"
+    inbox.mkdir(parents=True, exist_ok=True)
+    await gateway.start()
+
+    async def sent(count: int) -> bool:
+        done = await gateway.store.list_payloads(
+            MessageFilter(direction=Direction.OUTBOUND, state=State.SENT)
+        )
+        return len(done) == count and not (inbox / "asn.json").exists()
+
+    (inbox / "asn.json").write_bytes(_ship_notice("SH-5001"))
+    await _wait(lambda: sent(1))
+    (inbox / "asn.json").write_bytes(_ship_notice("SH-5002"))  # the ERP reuses the name
+    await _wait(lambda: sent(2))
+    numbers = sorted(
+        next(
+            s
+            for s in parse(p.read_bytes()).interchanges[0].groups[0].transactions[0].segments
+            if s.id == "BSN"
+        ).get(2)
+        for p in _sent(gateway)
+    )
+    assert numbers == ["SH-5001", "SH-5002"]

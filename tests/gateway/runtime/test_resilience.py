@@ -183,3 +183,101 @@ async def test_serve_starts_with_the_broker_down_and_delivers_when_it_returns(tm
         await proxy.close()
         await delete_topology(channel, rabbit_topology(settings))
         await broker.close()
+
+
+async def test_edigate_serve_starts_with_the_broker_down_and_shows_the_backlog(tmp_path: Path) -> None:
+    import os
+    import signal
+    import socket
+    import subprocess
+    import sys
+
+    import aiohttp
+
+    from gateway.adapters.store import open_store
+    from gateway.domain.runtime.records import NewPayload
+
+    from .helpers import REPO
+
+    proxy = await TcpProxy("127.0.0.1", 5672).start()
+    proxy.cut()  # RabbitMQ is unreachable when the process starts
+    rabbit = unique_rabbit()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    database = f"sqlite:///{tmp_path}/var/edigate.db"
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("EDIGATE_")},
+        "EDIGATE_DATABASE_URL": database,
+        "EDIGATE_AMQP_URL": rabbitmq_url().replace("127.0.0.1:5672", f"127.0.0.1:{proxy.port}"),
+        "EDIGATE_RABBIT__EXCHANGE": rabbit.exchange,
+        "EDIGATE_RABBIT__QUEUE_PREFIX": rabbit.queue_prefix,
+        "EDIGATE_RABBIT__DEAD_LETTER_EXCHANGE": rabbit.dead_letter_exchange,
+        "EDIGATE_RABBIT__DEAD_LETTER_QUEUE": rabbit.dead_letter_queue,
+        "EDIGATE_RABBIT__OUTBOUND_QUEUE": rabbit.outbound_queue,
+        "EDIGATE_PARTNERS_DIR": str(REPO / "partners"),
+        "EDIGATE_MAPPINGS_DIR": str(REPO / "mappings"),
+        "EDIGATE_VAR_DIR": str(tmp_path / "var"),
+        "EDIGATE_SPOOL_DIR": str(tmp_path / "spool"),
+        "EDIGATE_FILEDROP_DIR": str(tmp_path / "filedrop"),
+        "EDIGATE_LISTEN__PORT": str(port),
+        "EDIGATE_PIPELINE__POLL_SECONDS": "0.1",
+    }
+    log = tmp_path / "serve.log"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gateway.cli.main", "serve"],
+        env=env,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        cwd=str(tmp_path),
+    )
+    broker = await aio_pika.connect(rabbitmq_url())
+    channel = await broker.channel()
+    store = None
+    try:
+        async with aiohttp.ClientSession() as http:
+
+            async def readyz() -> tuple[int, dict[str, Any]]:
+                async with http.get(f"http://127.0.0.1:{port}/readyz") as response:
+                    body: dict[str, Any] = await response.json()
+                    return response.status, body
+
+            async def up() -> bool:
+                assert proc.poll() is None, log.read_text()[-3000:]
+                try:
+                    return (await readyz())[0] in (200, 503)
+                except aiohttp.ClientConnectionError:
+                    return False
+
+            await wait_for(up, timeout=60, what="edigate serve to answer while the broker is down")
+            status, body = await readyz()
+            assert status == 503
+            assert any("destination" in r for r in body["reasons"])
+            store = await open_store(database, migrate=False)
+            await store.save_payloads(  # input arrives (as a channel stores it) during the outage
+                [NewPayload(acme_850(800 + n), ChannelMeta("file", "acme-retail")) for n in range(3)]
+            )
+
+            async def backlog() -> bool:
+                status, body = await readyz()
+                return status == 503 and body["outbox_backlog"] == 3
+
+            await wait_for(backlog, timeout=30, what="the backlog of three on /readyz")
+            proxy.restore()
+
+            async def ready() -> bool:
+                status, body = await readyz()
+                return status == 200 and body["outbox_backlog"] == 0
+
+            await wait_for(ready, timeout=90, what="delivery once the broker is back")
+        queue = await channel.declare_queue(f"{rabbit.queue_prefix}erp", passive=True)
+        assert queue.declaration_result.message_count == 3
+    finally:
+        if store is not None:
+            await store.close()
+        proc.send_signal(signal.SIGTERM)  # the proxy runs on this loop: wait without blocking it
+        assert await asyncio.to_thread(proc.wait, 30) == 0, log.read_text()[-3000:]
+        await proxy.close()
+        await delete_topology(channel, rabbit_topology(make_settings(tmp_path, database, rabbit=rabbit)))
+        await broker.close()
