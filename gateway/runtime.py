@@ -34,9 +34,10 @@ from gateway.domain.runtime.lifecycle import Direction
 from gateway.domain.runtime.ports import Destination, DestinationHealth, OutboundSource, PartnerChannel
 from gateway.domain.runtime.records import ChannelMeta, ProcessingResult, StoreOutcome
 from gateway.domain.usecases.inbound import InboundPipeline
-from gateway.domain.usecases.outbound import OurParty, OutboundService, Sender
+from gateway.domain.usecases.outbound import OurParty, OutboundService
 from gateway.domain.usecases.registry import ProfileRegistry
 from gateway.domain.usecases.replay import ReplayService
+from gateway.domain.usecases.sender import Sender
 from gateway.domain.usecases.services import GatewayServices, Observer
 from gateway.domain.usecases.supervision import Supervisor
 from gateway.domain.usecases.workers import (

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -172,18 +171,15 @@ class InboundPipeline:
         except TransientFailure as exc:  # the store is unavailable: nothing failed, try again later
             log.warning("store unavailable after analysis; the batch waits", extra={"reason": exc.message})
             return [_later(r) for r in records]
-        except Exception:
-            if len(records) == 1:
-                raise
+        except Exception as exc:
+            if len(records) == 1:  # this payload's own failure: fail it, replayably
+                with correlation_scope(records[0].correlation_id):
+                    log.exception("pipeline error", extra={"payload_id": records[0].id})
+                return [_failed(records[0], Step.ACKNOWLEDGE, exc)]
             log.exception("pipeline error in a batch; retrying its payloads one by one")
         out: list[ProcessingResult] = []
         for record, analysis in zip(records, analyses, strict=True):
-            with correlation_scope(record.correlation_id):
-                try:
-                    out += await self._complete([record], [analysis])
-                except Exception as exc:  # this payload's own failure: fail it, replayably
-                    log.exception("pipeline error", extra={"payload_id": record.id})
-                    out.append(_failed(record, Step.ACKNOWLEDGE, exc))
+            out += await self._complete([record], [analysis])
         return out
 
     async def _finish(
@@ -194,13 +190,11 @@ class InboundPipeline:
             owned = await self._store.finish_many(worker, items)
         except TransientFailure:
             raise  # nothing was written; the leases are released (or expire) by process_batch
-        except Exception:
+        except Exception as exc:
             if len(items) == 1:
                 record = records[0]
                 log.exception("storing a pipeline result failed", extra={"payload_id": record.id})
-                owned = await self._store.finish_many(
-                    worker, [(record.id, _failed(record, Step.STORE, sys.exc_info()[1]))]
-                )
+                owned = await self._store.finish_many(worker, [(record.id, _failed(record, Step.STORE, exc))])
             else:
                 log.exception("storing a batch failed; storing its results one by one")
                 for record, result in zip(records, results, strict=True):
@@ -350,7 +344,7 @@ class InboundPipeline:
             result.state = State.MAPPED
 
 
-def _failed(record: PayloadRecord, step: Step, exc: BaseException | None) -> ProcessingResult:
+def _failed(record: PayloadRecord, step: Step, exc: BaseException) -> ProcessingResult:
     return ProcessingResult(
         State.FAILED,
         record.partner_id,

@@ -22,7 +22,7 @@ from gateway.domain.runtime.ports import Destination
 from gateway.domain.runtime.records import OutboxMessage, PublishResult
 from gateway.domain.runtime.store import Store
 from gateway.domain.usecases.inbound import InboundPipeline
-from gateway.domain.usecases.outbound import Sender
+from gateway.domain.usecases.sender import Sender
 from gateway.domain.usecases.services import Observer
 from gateway.domain.usecases.supervision import Supervisor
 

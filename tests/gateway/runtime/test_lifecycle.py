@@ -217,6 +217,15 @@ async def test_one_failing_payload_does_not_fail_its_batch_and_an_outage_fails_n
     assert failed is not None
     assert (failed.failed_step, "RuntimeError" in (failed.reason or "")) == (Step.ACKNOWLEDGE, True)
 
+    alone = await gateway.receive(acme_850(49), ChannelMeta("file", "acme-retail"))
+    _PoisonedStore.poisoned = {alone.record.id}
+    [claimed] = await gateway.store.claim_payloads("w", 10, 60)
+    [result] = await gateway.inbound.process_batch([claimed], "w")  # a batch of one fails too, never loops
+    assert (result.state, result.failed_step) == (State.FAILED, Step.ACKNOWLEDGE)
+    stored = await gateway.store.get_payload(alone.record.id)
+    assert stored is not None
+    assert stored.state is State.FAILED
+
     more = [await gateway.receive(acme_850(50 + n), ChannelMeta("file", "acme-retail")) for n in range(3)]
     _PoisonedStore.transient_once = True
     batch = await gateway.store.claim_payloads("w", 10, 60)
