@@ -12,7 +12,7 @@ with a ``replayed`` event, and adds new ones: history is never rewritten.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -67,11 +67,20 @@ async def _supersede(conn: AsyncConnection, payload_ids: list[str], at: datetime
     )
 
 
-async def _insert_returning_ids(conn: AsyncConnection, table: Any, rows: list[dict[str, Any]]) -> list[int]:
+async def _insert_current(
+    conn: AsyncConnection, table: Any, rows: list[dict[str, Any]], key: Callable[[Any], tuple[Any, ...]]
+) -> dict[tuple[Any, ...], int]:
+    """Insert envelope rows (one multi-row statement) and read back their IDs by ``key``.
+
+    An ``INSERT ... RETURNING`` kept in parameter order runs row by row on SQLite; reading
+    the current rows of the batch's payloads back is one more query, whatever the size.
+    """
     if not rows:
-        return []
-    stmt = insert(table).returning(table.c.id, sort_by_parameter_order=True)
-    return list((await conn.execute(stmt, rows)).scalars().all())
+        return {}
+    await conn.execute(insert(table), rows)
+    c = table.c
+    stmt = select(table).where(c.payload_id.in_({r["payload_id"] for r in rows}), c.superseded_at.is_(None))
+    return {key(row): row.id for row in (await conn.execute(stmt)).all()}
 
 
 def _outer_state(r: ProcessingResult) -> tuple[str, str]:
@@ -99,10 +108,22 @@ def _set_state(r: ProcessingResult, e: EnvelopeRecord, doc_state: State | None) 
     return State.PARSED.value, f"{where}: parsed"
 
 
-async def write_results(conn: AsyncConnection, dialect: str, items: Sequence[Item], at: datetime) -> None:
+async def write_results(
+    conn: AsyncConnection,
+    dialect: str,
+    items: Sequence[Item],
+    at: datetime,
+    *,
+    fresh: bool = False,
+    audit: bool = True,
+) -> None:
+    """Write the results of ``items``; ``fresh``: payloads stored in this transaction (nothing
+    of theirs to supersede); ``audit=False``: envelope records without audit events (our own
+    acks, whose payload trail says everything)."""
     if not items:
         return
-    await _supersede(conn, [pid for pid, _ in items], at)
+    if not fresh:
+        await _supersede(conn, [pid for pid, _ in items], at)
     keys: list[dict[str, Any]] = []
     events: dict[str, list[tuple[Any, str, str]]] = {"interchange": [], "group": [], "set": []}
     ix_rows: list[dict[str, Any]] = []
@@ -138,7 +159,7 @@ async def write_results(conn: AsyncConnection, dialect: str, items: Sequence[Ite
                 }
             )
             keys.append({"payload_id": pid, "document_id": None, "kind": "isa13", "value": e.isa13})
-    ix_ids = dict(zip(ix_keys, await _insert_returning_ids(conn, t.interchanges, ix_rows), strict=True))
+    ix_ids = await _insert_current(conn, t.interchanges, ix_rows, lambda r: (r.payload_id, r.index))
     events["interchange"] = [(ix_ids[k], s, d) for k, (s, d) in zip(ix_keys, ix_audit, strict=True)]
     g_rows: list[dict[str, Any]] = []
     g_keys: list[tuple[str, int, int]] = []
@@ -169,7 +190,10 @@ async def write_results(conn: AsyncConnection, dialect: str, items: Sequence[Ite
                 }
             )
             keys.append({"payload_id": pid, "document_id": None, "kind": "gs06", "value": e.gs06})
-    g_ids = dict(zip(g_keys, await _insert_returning_ids(conn, t.groups, g_rows), strict=True))
+    ix_index = {row_id: key for key, row_id in ix_ids.items()}
+    g_ids = await _insert_current(
+        conn, t.groups, g_rows, lambda r: (r.payload_id, ix_index[r.interchange_id][1], r.index)
+    )
     events["group"] = [(g_ids[k], s, d) for k, (s, d) in zip(g_keys, g_audit, strict=True)]
     set_rows: list[dict[str, Any]] = []
     set_audit: list[tuple[str, str]] = []
@@ -200,11 +224,16 @@ async def write_results(conn: AsyncConnection, dialect: str, items: Sequence[Ite
             )
             keys.append({"payload_id": pid, "document_id": None, "kind": "st02", "value": e.st02})
         keys += _business_keys(pid, r)
-    set_ids = await _insert_returning_ids(conn, t.transaction_sets, set_rows)
-    events["set"] = [(i, s, d) for i, (s, d) in zip(set_ids, set_audit, strict=True)]
-    audit = [row for entity, evs in events.items() for row in audit_rows(entity, evs, at)]
-    if audit:
-        await conn.execute(insert(t.audit_events), audit)
+    set_ids = await _insert_current(
+        conn, t.transaction_sets, set_rows, lambda r: (r.payload_id, r.group_id, r.index)
+    )
+    events["set"] = [
+        (set_ids[(row["payload_id"], row["group_id"], row["index"])], s, d)
+        for row, (s, d) in zip(set_rows, set_audit, strict=True)
+    ]
+    trail = [row for entity, evs in events.items() for row in audit_rows(entity, evs, at)] if audit else []
+    if trail:
+        await conn.execute(insert(t.audit_events), trail)
     if keys:
         await conn.execute(insert(t.correlation_keys), keys)
     await link_control_numbers(conn, items)
@@ -371,20 +400,55 @@ async def advance_envelopes(
     *,
     only_from: Sequence[State] = (),
 ) -> None:
-    """Move the current envelope records of payloads to ``state``, one audit event each."""
+    """Move the current envelope records of outbound payloads to ``state``.
+
+    Groups that expect an acknowledgement, their sets and their interchange get an audit event
+    each (what ack tracking follows); the records of what expects nothing back (our own
+    997/999/TA1) only change state, their payload's trail already says it was sent.
+    """
     if not payload_ids:
         return
-    events: list[dict[str, Any]] = []
+    cond = {}
     for entity, table in _LEVELS:
         c = table.c
-        cond = and_(c.payload_id.in_(payload_ids), c.superseded_at.is_(None))
+        cond[entity] = and_(c.payload_id.in_(payload_ids), c.superseded_at.is_(None))
         if only_from:
-            cond = and_(cond, c.state.in_([s.value for s in only_from]))
-        ids = (
-            (await conn.execute(update(table).where(cond).values(state=state.value).returning(c.id)))
-            .scalars()
-            .all()
+            cond[entity] = and_(cond[entity], c.state.in_([s.value for s in only_from]))
+    g, s, i = t.groups.c, t.transaction_sets.c, t.interchanges.c
+    groups = (
+        await conn.execute(
+            update(t.groups)
+            .where(cond["group"])
+            .values(state=state.value)
+            .returning(g.id, g.interchange_id, g.ack_kind)
         )
-        events += audit_rows(entity, [(i, state.value, detail) for i in ids], at)
+    ).all()
+    tracked = {row.id for row in groups if row.ack_kind}
+    interchanges_tracked = {row.interchange_id for row in groups if row.ack_kind}
+    sets = (
+        await conn.execute(
+            update(t.transaction_sets)
+            .where(cond["set"])
+            .values(state=state.value)
+            .returning(s.id, s.group_id)
+        )
+    ).all()
+    ixs = (
+        await conn.execute(
+            update(t.interchanges)
+            .where(cond["interchange"])
+            .values(state=state.value)
+            .returning(i.id, i.ack_kind)
+        )
+    ).all()
+    events = audit_rows("group", [(x, state.value, detail) for x in sorted(tracked)], at)
+    events += audit_rows(
+        "set", [(row.id, state.value, detail) for row in sets if row.group_id in tracked], at
+    )
+    events += audit_rows(
+        "interchange",
+        [(row.id, state.value, detail) for row in ixs if row.ack_kind or row.id in interchanges_tracked],
+        at,
+    )
     if events:
         await conn.execute(insert(t.audit_events), events)

@@ -133,13 +133,14 @@ class FinishOps(PayloadOps):
             for _, new, row in outbound
             if new.envelopes
         ]  # fmt: skip
-        await write_results(conn, self.engine.dialect.name, envelopes, at)
+        await write_results(conn, self.engine.dialect.name, envelopes, at, fresh=True, audit=False)
         keys = [
             {"payload_id": row["id"], "kind": kind, "value": value}
             for _, new, row in outbound
-            for kind, value in (("correlation_id", row["correlation_id"]), *new.keys)
+            for kind, value in new.keys
         ]
-        await conn.execute(insert(t.correlation_keys), keys)
+        if keys:
+            await conn.execute(insert(t.correlation_keys), keys)
         await conn.execute(
             insert(t.audit_events),
             audit_rows(
@@ -230,12 +231,12 @@ class FinishOps(PayloadOps):
             row = self._row(new)
             await conn.execute(insert(t.payloads).values(**row))
             at = row["received_at"]
-            await write_results(conn, self.engine.dialect.name, [(row["id"], result)], at)
-            await conn.execute(
-                insert(t.correlation_keys),
-                [{"payload_id": row["id"], "kind": kind, "value": value}
-                 for kind, value in (("correlation_id", row["correlation_id"]), *new.keys)],
-            )  # fmt: skip
+            await write_results(conn, self.engine.dialect.name, [(row["id"], result)], at, fresh=True)
+            if new.keys:
+                await conn.execute(
+                    insert(t.correlation_keys),
+                    [{"payload_id": row["id"], "kind": kind, "value": value} for kind, value in new.keys],
+                )
             events = [(State.RECEIVED.value, f"{row['size']} bytes to send via {new.meta.channel}")]
             events += [(s.value, d) for s, d in result.events]
             await conn.execute(

@@ -11,7 +11,7 @@ from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from gateway.adapters.store import tables as t
-from gateway.adapters.store.envelopes import advance_envelopes, audit_rows
+from gateway.adapters.store.envelopes import audit_rows
 from gateway.adapters.store.rows import now, outbox_from_row
 from gateway.domain.runtime.errors import NotFound
 from gateway.domain.runtime.lifecycle import Direction, OutboxState, State, Step
@@ -159,10 +159,7 @@ class OutboxOps:
                         at,
                     ),
                 )
-            await advance_envelopes(
-                conn, finished, State.DELIVERED, "all documents delivered", at,
-                only_from=(State.PARSED, State.ACKNOWLEDGED),
-            )  # fmt: skip
+            await _outer_delivered(conn, delivered, at)
 
     async def retry_outbox(self, outbox_ids: Sequence[str], reason: str, delay_seconds: float) -> None:
         if not outbox_ids:
@@ -324,3 +321,21 @@ class OutboxOps:
                 ],
             )
         return len(rows)
+
+
+async def _outer_delivered(conn: AsyncConnection, payload_ids: Sequence[str], at: Any) -> None:
+    """Interchanges and groups of delivered payloads are delivered too (their sets say so in
+    their own trails; these move state only)."""
+    if not payload_ids:
+        return
+    for table in (t.interchanges, t.groups):
+        c = table.c
+        await conn.execute(
+            update(table)
+            .where(
+                c.payload_id.in_(payload_ids),
+                c.superseded_at.is_(None),
+                c.state.in_([State.PARSED.value, State.ACKNOWLEDGED.value]),
+            )
+            .values(state=State.DELIVERED.value)
+        )
