@@ -108,8 +108,9 @@ class FinishOps(PayloadOps):
         )
         await write_results(conn, self.engine.dialect.name, done, at)
         outbound = [(pid, new, self._row(new)) for pid, r in done for new in r.outbound]
-        outbound += await self._acks_again(conn, done)
         await self._insert_outbound(conn, outbound, at)
+        # after the batch's own acks: a duplicate's original may be in this very batch
+        await self._insert_outbound(conn, await self._acks_again(conn, done), at)
         events: list[dict[str, Any]] = []
         for pid, r in done:
             trail = [(s.value, d) for s, d in r.events]

@@ -131,3 +131,16 @@ async def test_a_profile_that_allows_resends_routes_every_copy(gateway: Gateway)
         docs += [d["id"] for d in detail["documents"]]
     assert len(set(docs)) == 2  # each resend is its own document (IDs from the payload)
     assert docs[0] == document_id(ids[0], 0, 0, 0)
+
+
+async def test_a_copy_in_the_same_batch_is_a_duplicate_and_gets_the_original_ack(gateway: Gateway) -> None:
+    first = await gateway.receive(SAMPLE_850, ChannelMeta("file", "acme-retail"))
+    second = await gateway.receive(SAMPLE_850, ChannelMeta("file", "acme-retail"))
+    batch = await gateway.store.claim_payloads("w", 10, 60)
+    assert [r.id for r in batch] == [first.record.id, second.record.id]
+    results = await gateway.inbound.process_batch(batch, "w")
+    assert [r.state for r in results] == [State.ROUTED, State.DUPLICATE]
+    assert results[1].duplicate_of == first.record.id
+    [ack] = await _acks_for(gateway, first.record.id)
+    assert await _acks_for(gateway, second.record.id) == [ack]
+    assert await gateway.store.outbox_backlog() == 1
