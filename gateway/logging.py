@@ -2,8 +2,9 @@
 
 One line of JSON per record: ``ts`` (UTC, ISO 8601), ``level``, ``logger``, ``message``,
 ``correlation_id`` and whatever was passed in ``extra=``; ``exc`` holds a formatted
-traceback when one was logged. The correlation ID lives in a :class:`~contextvars.ContextVar`,
-so every task handling a request (or a message) logs under its own ID without passing it
+traceback when one was logged. The correlation ID lives in a :class:`~contextvars.ContextVar`
+(owned by :mod:`gateway.domain.runtime.correlation`, so the use cases can set and read it), and
+every task handling a request, a payload or a message logs under its own ID without passing it
 around; :func:`correlation_scope` sets it for a block.
 
 :func:`capture_logs` is a test helper: it records what the real formatter would write, parsed
@@ -17,11 +18,12 @@ import logging
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from contextvars import ContextVar
 from datetime import UTC, datetime
 from enum import Enum
 from pathlib import Path
 from typing import Any
+
+from gateway.domain.runtime.correlation import correlation_id, correlation_scope, current_correlation_id
 
 __all__ = [
     "CorrelationFilter",
@@ -33,26 +35,9 @@ __all__ = [
     "current_correlation_id",
 ]
 
-#: The correlation ID of whatever the current task is doing (an HTTP request, a message).
-correlation_id: ContextVar[str | None] = ContextVar("edigate_correlation_id", default=None)
-
 # Attributes every LogRecord has; anything else on a record came from ``extra=``.
 _STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime"}
 _HANDLER_MARK = "_edigate_json_handler"
-
-
-def current_correlation_id() -> str | None:
-    return correlation_id.get()
-
-
-@contextmanager
-def correlation_scope(value: str | None) -> Iterator[None]:
-    """Log under ``value`` inside the block; the previous ID comes back afterwards."""
-    token = correlation_id.set(value)
-    try:
-        yield
-    finally:
-        correlation_id.reset(token)
 
 
 class CorrelationFilter(logging.Filter):

@@ -4,6 +4,12 @@
 ``start()`` connects the destination and starts the background loops;
 ``stop()`` ends them. The HTTP application (admin API, operations, channel
 endpoints) is built on top of ``gateway.services`` by :mod:`gateway.app`.
+
+Every loop runs under a :class:`Supervisor`: no exception ends one, and one that
+keeps failing makes ``/readyz`` say so. A broker that is down when the gateway
+starts does not stop it: channels accept and store input, the outbox backlog
+grows (``/readyz`` reports the destination down and the backlog), and the relay
+connects and delivers once the broker is back.
 """
 
 from __future__ import annotations
@@ -23,15 +29,24 @@ from gateway.adapters.store import SqlStore, open_store
 from gateway.config import Settings
 from gateway.domain.mapping import Mapper
 from gateway.domain.profiles import PartnerProfile
+from gateway.domain.runtime.errors import TransientFailure
 from gateway.domain.runtime.lifecycle import Direction
 from gateway.domain.runtime.ports import Destination, DestinationHealth, OutboundSource, PartnerChannel
 from gateway.domain.runtime.records import ChannelMeta, ProcessingResult, StoreOutcome
 from gateway.domain.usecases.inbound import InboundPipeline
-from gateway.domain.usecases.outbound import OurParty, OutboundService, Sender
+from gateway.domain.usecases.outbound import OurParty, OutboundService
 from gateway.domain.usecases.registry import ProfileRegistry
 from gateway.domain.usecases.replay import ReplayService
+from gateway.domain.usecases.sender import Sender
 from gateway.domain.usecases.services import GatewayServices, Observer
-from gateway.domain.usecases.workers import outbox_relay, overdue_scanner, pipeline_worker, sender_worker
+from gateway.domain.usecases.supervision import Supervisor
+from gateway.domain.usecases.workers import (
+    outbox_relay,
+    overdue_scanner,
+    pipeline_worker,
+    publish_round,
+    sender_worker,
+)
 
 if TYPE_CHECKING:
     from gateway.adapters.as2 import As2Install
@@ -81,7 +96,6 @@ class Gateway:
         settings: Settings,
         store: SqlStore,
         registry: ProfileRegistry,
-        mapper: Mapper,
         destination: Destination,
         outbound_source: OutboundSource,
         observer: Observer | None = None,
@@ -89,7 +103,7 @@ class Gateway:
         self.settings = settings
         self.store = store
         self.registry = registry
-        self.mapper = mapper
+        self.supervisor = Supervisor()
         self.destination = destination
         self.outbound_source = outbound_source
         self.observer = observer
@@ -129,7 +143,6 @@ class Gateway:
         self.inbound = InboundPipeline(
             store,
             registry,
-            mapper,
             validator=schema_validator,
             destinations=settings.destinations,
             observer=observer,
@@ -140,7 +153,7 @@ class Gateway:
         self.outbound = OutboundService(
             store,
             registry,
-            mapper,
+            None,
             OurParty(ident.isa_qualifier, ident.isa_id, ident.gs_id),
             self.channel_for,
             wake=self.sender_wake.set,
@@ -152,17 +165,29 @@ class Gateway:
             max_attempts=p.max_attempts,
             backoff_seconds=p.retry_backoff_seconds,
         )
-        self.replay = ReplayService(store, resend=self.outbound.resend, wake=self._wake_all)
-        self.services = GatewayServices(store, registry, self.replay, self.receive, self.health)
+        self.replay = ReplayService(
+            store,
+            resend=self.outbound.resend,
+            wake=self._wake_all,
+            profiles=registry,
+            destinations=settings.destinations,
+        )
+        self.services = GatewayServices(
+            store, registry, self.replay, self.receive, self.health, loops=self.supervisor.statuses
+        )
         self._tasks: list[asyncio.Task[None]] = []
+
+    @property
+    def mapper(self) -> Mapper:
+        """The mapping variants currently loaded (reloaded with the profiles)."""
+        return self.registry.mapper
 
     @classmethod
     async def open(cls, settings: Settings, *, observer: Observer | None = None) -> Gateway:
         registry = ProfileRegistry(settings.partners_dir, settings.mappings_dir)
-        mapper = Mapper.load(settings.mappings_dir)
         store = await open_store(settings.database_url, migrate=settings.auto_migrate)
         destination, source = _destination(settings)
-        return cls(settings, store, registry, mapper, destination, source, observer)
+        return cls(settings, store, registry, destination, source, observer)
 
     def channel_for(self, profile: PartnerProfile) -> str:
         """The partner's own channel when this gateway sends via partner channels and runs an
@@ -191,11 +216,13 @@ class Gateway:
 
     async def start(self) -> None:
         s, p = self.settings, self.settings.pipeline
-        await self.destination.start()
-        starter = getattr(self.outbound_source, "start", None)
-        if starter is not None:
-            await starter()
+        try:
+            await self.destination.start()
+        except TransientFailure as exc:  # keep accepting input; the relay connects when it can
+            log.warning("destination unavailable at start-up; documents wait in the outbox",
+                        extra={"reason": exc.message})  # fmt: skip
         me = s.instance_id
+        sup = self.supervisor
         loops: list[Coroutine[Any, Any, None]] = [
             pipeline_worker(
                 self.inbound,
@@ -205,6 +232,8 @@ class Gateway:
                 lease_seconds=p.lease_seconds,
                 poll_seconds=p.poll_seconds,
                 relay_wake=self.relay_wake,
+                supervisor=sup,
+                name=f"pipeline-{n}",
             )
             for n in range(p.workers)
         ]
@@ -216,6 +245,7 @@ class Gateway:
                 wake=self.relay_wake,
                 poll_seconds=p.poll_seconds,
                 observer=self.observer,
+                supervisor=sup,
             ),
             sender_worker(
                 self.sender,
@@ -224,11 +254,14 @@ class Gateway:
                 wake=self.sender_wake,
                 lease_seconds=p.lease_seconds,
                 poll_seconds=p.poll_seconds,
+                supervisor=sup,
             ),
-            overdue_scanner(self.store, every_seconds=p.ack_scan_seconds, observer=self.observer),
-            self.outbound_source.run(self.outbound.handle),
+            overdue_scanner(
+                self.store, every_seconds=p.ack_scan_seconds, observer=self.observer, supervisor=sup
+            ),
+            sup.forever("outbound-consumer", lambda: self.outbound_source.run(self.outbound.handle)),
         ]
-        self._tasks = [asyncio.create_task(self._supervised(c)) for c in loops]
+        self._tasks = [asyncio.create_task(c) for c in loops]
         if self.as2 is not None:
             await self.as2.start()
         if self.sftp is not None:
@@ -236,14 +269,6 @@ class Gateway:
                 await self.sftp.server.start()
             if s.channels.sftp_poll:
                 await self.sftp.poller.start()
-
-    async def _supervised(self, loop: Coroutine[Any, Any, None]) -> None:
-        try:
-            await loop
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("a background loop stopped; the gateway keeps serving but needs attention")
 
     async def stop(self) -> None:
         if self.sftp is not None:
@@ -277,14 +302,8 @@ class Gateway:
         deadline = loop.time() + timeout
         worker = f"{self.settings.instance_id}/cli-relay"
         while loop.time() < deadline:
-            messages = await self.store.claim_outbox(worker, 256, 30)
-            if not messages:
+            if not await publish_round(self.store, self.destination, worker, observer=self.observer):
                 break
-            results = await self.destination.publish(messages)
-            await self.store.mark_published([r.outbox_id for r in results if r.ok])
-            for r in results:
-                if not r.ok:
-                    await self.store.fail_outbox(r.outbox_id, r.reason or "refused")
         return await self.store.outbox_backlog()
 
     async def send_pending(self) -> None:

@@ -4,6 +4,9 @@
 the same directory, fsync, rename), so a partner process or a sync job that
 watches the directory never sees half a file. An existing file with the same
 name is never overwritten: the new one gets the payload ID as a suffix.
+
+Partner profiles have no file-drop section, so the gateway-wide retry defaults apply
+(``pipeline.max_attempts`` and ``pipeline.retry_backoff_seconds``).
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import os
 import re
 from pathlib import Path
 
+from gateway.domain.profiles import RetryPolicy
 from gateway.domain.runtime.ports import OutboundSendResult
 
 __all__ = ["FileDropChannel"]
@@ -34,6 +38,9 @@ class FileDropChannel:
         except OSError as exc:
             return OutboundSendResult(False, f"cannot write to {self.root}: {exc.strerror}", retryable=True)
         return OutboundSendResult(True, str(path), remote_reference=path.name)
+
+    def retry_policy(self, partner_id: str) -> RetryPolicy | None:
+        return None  # the gateway-wide defaults
 
     def _write(self, partner_id: str, payload_id: str, content: bytes, filename: str) -> Path:
         folder = self.root / _SAFE.sub("_", partner_id or "unknown") / "outbox"

@@ -21,7 +21,10 @@ replay overwrites idempotently.
 
 The outbound source polls ``outbound/`` for ``*.json`` files (names starting
 with ``.`` are ignored: writers should write a dot-file or ``*.tmp`` and rename
-it, so a half-written request is never picked up). One source per spool. The
+it, so a half-written request is never picked up). Each request's message ID is
+``<file name>:<sha256 of the content>``: the same file handled again (a crash
+before it was moved to ``done/``) is recognised as a repeat, while a later file
+that reuses a name with other content is a new request. One source per spool. The
 handler's :class:`BrokerAction` moves the file to ``done/`` or ``rejected/``;
 ``requeue`` (or an unexpected handler error) leaves it in place and retries
 after ``retry_delays``, up to ``max_retries``, then rejects it.
@@ -30,6 +33,7 @@ after ``retry_delays``, up to ``max_retries``, then rejects it.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import logging
 import os
@@ -42,7 +46,7 @@ from gateway.domain.runtime.errors import BrokerAction, GatewayError, TransientF
 from gateway.domain.runtime.ports import DestinationHealth, OutboundHandler, OutboundRequest
 from gateway.domain.runtime.records import OutboxMessage, PublishResult
 
-__all__ = ["SpoolDestination", "SpoolOutboundSource", "envelope_bytes", "spool_file_name"]
+__all__ = ["SpoolDestination", "SpoolOutboundSource", "envelope_bytes", "spool_file_name", "spool_message_id"]
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +56,11 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9._@+-]")
 def spool_file_name(message: OutboxMessage) -> str:
     """``<routing_key>.<document_id>.json``, with characters unsafe in file names replaced by ``_``."""
     return _UNSAFE.sub("_", f"{message.routing_key}.{message.document_id}").lstrip(".") + ".json"
+
+
+def spool_message_id(name: str, content: bytes) -> str:
+    """The message ID of a dropped request: its file name and what it holds."""
+    return f"{name[:150]}:{hashlib.sha256(content).hexdigest()}"
 
 
 def envelope_bytes(message: OutboxMessage) -> bytes:
@@ -222,7 +231,9 @@ class SpoolOutboundSource:
             body = await asyncio.to_thread(path.read_bytes)
         except FileNotFoundError:
             return
-        request = OutboundRequest(body=body, headers={"x-spool-file": path.name}, message_id=path.stem)
+        request = OutboundRequest(
+            body=body, headers={"x-spool-file": path.name}, message_id=spool_message_id(path.name, body)
+        )
         try:
             action = BrokerAction(await handler(request))
             reason = f"handler returned {action.value}"

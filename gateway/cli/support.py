@@ -135,6 +135,10 @@ def _replay(args: argparse.Namespace) -> int:
     if not args.ids and not _has_filter(args):
         print("edigate: give IDs or a filter (--partner, --state, --since, ...)", file=sys.stderr)
         return 2
+    if args.documents and mode is not ReplayMode.CANONICAL:
+        print(f"edigate: --documents replays canonical documents; mode {mode.value} takes payload IDs",
+              file=sys.stderr)  # fmt: skip
+        return 2
     actor = args.actor or getpass.getuser()
 
     async def work() -> int:

@@ -6,8 +6,9 @@ as received (:func:`.verdicts.keep_mdn`) and verified here: a verified positive 
 our MIC makes the payload ``delivered``; a bad signature, a negative disposition or a MIC
 mismatch fails it with the reason (not retried; resend it once the cause is fixed). With
 async MDNs the POST's 2xx makes it ``sent``, and ``POST /as2/mdn`` settles it later (or
-the MDN deadline fails it). Transport failures and non-2xx answers are retried by the
-Sender. HTTPS trust per partner comes from the profile's ``tls``.
+the MDN deadline fails it). Transport failures and non-2xx answers are retryable: the
+Sender retries them with the profile's ``retry`` policy (:meth:`As2PartnerChannel.retry_policy`),
+counting attempts in the store. HTTPS trust per partner comes from the profile's ``tls``.
 """
 
 from __future__ import annotations
@@ -21,12 +22,11 @@ from cryptography import x509
 
 from gateway.adapters.as2.client import HttpClient
 from gateway.adapters.as2.keys import KeyLoadError, KeyStore
-from gateway.adapters.as2.limits import AttemptCounter
 from gateway.adapters.as2.protocol import PackOptions, micalg_label, pack, parse_mdn, peek_original_message_id
 from gateway.adapters.as2.protocol.errors import MalformedMessage
 from gateway.adapters.as2.receipts import SentMessage, judge_mdn, new_message_id, remember
 from gateway.adapters.as2.verdicts import keep_mdn
-from gateway.domain.profiles import As2Channel
+from gateway.domain.profiles import As2Channel, RetryPolicy
 from gateway.domain.runtime.errors import GatewayError, TransientFailure
 from gateway.domain.runtime.ports import OutboundSendResult
 from gateway.domain.runtime.records import PayloadRecord
@@ -66,7 +66,10 @@ class As2PartnerChannel:
         self._profiles = profiles
         self._keys = keys
         self._client = client
-        self._attempts = AttemptCounter()
+
+    def retry_policy(self, partner_id: str) -> RetryPolicy | None:
+        profile = self._profiles.current.get(partner_id)
+        return profile.channels.as2.retry if profile is not None and profile.channels.as2 else None
 
     async def send(
         self, partner_id: str, payload_id: str, content: bytes, filename: str
@@ -75,20 +78,12 @@ class As2PartnerChannel:
         channel = profile.channels.as2 if profile is not None else None
         if profile is None or channel is None or profile.identity.as2_name is None:
             return OutboundSendResult(False, f"partner {partner_id!r} has no AS2 channel", retryable=False)
-        attempt = self._attempts.next(payload_id)
         try:
-            result = await self._send(channel, profile.identity.as2_name, payload_id, content, filename)
+            return await self._send(channel, profile.identity.as2_name, payload_id, content, filename)
         except TransientFailure as exc:
-            result = OutboundSendResult(False, exc.message, retryable=True)
+            return OutboundSendResult(False, exc.message, retryable=True)
         except GatewayError as exc:
-            result = OutboundSendResult(False, exc.message, retryable=False)
-        if result.ok or not result.retryable:
-            self._attempts.done(payload_id)
-        elif not self._attempts.may_retry(attempt, channel.retry):
-            self._attempts.done(payload_id)
-            detail = f"{result.detail} (retry limit {channel.retry.limit} of the profile reached)"
-            result = OutboundSendResult(False, detail, retryable=False)
-        return result
+            return OutboundSendResult(False, exc.message, retryable=False)
 
     async def _send(
         self, channel: As2Channel, partner_name: str, payload_id: str, content: bytes, filename: str

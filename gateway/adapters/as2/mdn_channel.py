@@ -3,15 +3,14 @@
 The inbound handler stores each async MDN as an outbound payload on channel ``as2-mdn``:
 its content is the MDN as a MIME entity (headers + body), its ``meta.headers`` hold the
 ``receipt-delivery-option`` URL the partner asked for. The Sender worker hands it here,
-and retries failures with backoff like any outbound payload (bounded by the partner
-profile's ``retry.limit``); its state shows in the admin API like any other payload. An
-HTTPS URL is trusted as the partner's profile says (``tls``), like our outbound POSTs.
+and retries failures like any outbound payload, with the partner's AS2 ``retry`` policy
+(:meth:`As2MdnChannel.retry_policy`); its state shows in the admin API like any other payload.
+An HTTPS URL is trusted as the partner's profile says (``tls``), like our outbound POSTs.
 """
 
 from __future__ import annotations
 
 from gateway.adapters.as2.client import HttpClient
-from gateway.adapters.as2.limits import AttemptCounter
 from gateway.adapters.as2.protocol import parse_entity
 from gateway.adapters.as2.protocol.errors import MalformedMessage
 from gateway.domain.profiles import RetryPolicy
@@ -30,7 +29,10 @@ class As2MdnChannel:
         self._store = store
         self._profiles = profiles
         self._client = client
-        self._attempts = AttemptCounter()
+
+    def retry_policy(self, partner_id: str) -> RetryPolicy | None:
+        profile = self._profiles.current.get(partner_id)
+        return profile.channels.as2.retry if profile is not None and profile.channels.as2 else None
 
     async def send(
         self, partner_id: str, payload_id: str, content: bytes, filename: str
@@ -46,21 +48,12 @@ class As2MdnChannel:
             return OutboundSendResult(False, f"the stored MDN is unreadable: {exc.message}", retryable=False)
         profile = self._profiles.current.get(partner_id)
         as2 = profile.channels.as2 if profile is not None else None
-        policy = as2.retry if as2 is not None else RetryPolicy()
-        attempt = self._attempts.next(payload_id)
         try:
             response = await self._client.post(
                 url, list(entity.headers), entity.body, tls=as2.tls if as2 is not None else None
             )
         except TransientFailure as exc:
-            result = OutboundSendResult(False, exc.message, retryable=True)
-        else:
-            if 200 <= response.status < 300:
-                result = OutboundSendResult(True, f"MDN delivered to {url} (HTTP {response.status})")
-            else:
-                result = OutboundSendResult(False, f"{url} answered HTTP {response.status}", retryable=True)
-        if result.ok or not self._attempts.may_retry(attempt, policy):
-            self._attempts.done(payload_id)
-            if not result.ok:
-                result = OutboundSendResult(False, f"{result.detail} (retry limit reached)", retryable=False)
-        return result
+            return OutboundSendResult(False, exc.message, retryable=True)
+        if 200 <= response.status < 300:
+            return OutboundSendResult(True, f"MDN delivered to {url} (HTTP {response.status})")
+        return OutboundSendResult(False, f"{url} answered HTTP {response.status}", retryable=True)

@@ -13,7 +13,7 @@ import asyncio
 
 from aiohttp import web
 
-from gateway.adapters.http import messages, ops, partners, replay
+from gateway.adapters.http import control_numbers, messages, ops, partners, replay
 from gateway.adapters.http.auth import TokenAuthenticator, guard
 from gateway.adapters.http.base import METRICS, SERVICES, Endpoint
 from gateway.adapters.http.errors import gateway_middleware
@@ -31,6 +31,7 @@ ROUTES: tuple[Endpoint, ...] = (
     *messages.ENDPOINTS,
     *replay.ENDPOINTS,
     *partners.ENDPOINTS,
+    *control_numbers.ENDPOINTS,
 )
 
 AUTHENTICATOR = web.AppKey("edigate_authenticator", TokenAuthenticator)

@@ -1,8 +1,9 @@
 """Operations endpoints, open without a token: liveness, readiness and Prometheus metrics.
 
 * ``/healthz``: the process answers (no dependency is checked).
-* ``/readyz``: the store answers (reading the outbox backlog) and every destination reports
-  ready; otherwise 503 with a reason for each failing part.
+* ``/readyz``: the store answers (reading the outbox backlog), every destination reports
+  ready and no background loop keeps failing; otherwise 503 with a reason for each failing
+  part. The outbox backlog is reported either way, so a broker outage shows how much waits.
 * ``/metrics``: store-backed gauges are read here, asynchronously, and only then rendered.
 """
 
@@ -14,7 +15,7 @@ import logging
 from aiohttp import web
 
 from gateway.adapters.http.base import METRICS, SERVICES, Endpoint, Reply, model_response
-from gateway.adapters.http.schemas import DestinationOut, HealthOut, ReadinessOut
+from gateway.adapters.http.schemas import DestinationOut, HealthOut, LoopOut, ReadinessOut
 from gateway.adapters.metrics import CONTENT_TYPE
 from gateway.domain.runtime.ports import DestinationHealth
 
@@ -50,11 +51,14 @@ async def readyz(request: web.Request) -> web.StreamResponse:
     for name, health in sorted(destinations.items()):
         if not health.ready:
             reasons.append(f"destination {name}: {health.detail or 'not ready'}")
+    loops = services.loops()
+    reasons += [f"loop {s.name}: {s.describe()}" for s in loops if not s.healthy]
     out = ReadinessOut(
         ready=not reasons,
         store=store_state,
         outbox_backlog=backlog,
         destinations={n: DestinationOut(ready=h.ready, detail=h.detail) for n, h in destinations.items()},
+        loops={s.name: LoopOut(ok=s.healthy, failures=s.failures, detail=s.describe()) for s in loops},
         reasons=reasons,
     )
     return model_response(out, status=200 if out.ready else 503)
@@ -82,7 +86,7 @@ ENDPOINTS = [
         "/readyz",
         readyz,
         "readyz",
-        "Readiness: the store and every destination are reachable",
+        "Readiness: the store and every destination are reachable, and no background loop keeps failing",
         "operations",
         None,
         {

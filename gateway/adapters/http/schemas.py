@@ -8,7 +8,7 @@ and returns.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
@@ -17,11 +17,15 @@ from gateway.domain.usecases.replay import ReplayMode
 
 __all__ = [
     "AuditOut",
+    "ControlNumberQuery",
     "DestinationOut",
     "DocumentOut",
     "EnvelopeOut",
     "ErrorOut",
     "HealthOut",
+    "IssuedNumberList",
+    "IssuedNumberOut",
+    "LoopOut",
     "MessageDetail",
     "MessageFilterIn",
     "MessageOut",
@@ -134,6 +138,8 @@ class DocumentOut(BaseModel):
     state: str
     schema_version: str
     replay_count: int
+    reason: str | None = None
+    failed_step: str | None = None
     audit: list[AuditOut]
 
 
@@ -154,6 +160,9 @@ class EnvelopeOut(BaseModel):
     valid: bool
     state: str
     document_id: str | None = None
+    direction: str | None = None
+    group_state: str | None = None
+    interchange_state: str | None = None
 
 
 class MessageDetail(MessageOut):
@@ -307,9 +316,35 @@ class DestinationOut(BaseModel):
     detail: str = ""
 
 
+class ControlNumberQuery(_In):
+    kind: Literal["isa", "gs", "st"] | None = Field(None, description="ISA13, GS06 or ST02; default: all")
+    unused: bool = Field(False, description="only the gaps: numbers issued that no payload used")
+    limit: int = Field(100, ge=1, le=1000)
+
+
+class IssuedNumberOut(BaseModel):
+    kind: str = Field(description="isa (ISA13), gs (GS06) or st (ST02)")
+    value: int
+    issued_at: datetime
+    payload_id: str | None = Field(description="the payload that used it; null: a gap")
+
+
+class IssuedNumberList(BaseModel):
+    partner_id: str
+    gaps: int = Field(description="how many of the listed numbers no payload used")
+    items: list[IssuedNumberOut]
+
+
+class LoopOut(BaseModel):
+    ok: bool = Field(description="false once the loop failed several rounds in a row")
+    failures: int = Field(description="consecutive failed rounds (0: the last round succeeded)")
+    detail: str = ""
+
+
 class ReadinessOut(BaseModel):
     ready: bool
     store: str
     outbox_backlog: int | None
     destinations: dict[str, DestinationOut]
+    loops: dict[str, LoopOut] = Field(default_factory=dict)
     reasons: list[str]

@@ -12,11 +12,15 @@ round trips. Per message the outcome is:
 
 * confirmed (``Basic.Ack``)                  -> ``PublishResult(ok=True)``
 * returned as unroutable (``Basic.Return``)  -> ``ok=False, reason="unroutable: ..."``
-* refused (``Basic.Nack``)                   -> ``ok=False, reason="nacked by broker: ..."``
+  (permanent: no queue is bound for the key; the document fails, replayable)
+* refused (``Basic.Nack``)                   -> ``ok=False, retryable=True,
+  reason="nacked by broker: ..."`` (a full queue with ``reject-publish``, an internal
+  broker error: the outbox retries it with backoff)
 
 When the link is down - before the batch, or mid-batch with confirms still
 outstanding - ``publish`` raises :class:`TransientFailure` and does not wait for
-the reconnect: the outbox keeps the batch and retries it. Messages of the batch
+the reconnect: the outbox keeps the batch and retries it. A destination that could
+not start (the broker was down when the gateway started) tries again on each publish. Messages of the batch
 that the broker did take are then published again; they carry the same
 ``message_id``, so delivery is at-least-once and nothing is lost.
 
@@ -89,6 +93,8 @@ class RabbitDestination:
     async def publish(self, messages: Sequence[OutboxMessage]) -> list[PublishResult]:
         if not messages:
             return []
+        if self._exchange is None:
+            await self.start()  # raises TransientFailure while the broker is still unreachable
         self._link.ready_channel("publishing to RabbitMQ")
         exchange = self._exchange
         if exchange is None:
@@ -135,7 +141,7 @@ class RabbitDestination:
             reply = frame.reply_text if isinstance(frame, aiormq.spec.Basic.Return) else str(exc)
             return PublishResult(message.id, ok=False, reason=f"unroutable: {reply}{where}")
         except aiormq.exceptions.DeliveryError as exc:
-            return PublishResult(message.id, ok=False, reason=f"nacked by broker: {exc}")
+            return PublishResult(message.id, ok=False, reason=f"nacked by broker: {exc}", retryable=True)
         return PublishResult(message.id, ok=True)
 
     async def health(self) -> DestinationHealth:

@@ -20,6 +20,7 @@ from gateway.adapters.sftp.client import Connector, open_remote
 from gateway.adapters.sftp.errors import PathRefused, RemoteError
 from gateway.adapters.sftp.storage import PartnerStorage, safe_name
 from gateway.adapters.sftp.trail import AuditTrail
+from gateway.domain.profiles import RetryPolicy
 from gateway.domain.profiles.sftp import SftpPoll, SftpPush
 from gateway.domain.runtime.ports import OutboundSendResult
 from gateway.domain.runtime.store import Store
@@ -44,6 +45,13 @@ class SftpPartnerChannel:
         self._root = root  # the server's partner folders; None when this gateway runs no SFTP server
         self._connect = connector or (lambda pid, prof: open_remote(pid, prof, timeout=timeout))
         self._trail = AuditTrail(store, "sftp-channel") if store is not None else None
+
+    def retry_policy(self, partner_id: str) -> RetryPolicy | None:
+        """A poll-mode profile's SFTP ``retry`` policy (the Sender counts the attempts); push mode
+        (a local write) uses the gateway-wide defaults."""
+        profile = self._registry.current.get(partner_id)
+        sftp = profile.channels.sftp if profile is not None else None
+        return sftp.retry if isinstance(sftp, SftpPoll) else None
 
     async def send(
         self, partner_id: str, payload_id: str, content: bytes, filename: str

@@ -5,16 +5,22 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gateway.adapters.store.engine import create_engine, normalise_url, upgrade
+from gateway.adapters.store.errors import translating
+from gateway.adapters.store.finishing import FinishOps
 from gateway.adapters.store.outbox import OutboxOps
-from gateway.adapters.store.payloads import OutboundOps
 from gateway.adapters.store.queries import QueryOps
 from gateway.adapters.store.tracking import TrackingOps
 
 __all__ = ["SqlStore", "create_engine", "normalise_url", "open_store", "upgrade"]
 
 
-class SqlStore(OutboundOps, OutboxOps, TrackingOps, QueryOps):
-    """Implements :class:`gateway.domain.runtime.store.Store` on one engine."""
+@translating
+class SqlStore(FinishOps, OutboxOps, TrackingOps, QueryOps):
+    """Implements :class:`gateway.domain.runtime.store.Store` on one engine.
+
+    Every public method is one transaction; a database that is unreachable surfaces as
+    :class:`gateway.domain.runtime.errors.TransientFailure` (see :mod:`.errors`).
+    """
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
@@ -31,5 +37,9 @@ async def open_store(url: str, *, migrate: bool = True) -> SqlStore:
     """Create the engine, run migrations (unless told not to) and return the store."""
     engine = create_engine(url)
     if migrate:
-        await upgrade(engine)
+        try:
+            await upgrade(engine)
+        except BaseException:
+            await engine.dispose()
+            raise
     return SqlStore(engine)

@@ -1,4 +1,12 @@
-"""Engine creation (SQLite via aiosqlite, PostgreSQL via asyncpg) and migrations."""
+"""Engine creation (SQLite via aiosqlite, PostgreSQL via asyncpg) and migrations.
+
+SQLite runs in WAL mode with ``synchronous=FULL``: every commit is on disk before the call
+returns, so "committed before the sender is acknowledged" holds across power loss and OS
+crashes too, not only process crashes (NORMAL would only promise the latter).
+
+Migrations on PostgreSQL run under a transaction-level advisory lock: instances starting at
+the same time on an empty database take turns, and the later ones find it migrated.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +15,15 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-__all__ = ["create_engine", "normalise_url", "upgrade"]
+__all__ = ["MIGRATION_LOCK", "create_engine", "normalise_url", "upgrade"]
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+#: The PostgreSQL advisory lock key migrations hold (the bytes of "edigate1").
+MIGRATION_LOCK = 0x6564696761746531
 
 
 def normalise_url(url: str) -> str:
@@ -31,7 +41,7 @@ def normalise_url(url: str) -> str:
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL is durable across process crashes
+    cursor.execute("PRAGMA synchronous=FULL")  # durable across power loss, not only process crashes
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
@@ -64,4 +74,6 @@ async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
         command.upgrade(_alembic_config(connection), revision)
 
     async with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":  # held until this transaction ends
+            await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         await conn.run_sync(run)

@@ -3,153 +3,241 @@
 A batch of results is written with a handful of multi-row statements, whatever
 its size: that is what lets the pipeline reach thousands of documents per
 second on SQLite and PostgreSQL alike.
+
+Envelope records (interchange, group, transaction set) carry a lifecycle state with one
+audit event per step they take (entity types ``interchange``, ``group``, ``set``, keyed by
+row id). A replay from raw keeps the records of the earlier run, stamped ``superseded_at``
+with a ``replayed`` event, and adds new ones: history is never rewritten.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import and_, bindparam, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gateway.adapters.store import tables as t
-from gateway.adapters.store.rows import now
-from gateway.domain.runtime.lifecycle import AckStatus, OutboxState
-from gateway.domain.runtime.records import ProcessingResult
+from gateway.domain.runtime.lifecycle import AckStatus, Direction, OutboxState, State
+from gateway.domain.runtime.records import EnvelopeRecord, ProcessingResult
 
-__all__ = ["write_results"]
+__all__ = ["DERIVED_KEYS", "advance_envelopes", "audit_rows", "write_results"]
 
 Item = tuple[str, ProcessingResult]
 
+#: Correlation keys worked out by processing; a replay replaces them (channel keys stay).
+DERIVED_KEYS = ("isa13", "gs06", "st02", "business_number")
+_LEVELS = (("interchange", t.interchanges), ("group", t.groups), ("set", t.transaction_sets))
 
-async def _clear(conn: AsyncConnection, payload_ids: list[str]) -> None:
-    """A replay rewrites a payload's envelope rows and keys; remove the old ones."""
-    await conn.execute(delete(t.transaction_sets).where(t.transaction_sets.c.payload_id.in_(payload_ids)))
-    await conn.execute(delete(t.groups).where(t.groups.c.payload_id.in_(payload_ids)))
-    await conn.execute(delete(t.interchanges).where(t.interchanges.c.payload_id.in_(payload_ids)))
+
+def audit_rows(entity: str, events: Sequence[tuple[Any, str, str]], at: datetime) -> list[dict[str, Any]]:
+    """Audit-event rows for (entity id, state, detail) triples."""
+    return [
+        {"entity_type": entity, "entity_id": str(eid), "state": state, "at": at, "detail": detail}
+        for eid, state, detail in events
+    ]
+
+
+async def _supersede(conn: AsyncConnection, payload_ids: list[str], at: datetime) -> None:
+    """Keep the envelope records of an earlier run (a replay), marked superseded, and audit it."""
+    events: list[dict[str, Any]] = []
+    for entity, table in _LEVELS:
+        c = table.c
+        ids = (
+            (
+                await conn.execute(
+                    update(table)
+                    .where(c.payload_id.in_(payload_ids), c.superseded_at.is_(None))
+                    .values(superseded_at=at)
+                    .returning(c.id)
+                )
+            )
+            .scalars()
+            .all()
+        )
+        events += audit_rows(entity, [(i, State.REPLAYED.value, "superseded by a replay") for i in ids], at)
+    if events:
+        await conn.execute(insert(t.audit_events), events)
     k = t.correlation_keys.c
     await conn.execute(
-        delete(t.correlation_keys).where(
-            k.payload_id.in_(payload_ids), k.kind.notin_(["as2_message_id", "correlation_id"])
-        )
+        delete(t.correlation_keys).where(k.payload_id.in_(payload_ids), k.kind.in_(DERIVED_KEYS))
     )
 
 
-async def _insert_returning_ids(conn: AsyncConnection, table: Any, rows: list[dict[str, Any]]) -> list[int]:
+async def _insert_current(
+    conn: AsyncConnection, table: Any, rows: list[dict[str, Any]], key: Callable[[Any], tuple[Any, ...]]
+) -> dict[tuple[Any, ...], int]:
+    """Insert envelope rows (one multi-row statement) and read back their IDs by ``key``.
+
+    An ``INSERT ... RETURNING`` kept in parameter order runs row by row on SQLite; reading
+    the current rows of the batch's payloads back is one more query, whatever the size.
+    """
     if not rows:
-        return []
-    stmt = insert(table).returning(table.c.id, sort_by_parameter_order=True)
-    return list((await conn.execute(stmt, rows)).scalars().all())
+        return {}
+    await conn.execute(insert(table), rows)
+    c = table.c
+    stmt = select(table).where(c.payload_id.in_({r["payload_id"] for r in rows}), c.superseded_at.is_(None))
+    return {key(row): row.id for row in (await conn.execute(stmt)).all()}
 
 
-async def write_results(conn: AsyncConnection, dialect: str, items: Sequence[Item]) -> None:
+def _outer_state(r: ProcessingResult) -> tuple[str, str]:
+    """State and audit detail of an interchange or group after one processing run."""
+    if r.direction is Direction.OUTBOUND:
+        return State.RECEIVED.value, "stored, to send"
+    if r.state in (State.FAILED, State.DUPLICATE, State.REJECTED) and not r.documents:
+        return r.state.value, f"parsed; {r.state.value}: {r.reason or ''}".rstrip(": ")
+    if r.outbound:
+        return State.ACKNOWLEDGED.value, "parsed; acknowledgement to send"
+    return State.PARSED.value, "parsed"
+
+
+def _set_state(r: ProcessingResult, e: EnvelopeRecord, doc_state: State | None) -> tuple[str, str]:
+    where = f"{e.set_id} {e.st02}"
+    if r.direction is Direction.OUTBOUND:
+        return State.RECEIVED.value, f"{where}: stored, to send"
+    if not e.valid:
+        return State.REJECTED.value, f"{where}: parsed; rejected by validation"
+    if doc_state is not None:
+        steps = ["parsed", "mapped"] + (["routed"] if doc_state is not State.MAPPED else [])
+        return doc_state.value, f"{where}: {', '.join(steps)}"
+    if r.state in (State.FAILED, State.DUPLICATE):
+        return r.state.value, f"{where}: parsed; {r.state.value}"
+    return State.PARSED.value, f"{where}: parsed"
+
+
+async def write_results(
+    conn: AsyncConnection,
+    dialect: str,
+    items: Sequence[Item],
+    at: datetime,
+    *,
+    fresh: bool = False,
+    audit: bool = True,
+) -> None:
+    """Write the results of ``items``; ``fresh``: payloads stored in this transaction (nothing
+    of theirs to supersede); ``audit=False``: envelope records without audit events (our own
+    acks, whose payload trail says everything)."""
     if not items:
         return
-    await _clear(conn, [pid for pid, _ in items])
-    at = now()
+    if not fresh:
+        await _supersede(conn, [pid for pid, _ in items], at)
+    keys: list[dict[str, Any]] = []
+    events: dict[str, list[tuple[Any, str, str]]] = {"interchange": [], "group": [], "set": []}
     ix_rows: list[dict[str, Any]] = []
     ix_keys: list[tuple[str, int]] = []
-    keys: list[dict[str, Any]] = []
+    ix_audit: list[tuple[str, str]] = []
     for pid, r in items:
-        direction = "outbound" if any(e.ack_kind for e in r.envelopes) else "inbound"
+        state, detail = _outer_state(r)
         seen: set[int] = set()
         for e in r.envelopes:
             if e.interchange_index in seen:
                 continue
             seen.add(e.interchange_index)
+            ta1 = e.ack_kind == "TA1"
             ix_keys.append((pid, e.interchange_index))
+            ix_audit.append((state, f"ISA13 {e.isa13} from {e.sender_qualifier}:{e.sender}: {detail}"))
             ix_rows.append(
                 {
                     "payload_id": pid,
-                    "direction": direction,
+                    "direction": r.direction.value,
                     "partner_id": r.partner_id,
                     "index": e.interchange_index,
-                    "sender_qualifier": e.sender_qualifier,
-                    "sender": e.sender,
-                    "receiver_qualifier": e.receiver_qualifier,
-                    "receiver": e.receiver,
-                    "isa13": e.isa13,
+                    "sender_qualifier": e.sender_qualifier[:2],
+                    "sender": e.sender[:15],
+                    "receiver_qualifier": e.receiver_qualifier[:2],
+                    "receiver": e.receiver[:15],
+                    "isa13": e.isa13[:9],
                     "version": e.version[:5],
-                    "usage": e.usage,
-                    "state": r.state.value,
+                    "usage": e.usage[:1],
+                    "state": state,
+                    "ack_kind": e.ack_kind if ta1 else None,
+                    "ack_status": AckStatus.PENDING.value if ta1 else None,
+                    "ack_due_at": e.ack_due_at if ta1 else None,
                 }
             )
             keys.append({"payload_id": pid, "document_id": None, "kind": "isa13", "value": e.isa13})
-    ix_ids = dict(zip(ix_keys, await _insert_returning_ids(conn, t.interchanges, ix_rows), strict=True))
+    ix_ids = await _insert_current(conn, t.interchanges, ix_rows, lambda r: (r.payload_id, r.index))
+    events["interchange"] = [(ix_ids[k], s, d) for k, (s, d) in zip(ix_keys, ix_audit, strict=True)]
     g_rows: list[dict[str, Any]] = []
     g_keys: list[tuple[str, int, int]] = []
+    g_audit: list[tuple[str, str]] = []
     for pid, r in items:
-        direction = "outbound" if any(e.ack_kind for e in r.envelopes) else "inbound"
+        state, detail = _outer_state(r)
         for e in r.envelopes:
             key = (pid, e.interchange_index, e.group_index)
-            if key in g_keys:
+            if not e.has_group or key in g_keys:
                 continue
             g_keys.append(key)
+            g_audit.append((state, f"{e.functional_id} GS06 {e.gs06}: {detail}"))
             pending = e.ack_kind is not None and e.ack_kind != "none"
             g_rows.append(
                 {
                     "interchange_id": ix_ids[(pid, e.interchange_index)],
                     "payload_id": pid,
-                    "direction": direction,
+                    "direction": r.direction.value,
                     "partner_id": r.partner_id,
                     "index": e.group_index,
-                    "functional_id": e.functional_id,
-                    "gs06": e.gs06,
-                    "version": e.version,
-                    "state": r.state.value,
+                    "functional_id": e.functional_id[:2],
+                    "gs06": e.gs06[:9],
+                    "version": e.version[:12],
+                    "state": state,
                     "ack_kind": e.ack_kind,
                     "ack_status": AckStatus.PENDING.value if pending else None,
                     "ack_due_at": e.ack_due_at,
                 }
             )
             keys.append({"payload_id": pid, "document_id": None, "kind": "gs06", "value": e.gs06})
-    g_ids = dict(zip(g_keys, await _insert_returning_ids(conn, t.groups, g_rows), strict=True))
+    ix_index = {row_id: key for key, row_id in ix_ids.items()}
+    g_ids = await _insert_current(
+        conn, t.groups, g_rows, lambda r: (r.payload_id, ix_index[r.interchange_id][1], r.index)
+    )
+    events["group"] = [(g_ids[k], s, d) for k, (s, d) in zip(g_keys, g_audit, strict=True)]
     set_rows: list[dict[str, Any]] = []
+    set_audit: list[tuple[str, str]] = []
     for pid, r in items:
-        doc_by_set = {
-            (d.envelope.interchange_index, d.envelope.group_index, d.envelope.set_index): d.id
+        docs = {
+            (d.envelope.interchange_index, d.envelope.group_index, d.envelope.set_index): d
             for d in r.documents
             if d.envelope is not None
         }
         for e in r.envelopes:
+            if not e.has_group:
+                continue
+            doc = docs.get((e.interchange_index, e.group_index, e.set_index))
+            state, detail = _set_state(r, e, doc.state if doc is not None else None)
+            set_audit.append((state, detail))
             set_rows.append(
                 {
                     "group_id": g_ids[(pid, e.interchange_index, e.group_index)],
                     "payload_id": pid,
                     "index": e.set_index,
-                    "set_id": e.set_id,
-                    "st02": e.st02,
+                    "set_id": e.set_id[:3],
+                    "st02": e.st02[:9],
                     "valid": e.valid,
-                    "state": r.state.value if e.valid else "rejected",
-                    "document_id": doc_by_set.get((e.interchange_index, e.group_index, e.set_index)),
+                    "state": state,
+                    "document_id": doc.id if doc is not None else None,
                     "ack_status": None,
                 }
             )
             keys.append({"payload_id": pid, "document_id": None, "kind": "st02", "value": e.st02})
-        known: set[str] = set()
-        for d in r.documents:
-            if d.business_number:
-                known.add(d.business_number)
-                keys.append(
-                    {
-                        "payload_id": pid,
-                        "document_id": d.id,
-                        "kind": "business_number",
-                        "value": d.business_number,
-                    }
-                )
-        keys += [
-            {"payload_id": pid, "document_id": None, "kind": "business_number", "value": n}
-            for n in r.business_numbers
-            if n not in known
-        ]
-    if set_rows:
-        await conn.execute(insert(t.transaction_sets), set_rows)
+        keys += _business_keys(pid, r)
+    set_ids = await _insert_current(
+        conn, t.transaction_sets, set_rows, lambda r: (r.payload_id, r.group_id, r.index)
+    )
+    events["set"] = [
+        (set_ids[(row["payload_id"], row["group_id"], row["index"])], s, d)
+        for row, (s, d) in zip(set_rows, set_audit, strict=True)
+    ]
+    trail = [row for entity, evs in events.items() for row in audit_rows(entity, evs, at)] if audit else []
+    if trail:
+        await conn.execute(insert(t.audit_events), trail)
     if keys:
         await conn.execute(insert(t.correlation_keys), keys)
-    await _documents(conn, dialect, items, at)
+    await link_control_numbers(conn, items)
+    replay_counts = await _documents(conn, dialect, items, at)
     outbox = [
         {
             "id": m.id,
@@ -158,7 +246,8 @@ async def write_results(conn: AsyncConnection, dialect: str, items: Sequence[Ite
             "routing_key": m.routing_key,
             "body": m.body,
             "correlation_id": m.correlation_id,
-            "headers": dict(m.headers),
+            # the header says how often this document was published again, as its row does
+            "headers": {**dict(m.headers), "replay_count": replay_counts.get(m.document_id, 0)},
             "state": OutboxState.PENDING.value,
             "attempts": 0,
             "created_at": at,
@@ -170,11 +259,76 @@ async def write_results(conn: AsyncConnection, dialect: str, items: Sequence[Ite
         await conn.execute(insert(t.outbox), outbox)
 
 
-async def _documents(conn: AsyncConnection, dialect: str, items: Sequence[Item], at: Any) -> None:
-    """Upsert canonical documents: a replay keeps each document's ID (the consumer's dedup key)."""
+def _business_keys(pid: str, r: ProcessingResult) -> list[dict[str, Any]]:
+    keys: list[dict[str, Any]] = []
+    known: set[str] = set()
+    for d in r.documents:
+        if d.business_number:
+            known.add(d.business_number)
+            keys.append(
+                {
+                    "payload_id": pid,
+                    "document_id": d.id,
+                    "kind": "business_number",
+                    "value": d.business_number,
+                }
+            )
+    keys += [
+        {"payload_id": pid, "document_id": None, "kind": "business_number", "value": n}
+        for n in dict.fromkeys(r.business_numbers)
+        if n not in known
+    ]
+    return keys
+
+
+def _numeric(value: str) -> int | None:
+    text = value.strip()
+    return int(text) if text.isdigit() else None
+
+
+async def link_control_numbers(conn: AsyncConnection, items: Sequence[Item]) -> None:
+    """Name the payload that used each control number its envelopes were issued under."""
+    params: list[dict[str, Any]] = []
+    for pid, r in items:
+        seen: set[tuple[str, int]] = set()
+        for e in r.envelopes:
+            if e.allocation is None:
+                continue
+            used = [("isa", _numeric(e.isa13))]
+            if e.has_group:
+                used += [("gs", _numeric(e.gs06)), ("st", _numeric(e.st02))]
+            for kind, value in used:
+                if value is None or (kind, value) in seen:
+                    continue
+                seen.add((kind, value))
+                params.append({"b_alloc": e.allocation, "b_kind": kind, "b_value": value, "b_pid": pid})
+    if not params:
+        return
+    c = t.control_numbers_issued.c
+    await conn.execute(
+        update(t.control_numbers_issued)
+        .where(
+            and_(
+                c.allocation == bindparam("b_alloc"),
+                c.kind == bindparam("b_kind"),
+                c.value == bindparam("b_value"),
+                c.payload_id.is_(None),
+            )
+        )
+        .values(payload_id=bindparam("b_pid")),
+        params,
+    )
+
+
+async def _documents(conn: AsyncConnection, dialect: str, items: Sequence[Item], at: Any) -> dict[str, int]:
+    """Upsert canonical documents: a replay keeps each document's ID (the consumer's dedup key).
+
+    A document row belongs to one payload: an upsert never moves another payload's document.
+    Returns each document's replay count (0 when new, one more on every replay).
+    """
     docs = [(pid, d) for pid, r in items for d in r.documents]
     if not docs:
-        return
+        return {}
     existing = dict(
         (
             await conn.execute(
@@ -184,6 +338,7 @@ async def _documents(conn: AsyncConnection, dialect: str, items: Sequence[Item],
             )
         ).all()
     )
+    counts = {d.id: existing[d.id] + 1 if d.id in existing else 0 for _, d in docs}
     rows = [
         {
             "id": d.id,
@@ -197,9 +352,12 @@ async def _documents(conn: AsyncConnection, dialect: str, items: Sequence[Item],
             "test": d.test,
             "body": d.body,
             "state": d.state.value,
-            "replay_count": existing.get(d.id, -1) + 1,
+            "replay_count": counts[d.id],
             "created_at": at,
             "updated_at": at,
+            "source_type": d.source_type,
+            "reason": None,
+            "failed_step": None,
         }
         for pid, d in docs
     ]
@@ -213,21 +371,84 @@ async def _documents(conn: AsyncConnection, dialect: str, items: Sequence[Item],
                 "replay_count": ins.excluded.replay_count,
                 "updated_at": ins.excluded.updated_at,
                 "business_number": ins.excluded.business_number,
+                "source_type": ins.excluded.source_type,
+                "reason": None,
+                "failed_step": None,
             },
+            where=t.documents.c.payload_id == ins.excluded.payload_id,
         )
         await conn.execute(stmt, rows)
     else:
         await conn.execute(insert(t.documents), rows)
     await conn.execute(
         insert(t.audit_events),
-        [
-            {
-                "entity_type": "document",
-                "entity_id": d.id,
-                "state": d.state.value,
-                "at": at,
-                "detail": f"{d.document_type} {d.business_number or ''}".strip(),
-            }
-            for _, d in docs
-        ],
+        audit_rows(
+            "document",
+            [(d.id, d.state.value, f"{d.document_type} {d.business_number or ''}".strip()) for _, d in docs],
+            at,
+        ),
     )
+    return counts
+
+
+async def advance_envelopes(
+    conn: AsyncConnection,
+    payload_ids: Sequence[str],
+    state: State,
+    detail: str,
+    at: datetime,
+    *,
+    only_from: Sequence[State] = (),
+) -> None:
+    """Move the current envelope records of outbound payloads to ``state``.
+
+    Groups that expect an acknowledgement, their sets and their interchange get an audit event
+    each (what ack tracking follows); the records of what expects nothing back (our own
+    997/999/TA1) only change state, their payload's trail already says it was sent.
+    """
+    if not payload_ids:
+        return
+    cond = {}
+    for entity, table in _LEVELS:
+        c = table.c
+        cond[entity] = and_(c.payload_id.in_(payload_ids), c.superseded_at.is_(None))
+        if only_from:
+            cond[entity] = and_(cond[entity], c.state.in_([s.value for s in only_from]))
+    g, s, i = t.groups.c, t.transaction_sets.c, t.interchanges.c
+    groups = (
+        await conn.execute(
+            update(t.groups)
+            .where(cond["group"])
+            .values(state=state.value)
+            .returning(g.id, g.interchange_id, g.ack_kind)
+        )
+    ).all()
+    tracked = {row.id for row in groups if row.ack_kind}
+    interchanges_tracked = {row.interchange_id for row in groups if row.ack_kind}
+    sets = (
+        await conn.execute(
+            update(t.transaction_sets)
+            .where(cond["set"])
+            .values(state=state.value)
+            .returning(s.id, s.group_id)
+        )
+    ).all()
+    ixs = (
+        await conn.execute(
+            update(t.interchanges)
+            .where(cond["interchange"])
+            .values(state=state.value)
+            .returning(i.id, i.ack_kind)
+        )
+    ).all()
+    events = audit_rows("group", [(x, state.value, detail) for x in sorted(tracked)], at)
+    events += audit_rows(
+        "set", [(row.id, state.value, detail) for row in sets if row.group_id in tracked], at
+    )
+    events += audit_rows(
+        "interchange",
+        [(row.id, state.value, detail) for row in ixs if row.ack_kind or row.id in interchanges_tracked],
+        at,
+    )
+    if events:
+        await conn.execute(insert(t.audit_events), events)

@@ -7,14 +7,15 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from gateway.adapters.store import tables as t
+from gateway.adapters.store.envelopes import audit_rows
 from gateway.adapters.store.rows import now, outbox_from_row
 from gateway.domain.runtime.errors import NotFound
-from gateway.domain.runtime.lifecycle import OutboxState, State
-from gateway.domain.runtime.records import OutboxMessage
+from gateway.domain.runtime.lifecycle import Direction, OutboxState, State, Step
+from gateway.domain.runtime.records import DocumentRecord, OutboxMessage
 
 __all__ = ["OutboxOps"]
 
@@ -63,26 +64,49 @@ class OutboxOps:
                 .scalars()
                 .all()
             )
-            pending = set(
-                (
-                    await conn.execute(
-                        select(o.document_id).where(
-                            o.document_id.in_(doc_ids), o.state != OutboxState.PUBLISHED.value
-                        )
-                    )
+            # a document is delivered when the newest message for each of its destinations is
+            # published (a failed one that a replay sent again no longer counts)
+            rows = (
+                await conn.execute(
+                    select(o.document_id, o.destination, o.state)
+                    .where(o.document_id.in_(doc_ids))
+                    .order_by(o.created_at, o.id)
                 )
-                .scalars()
-                .all()
-            )
+            ).all()
+            newest: dict[tuple[str, str], str] = {}
+            for doc_id, destination, state in rows:
+                newest[(doc_id, destination)] = state
+            pending = {
+                doc_id for (doc_id, _), state in newest.items() if state != OutboxState.PUBLISHED.value
+            }
             done = [i for i in doc_ids if i not in pending]
             if done:
                 await self._documents_delivered(conn, done, at)
 
     async def _documents_delivered(self, conn: AsyncConnection, doc_ids: list[str], at: Any) -> None:
-        d, p = t.documents.c, t.payloads.c
+        d, p, s = t.documents.c, t.payloads.c, t.transaction_sets.c
         await conn.execute(
             update(t.documents).where(d.id.in_(doc_ids)).values(state=State.DELIVERED.value, updated_at=at)
         )
+        sets = (
+            (
+                await conn.execute(
+                    update(t.transaction_sets)
+                    .where(s.document_id.in_(doc_ids), s.superseded_at.is_(None))
+                    .values(state=State.DELIVERED.value)
+                    .returning(s.id)
+                )
+            )
+            .scalars()
+            .all()
+        )
+        if sets:
+            await conn.execute(
+                insert(t.audit_events),
+                audit_rows(
+                    "set", [(i, State.DELIVERED.value, "its document was delivered") for i in sets], at
+                ),
+            )
         await conn.execute(
             insert(t.audit_events),
             [
@@ -112,24 +136,30 @@ class OutboxOps:
         )
         finished = [i for i in payload_ids if i not in open_payloads]
         if finished:
-            await conn.execute(
-                update(t.payloads)
-                .where(p.id.in_(finished), p.state == State.ROUTED.value)
-                .values(state=State.DELIVERED.value, updated_at=at)
+            publish_failed = and_(p.state == State.FAILED.value, p.failed_step == Step.PUBLISH.value)
+            # a payload that failed at publishing recovers once everything is delivered
+            delivered = (
+                (
+                    await conn.execute(
+                        update(t.payloads)
+                        .where(p.id.in_(finished), or_(p.state == State.ROUTED.value, publish_failed))
+                        .values(state=State.DELIVERED.value, reason=None, failed_step=None, updated_at=at)
+                        .returning(p.id)
+                    )
+                )
+                .scalars()
+                .all()
             )
-            await conn.execute(
-                insert(t.audit_events),
-                [
-                    {
-                        "entity_type": "payload",
-                        "entity_id": i,
-                        "state": State.DELIVERED.value,
-                        "at": at,
-                        "detail": "all documents delivered",
-                    }
-                    for i in finished
-                ],
-            )
+            if delivered:
+                await conn.execute(
+                    insert(t.audit_events),
+                    audit_rows(
+                        "payload",
+                        [(i, State.DELIVERED.value, "all documents delivered") for i in delivered],
+                        at,
+                    ),
+                )
+            await _outer_delivered(conn, delivered, at)
 
     async def retry_outbox(self, outbox_ids: Sequence[str], reason: str, delay_seconds: float) -> None:
         if not outbox_ids:
@@ -149,8 +179,9 @@ class OutboxOps:
             )
 
     async def fail_outbox(self, outbox_id: str, reason: str) -> None:
-        o, d = t.outbox.c, t.documents.c
+        o, d, p = t.outbox.c, t.documents.c, t.payloads.c
         at = now()
+        step = Step.PUBLISH.value
         async with self.engine.begin() as conn:
             doc = (
                 await conn.execute(
@@ -164,18 +195,39 @@ class OutboxOps:
             ).scalar_one_or_none()
             if doc is None:
                 return
-            await conn.execute(
-                update(t.documents).where(d.id == doc).values(state=State.FAILED.value, updated_at=at)
-            )
-            await conn.execute(
-                insert(t.audit_events).values(
-                    entity_type="document",
-                    entity_id=doc,
-                    state=State.FAILED.value,
-                    at=at,
-                    detail=f"publish: {reason}",
+            payload_id = (
+                await conn.execute(
+                    update(t.documents)
+                    .where(d.id == doc)
+                    .values(state=State.FAILED.value, reason=reason, failed_step=step, updated_at=at)
+                    .returning(d.payload_id)
                 )
-            )
+            ).scalar_one_or_none()
+            events = [(doc, State.FAILED.value, f"{step}: {reason}")]
+            await conn.execute(insert(t.audit_events), audit_rows("document", events, at))
+            if payload_id is None:
+                return
+            why = f"document {doc}: {reason}"
+            failed = (
+                await conn.execute(
+                    update(t.payloads)
+                    .where(p.id == payload_id, p.state.in_([State.ROUTED.value, State.DELIVERED.value]))
+                    .values(state=State.FAILED.value, reason=why, failed_step=step, updated_at=at)
+                    .returning(p.id)
+                )
+            ).scalar_one_or_none()
+            if failed is not None:
+                await conn.execute(
+                    insert(t.audit_events),
+                    audit_rows("payload", [(payload_id, State.FAILED.value, f"{step}: {why}")], at),
+                )
+                await conn.execute(
+                    update(t.transaction_sets)
+                    .where(
+                        t.transaction_sets.c.document_id == doc, t.transaction_sets.c.superseded_at.is_(None)
+                    )
+                    .values(state=State.FAILED.value)
+                )
 
     async def outbox_backlog(self) -> int:
         async with self.engine.connect() as conn:
@@ -188,49 +240,71 @@ class OutboxOps:
             ).scalar_one()
         return int(n)
 
-    async def requeue_documents(self, document_ids: Sequence[str], *, reason: str, actor: str) -> int:
-        """Publish stored canonical documents again, to the destinations they went to before."""
-        o, d = t.outbox.c, t.documents.c
+    async def documents(self, document_ids: Sequence[str]) -> list[DocumentRecord]:
+        d = t.documents.c
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(select(t.documents).where(d.id.in_(list(document_ids))))).all()
+        return [
+            DocumentRecord(
+                id=r.id,
+                payload_id=r.payload_id,
+                partner_id=r.partner_id,
+                document_type=r.document_type,
+                direction=Direction(r.direction),
+                schema_version=r.schema_version,
+                business_number=r.business_number,
+                correlation_id=r.correlation_id,
+                test=r.test,
+                body=bytes(r.body),
+                state=State(r.state),
+                replay_count=r.replay_count,
+                source_type=r.source_type,
+            )
+            for r in rows
+        ]
+
+    async def requeue_documents(self, messages: Sequence[OutboxMessage], *, reason: str, actor: str) -> int:
+        """Replay from canonical: publish stored documents again (routes worked out by the caller)."""
+        if not messages:
+            return 0
+        d = t.documents.c
         at = now()
+        doc_ids = list(dict.fromkeys(m.document_id for m in messages))
         async with self.engine.begin() as conn:
-            docs = (await conn.execute(select(d.id, d.replay_count).where(d.id.in_(document_ids)))).all()
-            if not docs:
-                raise NotFound("none of the documents exist")
-            rows: list[dict[str, Any]] = []
-            for doc_id, replay_count in docs:
-                previous = (
-                    await conn.execute(
-                        select(o.destination, o.routing_key, o.body, o.correlation_id, o.headers)
-                        .where(o.document_id == doc_id)
-                        .order_by(o.created_at)
-                    )
-                ).all()
-                seen: set[str] = set()
-                for dest, key, body, corr, headers in previous:
-                    if dest in seen:
-                        continue
-                    seen.add(dest)
-                    rows.append(
-                        {
-                            "id": str(uuid.uuid4()),
-                            "document_id": doc_id,
-                            "destination": dest,
-                            "routing_key": key,
-                            "body": body,
-                            "correlation_id": corr,
-                            "headers": {**dict(headers or {}), "replay_count": replay_count + 1},
-                            "state": OutboxState.PENDING.value,
-                            "attempts": 0,
-                            "created_at": at,
-                        }
-                    )
-            if rows:
-                await conn.execute(insert(t.outbox), rows)
+            counts = dict((await conn.execute(select(d.id, d.replay_count).where(d.id.in_(doc_ids)))).all())
+            missing = [i for i in doc_ids if i not in counts]
+            if missing:
+                raise NotFound(f"no stored document {missing[0]}")
+            rows = [
+                {
+                    "id": m.id or str(uuid.uuid4()),
+                    "document_id": m.document_id,
+                    "destination": m.destination,
+                    "routing_key": m.routing_key,
+                    "body": m.body,
+                    "correlation_id": m.correlation_id,
+                    "headers": {**dict(m.headers), "replay_count": counts[m.document_id] + 1},
+                    "state": OutboxState.PENDING.value,
+                    "attempts": 0,
+                    "created_at": at,
+                }
+                for m in messages
+            ]
+            await conn.execute(insert(t.outbox), rows)
             await conn.execute(
                 update(t.documents)
-                .where(d.id.in_([r[0] for r in docs]))
-                .values(replay_count=d.replay_count + 1, state=State.ROUTED.value, updated_at=at)
+                .where(d.id.in_(doc_ids))
+                .values(
+                    replay_count=d.replay_count + 1,
+                    state=State.ROUTED.value,
+                    reason=None,
+                    failed_step=None,
+                    updated_at=at,
+                )
             )
+            destinations = {
+                i: sorted({m.destination for m in messages if m.document_id == i}) for i in doc_ids
+            }
             await conn.execute(
                 insert(t.audit_events),
                 [
@@ -239,11 +313,29 @@ class OutboxOps:
                         "entity_id": doc_id,
                         "state": State.REPLAYED.value,
                         "at": at,
-                        "detail": "replay from canonical",
+                        "detail": f"replay from canonical to {destinations[doc_id]}",
                         "actor": actor,
                         "reason": reason,
                     }
-                    for doc_id, _ in docs
+                    for doc_id in doc_ids
                 ],
             )
         return len(rows)
+
+
+async def _outer_delivered(conn: AsyncConnection, payload_ids: Sequence[str], at: Any) -> None:
+    """Interchanges and groups of delivered payloads are delivered too (their sets say so in
+    their own trails; these move state only)."""
+    if not payload_ids:
+        return
+    for table in (t.interchanges, t.groups):
+        c = table.c
+        await conn.execute(
+            update(table)
+            .where(
+                c.payload_id.in_(payload_ids),
+                c.superseded_at.is_(None),
+                c.state.in_([State.PARSED.value, State.ACKNOWLEDGED.value]),
+            )
+            .values(state=State.DELIVERED.value)
+        )

@@ -1,4 +1,8 @@
-"""Payload persistence: raw bytes first, claims, pipeline results, replay resets."""
+"""Payload persistence: raw bytes first, claims, state changes, replay resets, duplicate lookups.
+
+Writing a pipeline run's results lives in :mod:`.finishing`; the bulk writes of envelope
+records, documents and outbox rows in :mod:`.envelopes`.
+"""
 
 from __future__ import annotations
 
@@ -8,19 +12,22 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, insert, or_, select, update
+from sqlalchemy import and_, bindparam, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from gateway.adapters.store import tables as t
+from gateway.adapters.store.envelopes import advance_envelopes
 from gateway.adapters.store.rows import now, payload_from_row
 from gateway.domain.runtime.errors import NotFound
 from gateway.domain.runtime.lifecycle import Direction, State, Step
-from gateway.domain.runtime.records import NewPayload, PayloadRecord, ProcessingResult, StoreOutcome
+from gateway.domain.runtime.records import NewPayload, PayloadRecord, StoreOutcome
 
-__all__ = ["OutboundOps", "PayloadOps"]
+__all__ = ["NOT_ORIGINAL", "PAYLOAD_COLUMNS", "PayloadOps", "RowView"]
 
-_PAYLOAD_COLUMNS = [c for c in t.payloads.c if c.name != "content"]
+PAYLOAD_COLUMNS = [c for c in t.payloads.c if c.name != "content"]
+#: States of payloads that are never the original of a duplicate.
+NOT_ORIGINAL = (State.FAILED.value, State.REJECTED.value, State.DUPLICATE.value)
 
 
 class PayloadOps:
@@ -37,7 +44,7 @@ class PayloadOps:
         if m.idempotency_key:
             row = (
                 await conn.execute(
-                    select(*_PAYLOAD_COLUMNS).where(
+                    select(*PAYLOAD_COLUMNS).where(
                         p.partner_id == m.partner_id,
                         p.channel == m.channel,
                         p.idempotency_key == m.idempotency_key,
@@ -49,7 +56,7 @@ class PayloadOps:
         if m.as2_message_id:
             row = (
                 await conn.execute(
-                    select(*_PAYLOAD_COLUMNS).where(
+                    select(*PAYLOAD_COLUMNS).where(
                         p.partner_id == m.partner_id,
                         p.as2_message_id == m.as2_message_id,
                         p.direction == new.direction.value,
@@ -62,7 +69,7 @@ class PayloadOps:
 
     def _row(self, new: NewPayload) -> dict[str, Any]:
         at = now()
-        pid = str(uuid.uuid4())
+        pid = new.payload_id or str(uuid.uuid4())
         return {
             "id": pid,
             "received_at": at,
@@ -124,7 +131,8 @@ class PayloadOps:
                     keys.append(
                         {"payload_id": row["id"], "kind": "as2_message_id", "value": new.meta.as2_message_id}
                     )
-                outcomes[i] = StoreOutcome(payload_from_row(_RowView(row)), created=True)
+                keys += [{"payload_id": row["id"], "kind": k, "value": v} for k, v in new.keys]
+                outcomes[i] = StoreOutcome(payload_from_row(RowView(row)), created=True)
             if rows:
                 await conn.execute(insert(t.payloads), rows)
                 await conn.execute(insert(t.audit_events), events)
@@ -133,7 +141,7 @@ class PayloadOps:
 
     async def get_payload(self, payload_id: str) -> PayloadRecord | None:
         async with self.engine.connect() as conn:
-            row = (await conn.execute(select(*_PAYLOAD_COLUMNS).where(t.payloads.c.id == payload_id))).first()
+            row = (await conn.execute(select(*PAYLOAD_COLUMNS).where(t.payloads.c.id == payload_id))).first()
             if row is None:
                 return None
             numbers = (
@@ -179,7 +187,7 @@ class PayloadOps:
             .values(
                 claimed_by=worker, claim_until=at + timedelta(seconds=lease_seconds), attempts=p.attempts + 1
             )
-            .returning(*_PAYLOAD_COLUMNS)
+            .returning(*PAYLOAD_COLUMNS)
         )
         async with self.engine.begin() as conn:
             rows = (await conn.execute(stmt)).all()
@@ -199,103 +207,11 @@ class PayloadOps:
             .values(
                 claimed_by=worker, claim_until=at + timedelta(seconds=lease_seconds), attempts=p.attempts + 1
             )
-            .returning(*_PAYLOAD_COLUMNS)
+            .returning(*PAYLOAD_COLUMNS)
         )
         async with self.engine.begin() as conn:
             row = (await conn.execute(stmt)).first()
         return payload_from_row(row) if row is not None else None
-
-    async def find_duplicate(self, partner_id: str, sha256: str, exclude_id: str) -> str | None:
-        p = t.payloads.c
-        stmt = (
-            select(p.id)
-            .where(
-                p.partner_id == partner_id,
-                p.sha256 == sha256,
-                p.id != exclude_id,
-                p.direction == Direction.INBOUND.value,
-                p.state.notin_([State.FAILED.value, State.RECEIVED.value, State.REJECTED.value]),
-            )
-            .order_by(p.received_at)
-            .limit(1)
-        )
-        async with self.engine.connect() as conn:
-            return (await conn.execute(stmt)).scalar_one_or_none()
-
-    async def finish_processing(self, payload_id: str, worker: str, result: ProcessingResult) -> bool:
-        return (await self.finish_many(worker, [(payload_id, result)]))[0]
-
-    async def finish_many(self, worker: str, items: Sequence[tuple[str, ProcessingResult]]) -> list[bool]:
-        """Write many pipeline results in one transaction; False for payloads whose lease was lost."""
-        if not items:
-            return []
-        at = now()
-        p = t.payloads.c
-        ids = [pid for pid, _ in items]
-        async with self.engine.begin() as conn:
-            owned_q = select(p.id).where(p.id.in_(ids), p.claimed_by == worker)
-            if self._is_pg():
-                owned_q = owned_q.with_for_update()
-            owned = set((await conn.execute(owned_q)).scalars().all())
-            mine = [(pid, r) for pid, r in items if pid in owned]
-            if not mine:
-                return [False] * len(items)
-            await conn.execute(
-                update(t.payloads)
-                .where(p.id == bindparam("b_id"))
-                .values(
-                    state=bindparam("b_state"),
-                    reason=bindparam("b_reason"),
-                    failed_step=bindparam("b_step"),
-                    duplicate_of=bindparam("b_dup"),
-                    partner_id=bindparam("b_partner"),
-                    findings=bindparam("b_findings"),
-                    claimed_by=None,
-                    claim_until=None,
-                    updated_at=at,
-                ),
-                [
-                    {
-                        "b_id": pid,
-                        "b_state": r.state.value,
-                        "b_reason": r.reason,
-                        "b_step": r.failed_step.value if r.failed_step else None,
-                        "b_dup": r.duplicate_of,
-                        "b_partner": r.partner_id,
-                        "b_findings": r.findings or None,
-                    }
-                    for pid, r in mine
-                ],
-            )
-            from gateway.adapters.store.envelopes import write_results
-
-            await write_results(conn, self.engine.dialect.name, mine)
-            outbound = [(pid, self._row(new)) for pid, r in mine for new in r.outbound]
-            if outbound:
-                await conn.execute(insert(t.payloads), [row for _, row in outbound])
-            events: list[dict[str, Any]] = []
-            for pid, r in mine:
-                trail = [(s.value, d) for s, d in r.events]
-                if r.failed_step is not None:
-                    trail.append((r.state.value, f"{r.failed_step.value}: {r.reason}"))
-                elif not trail or trail[-1][0] != r.state.value:
-                    trail.append((r.state.value, r.reason or r.state.value))
-                events += [
-                    {"entity_type": "payload", "entity_id": pid, "state": st, "at": at, "detail": d}
-                    for st, d in trail
-                ]
-            events += [
-                {
-                    "entity_type": "payload",
-                    "entity_id": row["id"],
-                    "state": State.RECEIVED.value,
-                    "at": at,
-                    "detail": f"outbound, produced while processing {pid}",
-                }
-                for pid, row in outbound
-            ]
-            await conn.execute(insert(t.audit_events), events)
-        return [pid in owned for pid in ids]
 
     async def payload_contents(self, payload_ids: Sequence[str]) -> dict[str, bytes]:
         async with self.engine.connect() as conn:
@@ -306,31 +222,28 @@ class PayloadOps:
             ).all()
         return {pid: bytes(content) for pid, content in rows}
 
-    async def find_duplicates(self, candidates: Sequence[tuple[str, str, str]]) -> dict[str, str]:
-        """(payload id, partner, sha256) candidates -> {payload id: earlier payload with that content}."""
-        if not candidates:
-            return {}
+    async def find_by_idempotency_key(
+        self, partner_id: str, channel: str, idempotency_key: str
+    ) -> PayloadRecord | None:
         p = t.payloads.c
-        shas = list({sha for _, _, sha in candidates})
-        stmt = (
-            select(p.id, p.partner_id, p.sha256, p.received_at)
-            .where(
-                p.sha256.in_(shas),
-                p.direction == Direction.INBOUND.value,
-                p.state.notin_([State.FAILED.value, State.RECEIVED.value, State.REJECTED.value]),
-            )
-            .order_by(p.received_at)
+        stmt = select(*PAYLOAD_COLUMNS).where(
+            p.partner_id == partner_id, p.channel == channel, p.idempotency_key == idempotency_key
         )
         async with self.engine.connect() as conn:
-            rows = (await conn.execute(stmt)).all()
-        first: dict[tuple[str | None, str], str] = {}
-        for row in rows:
-            first.setdefault((row.partner_id, row.sha256), row.id)
+            row = (await conn.execute(stmt)).first()
+        return payload_from_row(row) if row is not None else None
+
+    async def find_duplicates(self, candidates: Sequence[tuple[str, str, str]]) -> dict[str, str]:
+        """(payload id, partner, sha256) candidates -> {payload id: its original, if any}."""
+        if not candidates:
+            return {}
+        async with self.engine.connect() as conn:
+            rows = await originals(conn, [(partner, sha) for _, partner, sha in candidates])
         out: dict[str, str] = {}
         for pid, partner, sha in candidates:
-            earlier = first.get((partner, sha))
-            if earlier is not None and earlier != pid:
-                out[pid] = earlier
+            original = original_of(pid, rows.get((partner, sha), []))
+            if original is not None:
+                out[pid] = original
         return out
 
     async def reset_for_replay(self, payload_id: str, *, reason: str, actor: str) -> PayloadRecord:
@@ -353,7 +266,7 @@ class PayloadOps:
                         replay_count=p.replay_count + 1,
                         updated_at=at,
                     )
-                    .returning(*_PAYLOAD_COLUMNS)
+                    .returning(*PAYLOAD_COLUMNS)
                 )
             ).first()
             if row is None:
@@ -364,7 +277,7 @@ class PayloadOps:
                     entity_id=payload_id,
                     state=State.REPLAYED.value,
                     at=at,
-                    detail="replay from raw",
+                    detail="replay from raw" if row.direction == Direction.INBOUND.value else "resend",
                     actor=actor,
                     reason=reason,
                 )
@@ -402,10 +315,16 @@ class PayloadOps:
                     actor=actor,
                 )
             )
+            await _envelopes_follow(conn, [(payload_id, state)], at)
 
-    async def set_payload_states(self, updates: Sequence[tuple[str, State, str, Step | None]]) -> None:
+    async def set_payload_states(
+        self,
+        updates: Sequence[tuple[str, State, str, Step | None]],
+        keys: Sequence[tuple[str, str, str]] = (),
+    ) -> None:
         """Several :meth:`set_payload_state` calls in one transaction: (payload id, state, detail, step)."""
         if not updates:
+            await self.add_correlation_keys(keys)
             return
         p = t.payloads.c
         at = now()
@@ -444,6 +363,20 @@ class PayloadOps:
                     for pid, state, detail, step in updates
                 ],
             )
+            await _envelopes_follow(conn, [(pid, state) for pid, state, _, _ in updates], at)
+            if keys:
+                await conn.execute(
+                    insert(t.correlation_keys),
+                    [{"payload_id": p_, "kind": k, "value": v} for p_, k, v in keys],
+                )
+
+    async def add_correlation_keys(self, keys: Sequence[tuple[str, str, str]]) -> None:
+        if not keys:
+            return
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                insert(t.correlation_keys), [{"payload_id": p, "kind": k, "value": v} for p, k, v in keys]
+            )
 
     async def retry_payload_later(
         self, payload_id: str, worker: str, delay_seconds: float, reason: str
@@ -464,42 +397,52 @@ class PayloadOps:
                 )
             )
 
-    async def delete_derived(self, conn: AsyncConnection, payload_id: str) -> None:
-        await conn.execute(delete(t.correlation_keys).where(t.correlation_keys.c.payload_id == payload_id))
+
+async def _envelopes_follow(conn: AsyncConnection, changes: Sequence[tuple[str, State]], at: Any) -> None:
+    """Envelope records of outbound payloads follow them when they are sent or fail to send."""
+    for state in (State.SENT, State.FAILED):
+        ids = [pid for pid, s in changes if s is state]
+        await advance_envelopes(conn, ids, state, f"payload {state.value}", at, only_from=(State.RECEIVED,))
 
 
-class _RowView:
+async def originals(
+    conn: AsyncConnection, keys: Sequence[tuple[str | None, str]]
+) -> dict[tuple[str | None, str], list[Any]]:
+    """Inbound payloads that may be originals for (partner, sha256) keys, oldest first."""
+    p = t.payloads.c
+    shas = list({sha for _, sha in keys})
+    partners = list({partner for partner, _ in keys if partner is not None})
+    wanted = set(keys)
+    stmt = (
+        select(p.id, p.partner_id, p.sha256, p.state, p.received_at)
+        .where(
+            p.partner_id.in_(partners),  # (partner_id, sha256) is indexed
+            p.sha256.in_(shas),
+            p.direction == Direction.INBOUND.value,
+            p.state.notin_(NOT_ORIGINAL),
+        )
+        .order_by(p.received_at, p.id)
+    )
+    out: dict[tuple[str | None, str], list[Any]] = {}
+    for row in (await conn.execute(stmt)).all():
+        if (row.partner_id, row.sha256) in wanted:
+            out.setdefault((row.partner_id, row.sha256), []).append(row)
+    return out
+
+
+def original_of(payload_id: str, rows: Sequence[Any]) -> str | None:
+    """The original for ``payload_id`` among candidate rows (oldest first): the oldest other one
+    that was processed. One still waiting or being processed is not an original yet."""
+    for row in rows:
+        if row.id != payload_id and row.state != State.RECEIVED.value:
+            return str(row.id)
+    return None
+
+
+class RowView:
     """Attribute access over a dict, for records built from rows we just inserted."""
 
     def __init__(self, row: dict[str, Any]) -> None:
         self.__dict__.update(row)
         self.__dict__.setdefault("failed_step", None)
         self.__dict__.setdefault("duplicate_of", None)
-
-
-class OutboundOps(PayloadOps):
-    """Outbound payloads are stored with their envelopes in one transaction, ready to send."""
-
-    async def record_outbound(self, new: NewPayload, result: ProcessingResult) -> StoreOutcome:
-        async with self.engine.begin() as conn:
-            if new.meta.idempotency_key:
-                existing = await self._existing(conn, new)
-                if existing is not None:
-                    return StoreOutcome(payload_from_row(existing), created=False)
-            row = self._row(new)
-            row["state"] = State.RECEIVED.value if new.state is State.RECEIVED else new.state.value
-            await conn.execute(insert(t.payloads).values(**row))
-            from gateway.adapters.store.envelopes import write_results
-
-            await write_results(conn, self.engine.dialect.name, [(row["id"], result)])
-            at = row["received_at"]
-            events = [(State.RECEIVED.value, f"{row['size']} bytes to send via {new.meta.channel}")]
-            events += [(s.value, d) for s, d in result.events]
-            await conn.execute(
-                insert(t.audit_events),
-                [
-                    {"entity_type": "payload", "entity_id": row["id"], "state": s, "at": at, "detail": d}
-                    for s, d in events
-                ],
-            )
-        return StoreOutcome(payload_from_row(_RowView(row)), created=True)

@@ -12,7 +12,11 @@ from gateway.adapters.store.rows import aware, now, payload_from_row
 from gateway.domain.runtime.records import PayloadRecord
 from gateway.domain.runtime.store import AuditEvent, MessageFilter
 
-__all__ = ["QueryOps"]
+__all__ = ["SEARCHABLE_KEYS", "QueryOps"]
+
+#: Correlation keys the "business number" filter searches (PO/shipment/invoice numbers,
+#: control numbers, AS2 Message-IDs in and out, channels' references for what we sent).
+SEARCHABLE_KEYS = ["business_number", "isa13", "gs06", "st02", "as2_message_id", "remote_reference"]
 
 _PAYLOAD_COLUMNS = [c for c in t.payloads.c if c.name != "content"]
 
@@ -44,14 +48,23 @@ class QueryOps:
                 p.id.in_(
                     select(k.payload_id).where(
                         k.value == flt.business_number,
-                        k.kind.in_(["business_number", "isa13", "gs06", "st02", "as2_message_id"]),
+                        k.kind.in_(SEARCHABLE_KEYS),
                     )
                 )
             )
         stmt = stmt.order_by(p.received_at.desc(), p.id).limit(flt.limit).offset(flt.offset)
         async with self.engine.connect() as conn:
             rows = (await conn.execute(stmt)).all()
-        return [payload_from_row(r) for r in rows]
+            numbers: dict[str, list[str]] = {}
+            if rows:
+                found = await conn.execute(
+                    select(d.payload_id, d.business_number)
+                    .where(d.payload_id.in_([r.id for r in rows]), d.business_number.isnot(None))
+                    .order_by(d.payload_id, d.id)
+                )
+                for payload_id, number in found.all():
+                    numbers.setdefault(payload_id, []).append(number)
+        return [payload_from_row(r, tuple(numbers.get(r.id, ()))) for r in rows]
 
     async def payload_detail(self, payload_id: str) -> dict[str, Any] | None:
         p, d, s, g, i = t.payloads.c, t.documents.c, t.transaction_sets.c, t.groups.c, t.interchanges.c
@@ -69,6 +82,8 @@ class QueryOps:
                         d.schema_version,
                         d.replay_count,
                         d.direction,
+                        d.reason,
+                        d.failed_step,
                     )
                     .where(d.payload_id == payload_id)
                     .order_by(d.created_at, d.id)
@@ -93,10 +108,13 @@ class QueryOps:
                         s.valid,
                         s.state,
                         s.document_id,
+                        i.direction,
+                        g.state.label("group_state"),
+                        i.state.label("interchange_state"),
                     )
                     .join(t.groups, g.id == s.group_id)
                     .join(t.interchanges, i.id == g.interchange_id)
-                    .where(s.payload_id == payload_id)
+                    .where(s.payload_id == payload_id, s.superseded_at.is_(None))
                     .order_by(i.index, g.index, s.index)
                 )
             ).all()

@@ -4,12 +4,14 @@ Tables, and what each row is:
 
 * ``payloads``: every byte received or sent, committed before acknowledgement.
 * ``interchanges`` / ``groups`` / ``transaction_sets``: the X12 envelope records
-  of a payload, each with its own state (and, for what we send, the ack status).
+  of a payload, each with its own state (and, for what we send, the ack status). A replay
+  from raw keeps the earlier records, stamped ``superseded_at``, and adds new ones.
 * ``documents``: canonical documents; ``id`` is stable across replays.
 * ``outbox``: routed documents waiting for broker confirmation.
 * ``audit_events``: the timestamped trail of every state change and replay.
 * ``correlation_keys``: lookup keys (AS2 Message-ID, ISA13/GS06/ST02, PO, ...).
-* ``control_sequences`` / ``control_numbers_issued``: outbound control numbers.
+* ``control_sequences`` / ``control_numbers_issued``: outbound control numbers; each issued
+  number names its allocation and, once stored, the payload that used it (NULL: a gap).
 * ``locks``: named leases (one SFTP poller per partner across instances).
 """
 
@@ -120,6 +122,7 @@ interchanges = Table(
     Column("ack_status", String(24), nullable=True),
     Column("ack_due_at", TS, nullable=True),
     Column("ack_detail", JSON, nullable=True),
+    Column("superseded_at", TS, nullable=True),
 )
 Index("ix_interchanges_ctrl", interchanges.c.partner_id, interchanges.c.isa13, interchanges.c.direction)
 
@@ -146,6 +149,7 @@ groups = Table(
     Column("ack_status", String(24), nullable=True),
     Column("ack_due_at", TS, nullable=True),
     Column("ack_detail", JSON, nullable=True),
+    Column("superseded_at", TS, nullable=True),
 )
 Index("ix_groups_ctrl", groups.c.partner_id, groups.c.gs06, groups.c.direction)
 Index("ix_groups_ack_due", groups.c.ack_status, groups.c.ack_due_at)
@@ -169,6 +173,7 @@ transaction_sets = Table(
     Column("state", String(16), nullable=False),
     Column("document_id", ID, nullable=True),
     Column("ack_status", String(24), nullable=True),
+    Column("superseded_at", TS, nullable=True),
 )
 
 documents = Table(
@@ -188,6 +193,9 @@ documents = Table(
     Column("replay_count", Integer, nullable=False, server_default=text("0")),
     Column("created_at", TS, nullable=False),
     Column("updated_at", TS, nullable=False),
+    Column("source_type", String(40), nullable=True),
+    Column("reason", Text, nullable=True),
+    Column("failed_step", String(16), nullable=True),
 )
 Index("ix_documents_partner", documents.c.partner_id, documents.c.document_type, documents.c.state)
 
@@ -254,6 +262,7 @@ control_numbers_issued = Table(
     Column("value", BigInteger, nullable=False),
     Column("issued_at", TS, nullable=False),
     Column("payload_id", ID, nullable=True),
+    Column("allocation", String(36), nullable=True, index=True),
 )
 Index(
     "ix_issued_lookup",

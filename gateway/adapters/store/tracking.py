@@ -5,15 +5,16 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, delete, insert, or_, select, update
+from sqlalchemy import Select, and_, delete, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gateway.adapters.store import tables as t
+from gateway.adapters.store.envelopes import audit_rows
 from gateway.adapters.store.rows import aware, now
-from gateway.domain.runtime.lifecycle import AckStatus, State
-from gateway.domain.runtime.store import SentGroup
+from gateway.domain.runtime.lifecycle import AckStatus, State, Step
+from gateway.domain.runtime.store import IssuedNumber, SentGroup
 
 __all__ = ["TrackingOps"]
 
@@ -22,13 +23,21 @@ class TrackingOps:
     engine: AsyncEngine
 
     async def next_control_numbers(
-        self, partner_id: str, kind: str, count: int = 1, *, start: int = 1, maximum: int = 999_999_999
+        self,
+        partner_id: str,
+        kind: str,
+        count: int = 1,
+        *,
+        start: int = 1,
+        maximum: int = 999_999_999,
+        allocation: str | None = None,
     ) -> list[int]:
         """Monotonic per (partner, kind) across restarts and instances.
 
         The stored counter only ever grows (one atomic UPDATE ... RETURNING); the
         numbers handed out wrap into ``[start, maximum]``. Every number issued is
-        recorded, so gaps (allocated but never sent, e.g. after a crash) can be audited.
+        recorded under ``allocation``; storing the payload that uses it links the two,
+        so gaps (issued but never used, e.g. after a crash) show in :meth:`control_numbers`.
         """
         if count < 1:
             return []
@@ -51,9 +60,37 @@ class TrackingOps:
             numbers = [start + ((n - start) % span) for n in range(top - count + 1, top + 1)]
             await conn.execute(
                 insert(t.control_numbers_issued),
-                [{"partner_id": partner_id, "kind": kind, "value": n, "issued_at": at} for n in numbers],
+                [
+                    {
+                        "partner_id": partner_id,
+                        "kind": kind,
+                        "value": n,
+                        "issued_at": at,
+                        "allocation": allocation,
+                    }
+                    for n in numbers
+                ],
             )
         return numbers
+
+    async def control_numbers(
+        self, partner_id: str, *, kind: str | None = None, unused_only: bool = False, limit: int = 100
+    ) -> list[IssuedNumber]:
+        c = t.control_numbers_issued.c
+        stmt = select(c.partner_id, c.kind, c.value, c.issued_at, c.payload_id).where(
+            c.partner_id == partner_id
+        )
+        if kind:
+            stmt = stmt.where(c.kind == kind)
+        if unused_only:
+            stmt = stmt.where(c.payload_id.is_(None))
+        stmt = stmt.order_by(c.id.desc()).limit(limit)
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(stmt)).all()
+        return [
+            IssuedNumber(r.partner_id, r.kind, int(r.value), aware(r.issued_at) or now(), r.payload_id)
+            for r in rows
+        ]
 
     async def find_sent_group(
         self, partner_id: str, gs06: str, functional_id: str | None
@@ -61,7 +98,13 @@ class TrackingOps:
         g = t.groups.c
         stmt = (
             _sent_groups()
-            .where(g.partner_id == partner_id, g.direction == "outbound", g.gs06 == (gs06.lstrip("0") or "0"))
+            .where(
+                g.partner_id == partner_id,
+                g.direction == "outbound",
+                g.gs06 == (gs06.lstrip("0") or "0"),
+                g.superseded_at.is_(None),
+                g.ack_kind.isnot(None),
+            )
             .order_by(g.id.desc())
             .limit(1)
         )
@@ -97,8 +140,10 @@ class TrackingOps:
     async def record_ack(
         self, group_id: int, status: AckStatus, detail: dict[str, Any], ack_payload_id: str
     ) -> None:
-        g = t.groups.c
+        g, ts = t.groups.c, t.transaction_sets.c
         at = now()
+        rejected = status is AckStatus.REJECTED
+        state = State.FAILED.value if rejected else State.ACK_RECEIVED.value
         async with self.engine.begin() as conn:
             payload_id = (
                 await conn.execute(
@@ -107,60 +152,135 @@ class TrackingOps:
                     .values(
                         ack_status=status.value,
                         ack_detail={**detail, "ack_payload_id": ack_payload_id},
-                        state=State.ACK_RECEIVED.value,
+                        state=state,
                     )
                     .returning(g.payload_id)
                 )
             ).scalar_one()
-            sets = detail.get("sets") or {}
-            for st02, set_status in sets.items():
-                await conn.execute(
-                    update(t.transaction_sets)
-                    .where(t.transaction_sets.c.group_id == group_id, t.transaction_sets.c.st02 == st02)
-                    .values(ack_status=set_status)
+            set_events: list[tuple[Any, str, str]] = []
+            for st02, set_status in (detail.get("sets") or {}).items():
+                set_state = (
+                    State.FAILED.value if set_status == AckStatus.REJECTED.value else State.ACK_RECEIVED.value
                 )
-            await conn.execute(
-                insert(t.audit_events),
-                [
-                    {
-                        "entity_type": "group",
-                        "entity_id": str(group_id),
-                        "state": State.ACK_RECEIVED.value,
-                        "at": at,
-                        "detail": f"{status.value} by {ack_payload_id}",
-                    },
-                    {
-                        "entity_type": "payload",
-                        "entity_id": payload_id,
-                        "state": State.ACK_RECEIVED.value,
-                        "at": at,
-                        "detail": f"group {group_id}: {status.value}",
-                    },
-                ],
+                ids = (
+                    (
+                        await conn.execute(
+                            update(t.transaction_sets)
+                            .where(ts.group_id == group_id, ts.st02 == st02)
+                            .values(ack_status=set_status, state=set_state)
+                            .returning(ts.id)
+                        )
+                    )
+                    .scalars()
+                    .all()
+                )
+                set_events += [(i, set_state, f"{detail.get('kind', 'ack')}: {set_status}") for i in ids]
+            events = audit_rows(
+                "group", [(group_id, State.ACK_RECEIVED.value, f"{status.value} by {ack_payload_id}")], at
             )
+            events += audit_rows("set", set_events, at)
+            events += audit_rows("payload", [(payload_id, state, f"group {group_id}: {status.value}")], at)
+            await conn.execute(insert(t.audit_events), events)
             await conn.execute(
                 update(t.payloads)
                 .where(t.payloads.c.id == payload_id)
                 .values(
-                    state=State.ACK_RECEIVED.value
-                    if status is not AckStatus.REJECTED
-                    else State.FAILED.value,
-                    reason=None if status is not AckStatus.REJECTED else f"partner rejected group {group_id}",
+                    state=state,
+                    reason=f"partner rejected group {group_id}" if rejected else None,
+                    failed_step=Step.SEND.value if rejected else None,
                     updated_at=at,
                 )
             )
 
     async def record_interchange_ack(
-        self, partner_id: str, isa13: str, status: AckStatus, detail: dict[str, Any]
+        self, partner_id: str, isa13: str, status: AckStatus, detail: dict[str, Any], ack_payload_id: str
     ) -> int:
-        i = t.interchanges.c
+        """A TA1: settle the interchange, its groups' TA1 expectations and, if rejected, everything."""
+        i, g, p = t.interchanges.c, t.groups.c, t.payloads.c
+        at = now()
+        rejected = status is AckStatus.REJECTED
+        state = State.FAILED.value if rejected else State.ACK_RECEIVED.value
+        note = f"TA1 {status.value} by {ack_payload_id}"
         async with self.engine.begin() as conn:
-            result = await conn.execute(
-                update(t.interchanges)
-                .where(i.partner_id == partner_id, i.direction == "outbound", i.isa13 == isa13)
-                .values(ack_status=status.value, ack_detail=detail)
+            matched = (
+                await conn.execute(
+                    update(t.interchanges)
+                    .where(
+                        i.partner_id == partner_id,
+                        i.direction == "outbound",
+                        i.isa13 == isa13.strip().zfill(9),
+                        i.superseded_at.is_(None),
+                    )
+                    .values(
+                        ack_status=status.value,
+                        ack_detail={**detail, "ack_payload_id": ack_payload_id},
+                        state=state,
+                    )
+                    .returning(i.id, i.payload_id)
+                )
+            ).all()
+            if not matched:
+                return 0
+            ix_ids = [m.id for m in matched]
+            open_ = [AckStatus.PENDING.value, AckStatus.OVERDUE.value]
+            # A TA1 settles the groups waiting for it; a rejecting one also every group still waiting
+            # for a 997/999, which will never come for an interchange the partner refused.
+            settles = (
+                g.ack_status.in_(open_) if rejected else and_(g.ack_status.in_(open_), g.ack_kind == "TA1")
             )
-        return int(result.rowcount)
+            groups = (
+                (
+                    await conn.execute(
+                        update(t.groups)
+                        .where(g.interchange_id.in_(ix_ids), settles)
+                        .values(
+                            ack_status=status.value,
+                            ack_detail={**detail, "ack_payload_id": ack_payload_id},
+                            state=state,
+                        )
+                        .returning(g.id)
+                    )
+                )
+                .scalars()
+                .all()
+            )
+            payload_ids = sorted({m.payload_id for m in matched})
+            events = audit_rows("interchange", [(x, state, note) for x in ix_ids], at)
+            events += audit_rows("group", [(x, State.ACK_RECEIVED.value, note) for x in groups], at)
+            events += audit_rows(
+                "payload", [(x, state, f"interchange {isa13}: {note}") for x in payload_ids], at
+            )
+            await conn.execute(insert(t.audit_events), events)
+            if rejected:
+                note_code, meaning = detail.get("note_code"), detail.get("note")
+                why = f"partner rejected interchange {isa13} (TA1 note {note_code}: {meaning})"
+                await conn.execute(
+                    update(t.payloads)
+                    .where(p.id.in_(payload_ids))
+                    .values(state=State.FAILED.value, reason=why, failed_step=Step.SEND.value, updated_at=at)
+                )
+            elif groups:
+                waiting = (
+                    (
+                        await conn.execute(
+                            select(g.payload_id).where(
+                                g.payload_id.in_(payload_ids),
+                                g.superseded_at.is_(None),
+                                g.ack_status.in_(open_),
+                            )
+                        )
+                    )
+                    .scalars()
+                    .all()
+                )
+                done = [x for x in payload_ids if x not in set(waiting)]
+                if done:
+                    await conn.execute(
+                        update(t.payloads)
+                        .where(p.id.in_(done), p.state == State.SENT.value)
+                        .values(state=State.ACK_RECEIVED.value, updated_at=at)
+                    )
+        return len(matched)
 
     async def overdue_groups(self, at: datetime) -> list[SentGroup]:
         g, i = t.groups.c, t.interchanges.c
@@ -169,7 +289,10 @@ class TrackingOps:
                 await conn.execute(
                     update(t.groups)
                     .where(
-                        g.ack_status == AckStatus.PENDING.value, g.ack_due_at.isnot(None), g.ack_due_at < at
+                        g.ack_status == AckStatus.PENDING.value,
+                        g.ack_due_at.isnot(None),
+                        g.ack_due_at < at,
+                        g.superseded_at.is_(None),
                     )
                     .values(ack_status=AckStatus.OVERDUE.value)
                     .returning(
@@ -188,6 +311,11 @@ class TrackingOps:
             out: list[SentGroup] = []
             for r in rows:
                 isa13 = (await conn.execute(select(i.isa13).where(i.id == r.interchange_id))).scalar_one()
+                correlation = (
+                    await conn.execute(
+                        select(t.payloads.c.correlation_id).where(t.payloads.c.id == r.payload_id)
+                    )
+                ).scalar_one_or_none()
                 out.append(
                     SentGroup(
                         r.id,
@@ -199,6 +327,7 @@ class TrackingOps:
                         r.ack_kind or "",
                         AckStatus(r.ack_status),
                         aware(r.ack_due_at),
+                        correlation_id=correlation,
                     )
                 )
             if rows:

@@ -10,13 +10,13 @@ Outcomes, as the Sender worker sees them:
 
 * 2xx: sent;
 * 408, 429, 5xx and transport failures (refused, reset, timeout): retryable, with
-  ``retry_after`` = the profile's backoff for this retry, or the partner's ``Retry-After``
-  (seconds or an HTTP date) when that is longer;
+  ``retry_after`` = the partner's ``Retry-After`` (seconds or an HTTP date), if it sent one;
 * any other status (3xx are not followed: a signed POST is not replayed elsewhere): failed,
   not retried; resend it once the cause is fixed.
 
-After ``retry.limit`` retries of the profile, the failure is returned as not retryable, so the
-payload is marked failed (and stays resendable). The Sender's own ``max_attempts`` caps this too.
+The Sender retries with the profile's ``outbound.retry`` policy (:meth:`retry_policy`): its
+backoff, or the partner's Retry-After when longer, up to ``retry.limit`` retries, counting
+attempts in the store; then the payload is marked failed (and stays resendable).
 """
 
 from __future__ import annotations
@@ -82,7 +82,6 @@ class WebhookPartnerChannel:
         self._profiles = profiles
         self._timeout = aiohttp.ClientTimeout(total=timeout_seconds)
         self._session: aiohttp.ClientSession | None = None
-        self._attempts: dict[str, int] = {}
         self._now = clock
 
     def _client(self) -> aiohttp.ClientSession:
@@ -95,6 +94,11 @@ class WebhookPartnerChannel:
             await self._session.close()
             self._session = None
 
+    def retry_policy(self, partner_id: str) -> RetryPolicy | None:
+        profile = self._profiles.current.get(partner_id)
+        hook = profile.channels.webhook if profile is not None else None
+        return hook.outbound.retry if hook is not None and hook.outbound is not None else None
+
     async def send(
         self, partner_id: str, payload_id: str, content: bytes, filename: str
     ) -> OutboundSendResult:
@@ -104,27 +108,10 @@ class WebhookPartnerChannel:
             return OutboundSendResult(
                 False, f"partner {partner_id!r} has no outbound webhook", retryable=False
             )
-        out = hook.outbound
-        attempt = self._attempts.get(payload_id, 0) + 1
-        self._attempts[payload_id] = attempt
-        result = await self._attempt(out, partner_id, payload_id, content, attempt)
-        return self._within_limit(result, out.retry, payload_id, attempt)
-
-    def _within_limit(
-        self, result: OutboundSendResult, policy: RetryPolicy, payload_id: str, attempt: int
-    ) -> OutboundSendResult:
-        if result.ok or not result.retryable:
-            self._attempts.pop(payload_id, None)
-            return result
-        if attempt >= policy.limit + 1:
-            self._attempts.pop(payload_id, None)
-            detail = f"{result.detail} (retry limit {policy.limit} of the profile reached)"
-            return OutboundSendResult(False, detail, retryable=False)
-        wait = max(policy.delay(attempt), result.retry_after or 0.0)
-        return OutboundSendResult(False, result.detail, retryable=True, retry_after=wait)
+        return await self._attempt(hook.outbound, partner_id, payload_id, content)
 
     async def _attempt(
-        self, out: WebhookOutbound, partner_id: str, payload_id: str, content: bytes, attempt: int
+        self, out: WebhookOutbound, partner_id: str, payload_id: str, content: bytes
     ) -> OutboundSendResult:
         try:
             secrets = split_secrets(out.secret.read())
@@ -155,11 +142,10 @@ class WebhookPartnerChannel:
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
             log.warning(
                 "outbound webhook failed",
-                extra={"partner_id": partner_id, "payload_id": payload_id, "attempt": attempt,
-                       "error": type(exc).__name__},
+                extra={"partner_id": partner_id, "payload_id": payload_id, "error": type(exc).__name__},
             )  # fmt: skip
             return OutboundSendResult(False, f"POST to {where} failed: {type(exc).__name__}: {exc}")
-        extra = {"partner_id": partner_id, "payload_id": payload_id, "attempt": attempt, "status": status}
+        extra = {"partner_id": partner_id, "payload_id": payload_id, "status": status}
         if 200 <= status < 300:
             log.info("outbound webhook delivered", extra=extra)
             return OutboundSendResult(True, f"HTTP {status} from {where}", remote_reference=reference)

@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from gateway.domain.profiles import RetryPolicy
 from gateway.domain.runtime.errors import BrokerAction
 from gateway.domain.runtime.records import OutboxMessage, PublishResult
 
@@ -39,8 +40,9 @@ class Destination(Protocol):
     async def publish(self, messages: Sequence[OutboxMessage]) -> list[PublishResult]:
         """Deliver a batch durably. One result per message, in order.
 
-        A message the destination refuses (e.g. unroutable) gets ``ok=False`` with a
-        reason. When the transport is down altogether, raise
+        A message the destination refuses gets ``ok=False`` with a reason, and
+        ``retryable=True`` when trying again later may succeed (a broker nack) rather
+        than never (unroutable). When the transport is down altogether, raise
         :class:`gateway.domain.runtime.errors.TransientFailure`: the outbox keeps the
         messages and retries later.
         """
@@ -82,8 +84,8 @@ class OutboundSendResult:
     detail: str = ""
     retryable: bool = True
     remote_reference: str | None = None  # e.g. the remote file name or an AS2 Message-ID
-    #: Seconds to wait before the next attempt, when the channel knows better than the Sender's
-    #: default backoff (the partner's Retry-After, the profile's retry policy). None: the default.
+    #: Seconds the partner asked us to wait (e.g. HTTP Retry-After): the Sender waits at least
+    #: this long before the next attempt, or the retry policy's delay when that is longer.
     retry_after: float | None = None
     #: The partner confirmed receipt in the same exchange (e.g. a verified synchronous AS2 MDN):
     #: the payload becomes ``delivered`` instead of ``sent``.
@@ -91,10 +93,19 @@ class OutboundSendResult:
 
 
 class PartnerChannel(Protocol):
-    """Sends a stored outbound payload to one partner over one channel kind."""
+    """Sends a stored outbound payload to one partner over one channel kind.
 
-    kind: str  # filedrop | as2 | sftp | webhook
+    A channel only reports each attempt's outcome; it does not count attempts. The Sender
+    counts them in the store and retries per :meth:`retry_policy`.
+    """
+
+    kind: str  # filedrop | as2 | as2-mdn | sftp | webhook
 
     async def send(
         self, partner_id: str, payload_id: str, content: bytes, filename: str
     ) -> OutboundSendResult: ...
+
+    def retry_policy(self, partner_id: str) -> RetryPolicy | None:
+        """How often and how patiently a failed send to this partner is retried (the partner
+        profile's ``retry`` for this channel); None: the gateway-wide defaults."""
+        ...

@@ -63,6 +63,13 @@ class NewPayload:
     direction: Direction = Direction.INBOUND
     state: State = State.RECEIVED
     reason: str | None = None  # why it was rejected at the door, for support
+    #: The ID to store it under; None: the store assigns one. Outbound use cases name it up
+    #: front so what they derive from it (canonical document IDs) is stable and unique.
+    payload_id: str | None = None
+    #: Envelope records of what we send (our 997/999/TA1 acks), stored with the payload.
+    envelopes: tuple[EnvelopeRecord, ...] = ()
+    #: Extra correlation keys (kind, value), e.g. ("ack_for", <the payload acknowledged>).
+    keys: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +119,14 @@ class EnvelopeRecord:
     valid: bool
     ack_kind: str | None = None  # what we expect back for something we send
     ack_due_at: datetime | None = None
+    #: The allocation our control numbers came from (what we send): links each issued number
+    #: to the payload that used it, so numbers issued but never used show as gaps.
+    allocation: str | None = None
+
+    @property
+    def has_group(self) -> bool:
+        """False for an interchange without groups (a TA1 on its own)."""
+        return self.group_index >= 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +146,9 @@ class DocumentRecord:
     state: State = State.MAPPED
     envelope: EnvelopeRecord | None = None
     replay_count: int = 0
+    #: The partner-profile document type it came from ("850", "shipment_confirmation_json"):
+    #: what routing is looked up by, again, when it is replayed from canonical.
+    source_type: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +169,8 @@ class PublishResult:
     outbox_id: str
     ok: bool
     reason: str | None = None  # e.g. "unroutable" or "nacked by broker"
+    #: A refusal worth another try later (a broker nack); False: a permanent refusal (unroutable).
+    retryable: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,3 +210,12 @@ class ProcessingResult:
     events: list[tuple[State, str]] = field(default_factory=list)
     #: Payloads to send to the partner, stored in the same transaction (e.g. our 997).
     outbound: list[NewPayload] = field(default_factory=list)
+    direction: Direction = Direction.INBOUND
+    #: Routed content: the store checks again, atomically with the write, that no other payload
+    #: with the same content from the partner was processed meanwhile (else: a duplicate of it).
+    check_duplicate: bool = False
+    #: A duplicate whose original was acknowledged: send the partner the original's ack again.
+    reacknowledge: bool = False
+    #: Not finished: release the lease and try again after this many seconds (the store failed
+    #: after the analysis, so nothing could be decided).
+    retry_after: float | None = None

@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 from gateway.domain.runtime.lifecycle import AckStatus, Direction, State, Step
 from gateway.domain.runtime.records import (
+    DocumentRecord,
     NewPayload,
     OutboxMessage,
     PayloadRecord,
@@ -21,7 +22,7 @@ from gateway.domain.runtime.records import (
     StoreOutcome,
 )
 
-__all__ = ["AuditEvent", "MessageFilter", "SentGroup", "Store"]
+__all__ = ["AuditEvent", "IssuedNumber", "MessageFilter", "SentGroup", "Store"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +66,18 @@ class SentGroup:
     ack_due_at: datetime | None
     st02s: tuple[str, ...] = ()
     details: dict[str, Any] = field(default_factory=dict)
+    correlation_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedNumber:
+    """One control number handed out for a partner, and the payload that used it (None: a gap)."""
+
+    partner_id: str
+    kind: str  # isa | gs | st
+    value: int
+    issued_at: datetime
+    payload_id: str | None
 
 
 class Store(Protocol):
@@ -92,7 +105,14 @@ class Store(Protocol):
         ...
 
     async def finish_processing(self, payload_id: str, worker: str, result: ProcessingResult) -> bool:
-        """Write everything a pipeline run produced, atomically; False if the lease was lost."""
+        """Write everything a pipeline run produced, atomically; False if the lease was lost.
+
+        A result with ``retry_after`` only releases the lease until then. A result with
+        ``check_duplicate`` is first checked against other payloads with the same content,
+        atomically with the write (serialised per content across workers and instances): if
+        one was processed meanwhile, the result is stored as a duplicate of it instead, so the
+        same content is never routed twice however the processing of copies interleaves.
+        """
         ...
 
     async def finish_many(self, worker: str, items: Sequence[tuple[str, ProcessingResult]]) -> list[bool]:
@@ -102,11 +122,19 @@ class Store(Protocol):
     async def payload_contents(self, payload_ids: Sequence[str]) -> dict[str, bytes]: ...
 
     async def find_duplicates(self, candidates: Sequence[tuple[str, str, str]]) -> dict[str, str]:
-        """(payload id, partner, sha256) -> {payload id: an earlier inbound payload with that content}."""
+        """(payload id, partner, sha256) -> {payload id: the original with that content}.
+
+        The original is the earliest other inbound payload from the partner with the same
+        content that was processed. Payloads still waiting or being processed are not
+        originals yet: two of them racing are settled by :meth:`finish_many`, atomically.
+        Failed, rejected and duplicate payloads are never originals.
+        """
         ...
 
-    async def find_duplicate(self, partner_id: str, sha256: str, exclude_id: str) -> str | None:
-        """An earlier inbound payload from the partner with the same content, if any."""
+    async def find_by_idempotency_key(
+        self, partner_id: str, channel: str, idempotency_key: str
+    ) -> PayloadRecord | None:
+        """The payload stored earlier under this key, if any (checked before allocating anything)."""
         ...
 
     async def reset_for_replay(self, payload_id: str, *, reason: str, actor: str) -> PayloadRecord:
@@ -126,8 +154,21 @@ class Store(Protocol):
         """Release a lease and keep the payload waiting for ``delay_seconds``."""
         ...
 
-    async def set_payload_states(self, updates: Sequence[tuple[str, State, str, Step | None]]) -> None:
-        """Several state changes in one transaction: (payload id, state, detail, failed step)."""
+    async def set_payload_states(
+        self,
+        updates: Sequence[tuple[str, State, str, Step | None]],
+        keys: Sequence[tuple[str, str, str]] = (),
+    ) -> None:
+        """Several state changes in one transaction: (payload id, state, detail, failed step).
+
+        The envelope records of a payload that became ``sent`` or ``failed`` follow it.
+        ``keys`` adds correlation keys in the same transaction: (payload id, kind, value).
+        """
+        ...
+
+    async def add_correlation_keys(self, keys: Sequence[tuple[str, str, str]]) -> None:
+        """Lookup keys for stored payloads: (payload id, kind, value), e.g. the AS2 Message-ID of
+        what we sent (kind ``as2_message_id``) or a channel's remote reference."""
         ...
 
     async def set_payload_state(
@@ -147,19 +188,42 @@ class Store(Protocol):
 
     async def retry_outbox(self, outbox_ids: Sequence[str], reason: str, delay_seconds: float) -> None: ...
 
-    async def fail_outbox(self, outbox_id: str, reason: str) -> None: ...
+    async def fail_outbox(self, outbox_id: str, reason: str) -> None:
+        """A destination refused the message for good: the outbox row, its document and its
+        payload become ``failed`` at step ``publish`` with ``reason`` (replayable)."""
+        ...
 
     async def outbox_backlog(self) -> int: ...
 
-    async def requeue_documents(self, document_ids: Sequence[str], *, reason: str, actor: str) -> int:
-        """Replay from canonical: new outbox rows for the same document IDs."""
+    async def documents(self, document_ids: Sequence[str]) -> list[DocumentRecord]:
+        """Stored canonical documents (with their bodies), in no particular order."""
+        ...
+
+    async def requeue_documents(self, messages: Sequence[OutboxMessage], *, reason: str, actor: str) -> int:
+        """Replay from canonical: store these outbox rows for documents published before, mark
+        their documents routed with ``replay_count`` + 1 and audit it; returns the rows added."""
         ...
 
     # --- control numbers -------------------------------------------------------
     async def next_control_numbers(
-        self, partner_id: str, kind: str, count: int = 1, *, start: int = 1, maximum: int = 999_999_999
+        self,
+        partner_id: str,
+        kind: str,
+        count: int = 1,
+        *,
+        start: int = 1,
+        maximum: int = 999_999_999,
+        allocation: str | None = None,
     ) -> list[int]:
-        """Allocate numbers atomically across instances; each issue is recorded (gap audit)."""
+        """Allocate numbers atomically across instances; each issue is recorded under
+        ``allocation``, and linked to the payload that uses it when that payload is stored
+        (an :class:`EnvelopeRecord` naming the allocation)."""
+        ...
+
+    async def control_numbers(
+        self, partner_id: str, *, kind: str | None = None, unused_only: bool = False, limit: int = 100
+    ) -> list[IssuedNumber]:
+        """Issued numbers, newest first; ``unused_only``: the gaps (issued, used by no payload)."""
         ...
 
     # --- acknowledgements ------------------------------------------------------
@@ -174,8 +238,11 @@ class Store(Protocol):
     ) -> None: ...
 
     async def record_interchange_ack(
-        self, partner_id: str, isa13: str, status: AckStatus, detail: dict[str, Any]
-    ) -> int: ...
+        self, partner_id: str, isa13: str, status: AckStatus, detail: dict[str, Any], ack_payload_id: str
+    ) -> int:
+        """A TA1 for an interchange we sent: settles the TA1 expectation of its groups (and,
+        when rejected, every ack expectation and the payload); returns interchanges matched."""
+        ...
 
     async def overdue_groups(self, now: datetime) -> list[SentGroup]:
         """Groups whose ack is still pending after its due time; they are marked overdue."""

@@ -10,19 +10,21 @@ and mark them accepted, accepted with errors, or rejected.
 from __future__ import annotations
 
 import logging
+import uuid
 from datetime import datetime
 
 from edi import ParseResult
 from edi.acks import AckKind, AckResult, GroupAck, InterchangeAck, acknowledge
 from edi.acks import AckStatus as X12AckStatus
+from edi.model import Interchange
 from edi.writer import write
 from gateway.domain.profiles import AckType, PartnerProfile
 from gateway.domain.profiles import Direction as ProfileDirection
 from gateway.domain.runtime.lifecycle import AckStatus, Direction
-from gateway.domain.runtime.records import ChannelMeta, NewPayload, PayloadRecord
+from gateway.domain.runtime.records import ChannelMeta, EnvelopeRecord, NewPayload, PayloadRecord
 from gateway.domain.runtime.store import Store
 
-__all__ = ["AckService"]
+__all__ = ["AckService", "ack_owed"]
 
 log = logging.getLogger("edigate.acks")
 
@@ -30,8 +32,9 @@ log = logging.getLogger("edigate.acks")
 class _Numbers:
     """Pre-allocated control numbers handed to the synchronous ack generator."""
 
-    def __init__(self, isa: list[int], gs: list[int], st: list[int]) -> None:
+    def __init__(self, isa: list[int], gs: list[int], st: list[int], allocation: str | None = None) -> None:
         self._isa, self._gs, self._st = isa, gs, st
+        self.allocation = allocation
 
     def next_interchange(self) -> int:
         return self._isa.pop(0)
@@ -65,6 +68,29 @@ def _ack_kind(partner: PartnerProfile, parsed: ParseResult) -> AckKind | None:
     return "ta1"
 
 
+def ack_owed(partner: PartnerProfile, parsed: ParseResult) -> bool:
+    """True when the profile (or ISA14) asks for an acknowledgement of this payload."""
+    return _ack_kind(partner, parsed) is not None
+
+
+def _envelopes(ack: Interchange, allocation: str | None) -> tuple[EnvelopeRecord, ...]:
+    """Envelope records of an ack we send, linked to the allocation its numbers came from."""
+    common = (ack.sender_qualifier, ack.sender, ack.receiver_qualifier, ack.receiver, ack.control_number)
+    out: list[EnvelopeRecord] = []
+    for g, group in enumerate(ack.groups):
+        for s, ts in enumerate(group.transactions):
+            out.append(
+                EnvelopeRecord(0, g, s, *common, group.control_number, ts.control_number, group.functional_id,
+                               ts.set_id, group.version, ack.usage, True, allocation=allocation)
+            )  # fmt: skip
+    if not out:  # a TA1 on its own: an interchange without groups
+        out.append(
+            EnvelopeRecord(0, -1, -1, *common, "", "", "", "TA1", ack.version, ack.usage, True,
+                           allocation=allocation)
+        )  # fmt: skip
+    return tuple(out)
+
+
 class AckService:
     def __init__(self, store: Store) -> None:
         self._store = store
@@ -82,17 +108,21 @@ class AckService:
         out: dict[str, _Numbers] = {}
         for pid, (partner, n_ix, n_groups) in need.items():
             seq = partner.control_numbers
+            alloc = str(uuid.uuid4())
             out[pid] = _Numbers(
                 await self._store.next_control_numbers(
-                    pid, "isa", n_ix, start=seq.interchange.start, maximum=seq.interchange.max
+                    pid, "isa", n_ix, start=seq.interchange.start, maximum=seq.interchange.max,
+                    allocation=alloc,
                 ),
                 await self._store.next_control_numbers(
-                    pid, "gs", n_groups, start=seq.group.start, maximum=seq.group.max
+                    pid, "gs", n_groups, start=seq.group.start, maximum=seq.group.max, allocation=alloc
                 ),
                 await self._store.next_control_numbers(
-                    pid, "st", n_groups, start=seq.transaction.start, maximum=seq.transaction.max
+                    pid, "st", n_groups, start=seq.transaction.start, maximum=seq.transaction.max,
+                    allocation=alloc,
                 ),
-            )
+                alloc,
+            )  # fmt: skip
         for partner, _ in wanted:
             out.setdefault(partner.partner_id, _Numbers([], [], []))
         return out
@@ -122,7 +152,15 @@ class AckService:
                 correlation_id=record.correlation_id,
                 content_type="application/edi-x12",
             )
-            out.append(NewPayload(write(ack, newline=True), meta, Direction.OUTBOUND))
+            out.append(
+                NewPayload(
+                    write(ack, newline=True),
+                    meta,
+                    Direction.OUTBOUND,
+                    envelopes=_envelopes(ack, numbers.allocation),
+                    keys=(("ack_for", record.id),),
+                )
+            )
         return out
 
     async def reconcile(
@@ -138,6 +176,7 @@ class AckService:
                     result.control_number,
                     status,
                     {"note_code": result.note_code, "note": result.note_meaning},
+                    ack_payload_id,
                 )
                 notes.append(
                     f"TA1 for ISA13 {result.control_number}: {status.value}" + ("" if n else " (unmatched)")

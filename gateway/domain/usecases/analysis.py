@@ -14,6 +14,7 @@ from typing import Any
 from edi import Interchange, ParseResult, UnreadableInput, parse
 from edi.acks import AckResult, parse_acks
 from edi.errors import AckParseError
+from edi.model import FunctionalGroup, TransactionSet
 from edi.reader import SetValidator
 from gateway.domain.canonical import DocumentHeader, DocumentType, SourceChannel, Usage, dump_document
 from gateway.domain.canonical.header import X12_DOCUMENT_TYPES
@@ -24,14 +25,29 @@ from gateway.domain.profiles import DocumentFormat, PartnerProfile, ProfileSet
 from gateway.domain.runtime.lifecycle import Direction, State, Step
 from gateway.domain.runtime.records import DocumentRecord, EnvelopeRecord, PayloadRecord
 
-__all__ = ["Analysis", "analyse", "detect_format", "document_id"]
+__all__ = ["Analysis", "analyse", "content_key", "detect_format", "document_id", "resend_allowed"]
 
 _DOC_NAMESPACE = uuid.UUID("5b0c1c1e-8a7e-4d0e-9b3c-6a4f0e9d2c11")
 
 
-def document_id(payload_id: str, *path: int) -> str:
-    """A canonical document's ID: derived from where it sits in its payload, so replays keep it."""
-    return str(uuid.uuid5(_DOC_NAMESPACE, ":".join([payload_id, *map(str, path)])))
+def document_id(key: str, *path: int) -> str:
+    """A canonical document's ID: derived from its source and where it sits in it, so replays keep it.
+
+    ``key`` is :func:`content_key` for content that must not be routed twice (the same content
+    from the same partner always yields the same IDs, so a consumer can recognise a copy even
+    if one ever slipped through), or the payload ID where the profile allows resends.
+    """
+    return str(uuid.uuid5(_DOC_NAMESPACE, ":".join([key, *map(str, path)])))
+
+
+def content_key(partner_id: str, sha256: str) -> str:
+    return f"content:{partner_id}:{sha256}"
+
+
+def resend_allowed(partner: PartnerProfile, types: set[str]) -> bool:
+    """True when the profile allows resends of every inbound document type in the payload."""
+    policies = [partner.document_policy(ProfileDirection.INBOUND, t) for t in types]
+    return bool(policies) and all(p is not None and p.allow_resend for p in policies)
 
 
 def detect_format(content: bytes) -> str:
@@ -59,6 +75,8 @@ class Analysis:
     inbound_acks: list[AckResult] = field(default_factory=list)
     findings: list[dict[str, Any]] = field(default_factory=list)
     events: list[tuple[State, str]] = field(default_factory=list)
+    #: Same content from the same partner must not be routed twice (no ``allow_resend``).
+    dedupe: bool = True
 
     def fail(self, step: Step, reason: str) -> Analysis:
         self.state, self.step, self.reason = State.FAILED, step, reason
@@ -129,12 +147,15 @@ def _analyse_x12(
     out.findings = [f.as_dict() for f in result.findings]
     errors = sum(1 for f in result.findings if f.is_error)
     out.events.append((State.PARSED, f"{len(result.interchanges)} interchange(s), {errors} error finding(s)"))
+    placed = _envelopes(result)
+    out.envelopes = [env for env, *_ in placed]  # kept even when failed: findable by ISA13/GS06/ST02
     if partner is None:
         who = f"{first.sender_qualifier}:{first.sender}"
         return out.fail(Step.PARSE, f"unknown partner: no profile for ISA sender {who}")
     mismatch = _sender_mismatch(partner, result.interchanges)
     if mismatch is not None:
         return out.fail(Step.PARSE, f"{mismatch}; it came from {partner.partner_id} over {record.channel}")
+    out.dedupe = not resend_allowed(partner, {env.set_id for env in out.envelopes})
     for ix in result.interchanges:
         problem = partner.check_usage(ix.usage)
         if problem:
@@ -153,21 +174,20 @@ def _analyse_x12(
             out.inbound_acks = parse_acks(content)
         except AckParseError as exc:
             out.set_errors.append(f"acknowledgement could not be read: {exc}")
-    _map_sets(out, content, record, partner, mapper)
+    _map_sets(out, placed, record, partner, mapper)
     return out
 
 
-def _map_sets(
-    out: Analysis, content: bytes, record: PayloadRecord, partner: PartnerProfile, mapper: Mapper
-) -> None:
-    assert out.parsed is not None
-    summaries = out.parsed.summaries
-    mapped = rejected = 0
-    for i, ix in enumerate(out.parsed.interchanges):
-        usage = Usage.TEST if ix.usage == "T" else Usage.PRODUCTION
+_Placed = tuple[EnvelopeRecord, Interchange, FunctionalGroup, TransactionSet]
+
+
+def _envelopes(parsed: ParseResult) -> list[_Placed]:
+    """An envelope record for every transaction set, with where it sits."""
+    out: list[_Placed] = []
+    for i, ix in enumerate(parsed.interchanges):
         for g, group in enumerate(ix.groups):
             for s, ts in enumerate(group.transactions):
-                summary = summaries[i].groups[g].transactions[s]
+                summary = parsed.summaries[i].groups[g].transactions[s]
                 env = EnvelopeRecord(
                     i,
                     g,
@@ -185,41 +205,47 @@ def _map_sets(
                     ix.usage,
                     summary.valid,
                 )
-                out.envelopes.append(env)
-                where = f"set {ts.set_id} {ts.control_number} (interchange {i}, group {g}, set {s})"
-                if not summary.valid:
-                    rejected += 1
-                    continue
-                doc_type = X12_DOCUMENT_TYPES.get(ts.set_id)
-                policy = partner.document_policy(ProfileDirection.INBOUND, ts.set_id)
-                if doc_type is None or (policy is None and ts.set_id not in ("997", "999")):
-                    out.set_errors.append(
-                        f"{where}: no inbound {ts.set_id} is agreed with {partner.partner_id}"
-                    )
-                    continue
-                header = DocumentHeader(
-                    partner_id=partner.partner_id,
-                    document_type=doc_type,
-                    direction=CanonicalDirection.INBOUND,
-                    source_channel=_channel(record),
-                    usage=usage,
-                    correlation_id=record.correlation_id,
-                    received_at=record.received_at,
-                    isa13=ix.control_number,
-                    gs06=group.control_number,
-                    st02=ts.control_number,
-                    x12_version=group.version or None,
-                    raw_document_id=record.id,
-                )
-                try:
-                    doc = mapper.x12_to_canonical(
-                        ts, interchange=ix, group=group, profile=partner, header=header
-                    )
-                except MappingError as exc:
-                    out.set_errors.append(f"{where}: {exc}")
-                    continue
-                mapped += 1
-                _add_document(out, record, partner, doc_type, doc, mapper, env, ts.set_id, (i, g, s), usage)
+                out.append((env, ix, group, ts))
+    return out
+
+
+def _map_sets(
+    out: Analysis, placed: list[_Placed], record: PayloadRecord, partner: PartnerProfile, mapper: Mapper
+) -> None:
+    mapped = rejected = 0
+    for env, ix, group, ts in placed:
+        i, g, s = env.interchange_index, env.group_index, env.set_index
+        usage = Usage.TEST if ix.usage == "T" else Usage.PRODUCTION
+        where = f"set {ts.set_id} {ts.control_number} (interchange {i}, group {g}, set {s})"
+        if not env.valid:
+            rejected += 1
+            continue
+        doc_type = X12_DOCUMENT_TYPES.get(ts.set_id)
+        policy = partner.document_policy(ProfileDirection.INBOUND, ts.set_id)
+        if doc_type is None or (policy is None and ts.set_id not in ("997", "999")):
+            out.set_errors.append(f"{where}: no inbound {ts.set_id} is agreed with {partner.partner_id}")
+            continue
+        header = DocumentHeader(
+            partner_id=partner.partner_id,
+            document_type=doc_type,
+            direction=CanonicalDirection.INBOUND,
+            source_channel=_channel(record),
+            usage=usage,
+            correlation_id=record.correlation_id,
+            received_at=record.received_at,
+            isa13=ix.control_number,
+            gs06=group.control_number,
+            st02=ts.control_number,
+            x12_version=group.version or None,
+            raw_document_id=record.id,
+        )
+        try:
+            doc = mapper.x12_to_canonical(ts, interchange=ix, group=group, profile=partner, header=header)
+        except MappingError as exc:
+            out.set_errors.append(f"{where}: {exc}")
+            continue
+        mapped += 1
+        _add_document(out, record, partner, doc_type, doc, mapper, env, ts.set_id, (i, g, s), usage)
     if mapped:
         out.state = State.MAPPED
         out.events.append((State.MAPPED, f"{mapped} document(s) mapped"))
@@ -240,7 +266,7 @@ def _add_document(
     path: tuple[int, ...],
     usage: Usage,
 ) -> None:
-    doc_id = document_id(record.id, *path)
+    doc_id = document_id(content_key(partner.partner_id, record.sha256) if out.dedupe else record.id, *path)
     out.documents.append(
         DocumentRecord(
             id=doc_id,
@@ -256,6 +282,7 @@ def _add_document(
             state=State.MAPPED,
             envelope=env,
             replay_count=record.replay_count,
+            source_type=key,
         )
     )
     out.document_types[doc_id] = key
@@ -274,6 +301,7 @@ def _analyse_json(content: bytes, record: PayloadRecord, profiles: ProfileSet, m
     ]
     wanted = record.meta.get("document_type") or (json_types[0] if len(json_types) == 1 else None)
     out = Analysis(State.PARSED, partner)
+    out.dedupe = wanted is None or not resend_allowed(partner, {wanted})
     if wanted is None or wanted not in json_types:
         return out.fail(
             Step.PARSE, f"no inbound JSON document type {wanted!r} is agreed with {partner.partner_id}"

@@ -13,33 +13,37 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-import uuid
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from edi.reader import SetValidator
 from gateway.domain.mapping import Mapper
-from gateway.domain.profiles import Direction as ProfileDirection
 from gateway.domain.profiles import PartnerProfile, ProfileSet
+from gateway.domain.runtime.correlation import correlation_scope, current_correlation_id
+from gateway.domain.runtime.errors import TransientFailure
 from gateway.domain.runtime.lifecycle import State, Step
 from gateway.domain.runtime.records import (
     ChannelMeta,
     DocumentRecord,
     NewPayload,
-    OutboxMessage,
     PayloadRecord,
     ProcessingResult,
     StoreOutcome,
 )
 from gateway.domain.runtime.store import Store
-from gateway.domain.usecases.acks import AckService
+from gateway.domain.usecases.acks import AckService, ack_owed
 from gateway.domain.usecases.analysis import Analysis, analyse
 from gateway.domain.usecases.registry import ProfileRegistry
+from gateway.domain.usecases.routing import outbox_messages
 from gateway.domain.usecases.services import Observer
 
-__all__ = ["GroupCommit", "InboundPipeline", "outbox_messages"]
+__all__ = ["GroupCommit", "InboundPipeline", "outbox_messages"]  # outbox_messages: re-exported
 
 log = logging.getLogger("edigate.pipeline")
+
+#: How long a batch waits when the store failed after analysis (nothing was written).
+STORE_RETRY_SECONDS = 1.0
 
 
 class GroupCommit:
@@ -75,46 +79,12 @@ class GroupCommit:
                     future.set_result(outcome)
 
 
-def outbox_messages(
-    documents: list[DocumentRecord], partner: PartnerProfile, routing_key_of: dict[str, str], known: list[str]
-) -> tuple[list[OutboxMessage], list[str]]:
-    """Outbox rows for each document's destinations; also the documents with no route."""
-    rows: list[OutboxMessage] = []
-    unrouted: list[str] = []
-    for doc in documents:
-        key = routing_key_of.get(doc.id, doc.document_type)
-        destinations = [d for d in partner.destinations(key) if d in known]
-        if not destinations:
-            unrouted.append(doc.id)
-            continue
-        headers: dict[str, str | int | bool] = {
-            "partner": partner.partner_id,
-            "document_type": doc.document_type,
-            "schema_version": doc.schema_version,
-            "test": doc.test,
-            "replay_count": doc.replay_count,
-        }
-        for dest in destinations:
-            rows.append(
-                OutboxMessage(
-                    id=str(uuid.uuid4()),
-                    document_id=doc.id,
-                    destination=dest,
-                    routing_key=f"{dest}.{doc.document_type}.{partner.partner_id}",
-                    body=doc.body,
-                    correlation_id=doc.correlation_id,
-                    headers=headers,
-                )
-            )
-    return rows, unrouted
-
-
 class InboundPipeline:
     def __init__(
         self,
         store: Store,
         profiles: ProfileRegistry,
-        mapper: Mapper,
+        mapper: Mapper | None = None,
         *,
         validator: SetValidator | None,
         destinations: list[str],
@@ -124,7 +94,7 @@ class InboundPipeline:
     ) -> None:
         self._store = store
         self._profiles = profiles
-        self._mapper = mapper
+        self._mapper = mapper  # None: the registry's current mappings (reloaded with the profiles)
         self._validator = validator
         self._destinations = destinations
         self._observer = observer
@@ -135,7 +105,14 @@ class InboundPipeline:
         self.wake = asyncio.Event()
 
     async def receive(self, content: bytes, meta: ChannelMeta) -> StoreOutcome:
-        """Store the bytes first. Oversized payloads are stored too (truncated never), flagged rejected."""
+        """Store the bytes first. Oversized payloads are stored too (truncated never), flagged rejected.
+
+        A channel that names no correlation ID gets the one of the task it runs in (an HTTP
+        request's ``X-Correlation-ID``, set by the middleware), so its log lines and the stored
+        payload share it.
+        """
+        if meta.correlation_id is None and (current := current_correlation_id()) is not None:
+            meta = replace(meta, correlation_id=current)
         new = NewPayload(content, meta)
         if len(content) > self._max_bytes:
             new = NewPayload(
@@ -156,46 +133,110 @@ class InboundPipeline:
     async def process_batch(self, records: list[PayloadRecord], worker: str) -> list[ProcessingResult]:
         """Process leased payloads together: one read, one analysis hop, one write transaction.
 
-        Batching is what makes the pipeline fast; every payload still gets its own result,
-        and an unexpected error fails only the payload it happened in.
+        Batching is what makes the pipeline fast; every payload still gets its own result.
+        An unexpected error fails only the payload it happened in (the batch is retried one
+        payload at a time to find it); a database outage fails none: their leases are
+        released (or expire) and the payloads are processed when the database is back.
         """
         started = time.perf_counter()
-        contents = await self._store.payload_contents([r.id for r in records])
-        profiles = self._profiles.current
-        analyses = await asyncio.to_thread(
-            lambda: [self._analyse(contents.get(r.id, b""), r, profiles) for r in records]
-        )
-        results = [self._result(a) for a in analyses]
+        if any(r.replay_count for r in records):  # a replay from raw uses the current files
+            self._profiles.refresh_if_changed()
         try:
-            await self._after_analysis(records, analyses, results)
-        except Exception as exc:  # a store or ack failure: fail the batch's payloads, replayably
-            log.exception("pipeline error", extra={"payloads": [r.id for r in records]})
-            results = [_failed(r, Step.ACKNOWLEDGE, exc) for r in records]
-        owned = await self._store.finish_many(
-            worker, [(r.id, res) for r, res in zip(records, results, strict=True)]
-        )
-        for record, ok in zip(records, owned, strict=True):
-            if not ok:
-                log.warning(
-                    "lease lost; another worker owns the payload now", extra={"payload_id": record.id}
-                )
+            contents = await self._store.payload_contents([r.id for r in records])
+            profiles = self._profiles.current
+            mapper = self._mapper or self._profiles.mapper
+            analyses = await asyncio.to_thread(
+                lambda: [self._analyse(contents.get(r.id, b""), r, profiles, mapper) for r in records]
+            )
+            results = await self._complete(records, analyses)
+            await self._finish(records, results, worker)
+        except TransientFailure:
+            await self._release(records, worker)
+            raise
         if self._observer is not None:
             per_item = (time.perf_counter() - started) / max(1, len(records))
             for res in results:
-                self._observer.pipeline_finished(per_item, res.state.value)
+                if res.retry_after is None:
+                    self._observer.pipeline_finished(per_item, res.state.value)
         return results
 
-    def _analyse(self, content: bytes, record: PayloadRecord, profiles: ProfileSet) -> Analysis:
+    async def _complete(
+        self, records: list[PayloadRecord], analyses: list[Analysis]
+    ) -> list[ProcessingResult]:
+        """The steps after analysis (duplicates, acks, routing) for the batch, isolating failures."""
+        results = [self._result(a) for a in analyses]
         try:
-            return analyse(content, record, profiles, self._mapper, self._validator)
-        except Exception as exc:  # an unexpected bug must not lose the payload: fail it, replayably
-            log.exception(
-                "pipeline error", extra={"payload_id": record.id, "correlation_id": record.correlation_id}
-            )
-            partner = profiles.get(record.partner_id) if record.partner_id else None
-            return Analysis(State.FAILED, partner).fail(
-                Step.PARSE, f"unexpected error: {type(exc).__name__}: {exc}"
-            )
+            await self._after_analysis(records, analyses, results)
+            return results
+        except TransientFailure as exc:  # the store is unavailable: nothing failed, try again later
+            log.warning("store unavailable after analysis; the batch waits", extra={"reason": exc.message})
+            return [_later(r) for r in records]
+        except Exception as exc:
+            if len(records) == 1:  # this payload's own failure: fail it, replayably
+                with correlation_scope(records[0].correlation_id):
+                    log.exception("pipeline error", extra={"payload_id": records[0].id})
+                return [_failed(records[0], Step.ACKNOWLEDGE, exc)]
+            log.exception("pipeline error in a batch; retrying its payloads one by one")
+        out: list[ProcessingResult] = []
+        for record, analysis in zip(records, analyses, strict=True):
+            out += await self._complete([record], [analysis])
+        return out
+
+    async def _finish(
+        self, records: list[PayloadRecord], results: list[ProcessingResult], worker: str
+    ) -> None:
+        items = [(r.id, res) for r, res in zip(records, results, strict=True)]
+        try:
+            owned = await self._store.finish_many(worker, items)
+        except TransientFailure:
+            raise  # nothing was written; the leases are released (or expire) by process_batch
+        except Exception as exc:
+            if len(items) == 1:
+                record = records[0]
+                log.exception("storing a pipeline result failed", extra={"payload_id": record.id})
+                owned = await self._store.finish_many(worker, [(record.id, _failed(record, Step.STORE, exc))])
+            else:
+                log.exception("storing a batch failed; storing its results one by one")
+                for record, result in zip(records, results, strict=True):
+                    with correlation_scope(record.correlation_id):
+                        await self._finish([record], [result], worker)
+                return
+        detailed = log.isEnabledFor(logging.DEBUG)
+        for record, result, ok in zip(records, results, owned, strict=True):
+            if not ok:
+                log.warning(
+                    "lease lost; another worker owns the payload now",
+                    extra={"payload_id": record.id, "correlation_id": record.correlation_id},
+                )
+            elif detailed or result.state is State.FAILED:
+                with correlation_scope(record.correlation_id):
+                    log.log(
+                        logging.WARNING if result.state is State.FAILED else logging.DEBUG,
+                        "payload processed",
+                        extra={"payload_id": record.id, "state": result.state.value,
+                               "step": result.failed_step, "reason": result.reason},
+                    )  # fmt: skip
+
+    async def _release(self, records: list[PayloadRecord], worker: str) -> None:
+        """Best effort after a store failure: give the leases back (a killed connection is
+        often replaced at once), so the payloads need not wait for their leases to expire."""
+        try:
+            await self._store.finish_many(worker, [(r.id, _later(r)) for r in records])
+        except Exception as exc:  # the store is still down: the leases expire instead
+            log.debug("releasing leases failed: %s", exc)
+
+    def _analyse(
+        self, content: bytes, record: PayloadRecord, profiles: ProfileSet, mapper: Mapper
+    ) -> Analysis:
+        with correlation_scope(record.correlation_id):
+            try:
+                return analyse(content, record, profiles, mapper, self._validator)
+            except Exception as exc:  # an unexpected bug must not lose the payload: fail it, replayably
+                log.exception("pipeline error", extra={"payload_id": record.id})
+                partner = profiles.get(record.partner_id) if record.partner_id else None
+                return Analysis(State.FAILED, partner).fail(
+                    Step.PARSE, f"unexpected error: {type(exc).__name__}: {exc}"
+                )
 
     @staticmethod
     def _result(analysis: Analysis) -> ProcessingResult:
@@ -222,30 +263,30 @@ class InboundPipeline:
         for record, analysis, result in live:
             partner = analysis.partner
             assert partner is not None
-            earlier = duplicates.get(record.id)
-            if earlier is not None:
-                result.state, result.duplicate_of = State.DUPLICATE, earlier
+            original = duplicates.get(record.id)
+            if original is not None:
+                result.state, result.duplicate_of = State.DUPLICATE, original
                 result.reason = (
-                    f"same content from {partner.partner_id} as payload {earlier}: not routed again"
+                    f"same content from {partner.partner_id} as payload {original}: not routed again"
                 )
+                result.reacknowledge = analysis.parsed is not None and ack_owed(partner, analysis.parsed)
                 continue
             plans.append((record, analysis, result, partner))
         await self._acknowledge(plans)
         for record, analysis, result, partner in plans:
             if analysis.inbound_acks:
-                for note in await self._acks.reconcile(partner, analysis.inbound_acks, record.id):
-                    result.events.append((State.ACK_RECEIVED, note))
+                with correlation_scope(record.correlation_id):
+                    notes = await self._acks.reconcile(partner, analysis.inbound_acks, record.id)
+                result.events += [(State.ACK_RECEIVED, note) for note in notes]
             self._route(result, analysis, partner)
+            result.check_duplicate = analysis.dedupe and result.state is not State.FAILED
 
     async def _duplicates(self, items: list[tuple[PayloadRecord, Analysis]]) -> dict[str, str]:
         candidates: list[tuple[str, str, str]] = []
         for record, analysis in items:
             assert analysis.partner is not None
-            types = {e.set_id for e in analysis.envelopes} or set(analysis.document_types.values())
-            policies = [analysis.partner.document_policy(ProfileDirection.INBOUND, t) for t in types]
-            if policies and all(p is not None and p.allow_resend for p in policies):
-                continue
-            candidates.append((record.id, analysis.partner.partner_id, record.sha256))
+            if analysis.dedupe:
+                candidates.append((record.id, analysis.partner.partner_id, record.sha256))
         out = await self._store.find_duplicates(candidates)
         first_in_batch: dict[tuple[str, str], str] = {}
         for pid, partner, sha in candidates:  # the same content twice in one batch
@@ -303,13 +344,17 @@ class InboundPipeline:
             result.state = State.MAPPED
 
 
-def _failed(record: PayloadRecord, step: Step, exc: Exception) -> ProcessingResult:
+def _failed(record: PayloadRecord, step: Step, exc: BaseException) -> ProcessingResult:
     return ProcessingResult(
         State.FAILED,
         record.partner_id,
         failed_step=step,
         reason=f"unexpected error: {type(exc).__name__}: {exc}",
     )
+
+
+def _later(record: PayloadRecord) -> ProcessingResult:
+    return ProcessingResult(State.RECEIVED, record.partner_id, retry_after=STORE_RETRY_SECONDS)
 
 
 def _with_state(doc: DocumentRecord, state: State) -> DocumentRecord:

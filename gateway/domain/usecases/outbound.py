@@ -12,23 +12,25 @@ API) and answered with :class:`BrokerAction.REJECT`, which dead-letters them.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Callable, Mapping
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from pydantic import ValidationError
 
 from edi import parse
-from edi.writer import EnvelopeParties, build_group, build_interchange, write
+from edi.model import Interchange, TransactionSet
+from edi.writer import EnvelopeParties, build_group, build_interchange, build_transaction, write
 from gateway.domain.canonical import CanonicalDocument, dump_document, parse_document
 from gateway.domain.mapping import Mapper, MappingError, functional_id_for, set_id_for
 from gateway.domain.profiles import AckType, DocumentFormat, PartnerProfile
 from gateway.domain.profiles import Direction as ProfileDirection
+from gateway.domain.runtime.correlation import correlation_scope
 from gateway.domain.runtime.errors import BrokerAction, InvalidDocument, NotFound
-from gateway.domain.runtime.lifecycle import Direction, State, Step
-from gateway.domain.runtime.ports import OutboundRequest, OutboundSendResult, PartnerChannel
+from gateway.domain.runtime.lifecycle import Direction, State
+from gateway.domain.runtime.ports import OutboundRequest
 from gateway.domain.runtime.records import (
     ChannelMeta,
     DocumentRecord,
@@ -40,7 +42,7 @@ from gateway.domain.runtime.records import (
 from gateway.domain.runtime.store import Store
 from gateway.domain.usecases.registry import ProfileRegistry
 
-__all__ = ["OurParty", "OutboundService", "Sender"]
+__all__ = ["OurParty", "OutboundService"]
 
 log = logging.getLogger("edigate.outbound")
 
@@ -57,20 +59,28 @@ class OutboundService:
         self,
         store: Store,
         profiles: ProfileRegistry,
-        mapper: Mapper,
+        mapper: Mapper | None,
         ours: OurParty,
         channel_for: Callable[[PartnerProfile], str],
         wake: Callable[[], None] = lambda: None,
     ) -> None:
         self._store = store
         self._profiles = profiles
-        self._mapper = mapper
+        self._fixed_mapper = mapper  # None: the registry's current mappings
         self._ours = ours
         self._channel_for = channel_for
         self._wake = wake
 
+    @property
+    def _mapper(self) -> Mapper:
+        return self._fixed_mapper or self._profiles.mapper
+
     async def handle(self, request: OutboundRequest) -> BrokerAction:
         """The broker-facing entry: store, map, envelope; reject invalid requests with the reason."""
+        with correlation_scope(request.correlation_id or request.message_id):
+            return await self._handle(request)
+
+    async def _handle(self, request: OutboundRequest) -> BrokerAction:
         try:
             await self.submit(request)
         except InvalidDocument as exc:
@@ -96,13 +106,16 @@ class OutboundService:
             raise
         return BrokerAction.ACK
 
-    async def submit(self, request: OutboundRequest) -> PayloadRecord:
+    async def submit(self, request: OutboundRequest, *, resend_of: str | None = None) -> PayloadRecord:
         try:
             doc = parse_document(request.body)
         except (ValidationError, ValueError) as exc:
             raise InvalidDocument(
                 f"not a valid canonical document: {_first_errors(exc)}", details=_details(exc)
             ) from exc
+        earlier = await self._earlier(request, doc.header.partner_id)
+        if earlier is not None:  # a redelivery: nothing new is mapped, numbered or stored
+            return earlier
         header = doc.header
         partner = self._profiles.current.get(header.partner_id)
         if partner is None:
@@ -120,7 +133,7 @@ class OutboundService:
             )
         correlation = request.correlation_id or header.correlation_id
         channel = self._channel_for(partner)
-        doc_id = request.message_id or header.correlation_id
+        payload_id = str(uuid.uuid4())
         meta = ChannelMeta(
             channel=channel,
             partner_id=partner.partner_id,
@@ -132,8 +145,8 @@ class OutboundService:
             headers={k: v for k, v in request.headers.items() if k.lower() not in _SECRET_HEADERS},
         )
         record = DocumentRecord(
-            id=f"out-{doc_id}",
-            payload_id="",
+            id=f"out-{payload_id}",  # one document per payload: never another one's ID
+            payload_id=payload_id,
             partner_id=partner.partner_id,
             document_type=doc.type,
             direction=Direction.OUTBOUND,
@@ -144,19 +157,35 @@ class OutboundService:
             body=dump_document(doc),
             state=State.MAPPED,
             envelope=envelopes[0] if envelopes else None,
+            source_type=set_id,
         )
+        events = [(State.MAPPED, f"{doc.type} -> {set_id}")]
+        if resend_of is not None:
+            events.append((State.REPLAYED, f"resend of {resend_of} with new control numbers"))
         result = ProcessingResult(
             State.RECEIVED,
             partner.partner_id,
             envelopes=envelopes,
             documents=[record],
             business_numbers=[record.business_number] if record.business_number else [],
-            events=[(State.MAPPED, f"{doc.type} -> {set_id}")],
+            events=events,
+            direction=Direction.OUTBOUND,
         )
-        outcome = await self._store.record_outbound(NewPayload(content, meta, Direction.OUTBOUND), result)
+        keys = (("resend_of", resend_of),) if resend_of is not None else ()
+        new = NewPayload(content, meta, Direction.OUTBOUND, payload_id=payload_id, keys=keys)
+        outcome = await self._store.record_outbound(new, result)
         if outcome.created:
             self._wake()
         return outcome.record
+
+    async def _earlier(self, request: OutboundRequest, partner_id: str) -> PayloadRecord | None:
+        """The payload stored for this request's message ID before (a broker redelivery)."""
+        partner = self._profiles.current.get(partner_id)
+        if request.message_id is None or partner is None:
+            return None
+        return await self._store.find_by_idempotency_key(
+            partner.partner_id, self._channel_for(partner), request.message_id
+        )
 
     async def _x12(
         self,
@@ -167,48 +196,40 @@ class OutboundService:
         ack: AckType,
         overdue_hours: float,
     ) -> tuple[bytes, list[EnvelopeRecord]]:
+        """Map and envelope; control numbers are allocated only once the result is known good."""
         seq = partner.control_numbers
-        [isa13] = await self._store.next_control_numbers(
-            partner.partner_id, "isa", start=seq.interchange.start, maximum=seq.interchange.max
-        )
-        [gs06] = await self._store.next_control_numbers(
-            partner.partner_id, "gs", start=seq.group.start, maximum=seq.group.max
-        )
-        [st02] = await self._store.next_control_numbers(
-            partner.partner_id, "st", start=seq.transaction.start, maximum=seq.transaction.max
-        )
-        st = seq.transaction.format(st02)
         policy = partner.document_policy(ProfileDirection.OUTBOUND, set_id)
-        try:
-            ts = self._mapper.canonical_to_x12(doc, profile=partner, policy=policy, control_number=st)
+        try:  # mapped with a stand-in ST02 first: a mapping failure burns no numbers
+            ts = self._mapper.canonical_to_x12(
+                doc,
+                profile=partner,
+                policy=policy,
+                control_number=seq.transaction.format(seq.transaction.start),
+            )
         except MappingError as exc:
             raise InvalidDocument(f"cannot map to X12 {set_id}: {exc}") from exc
         ident = partner.identity
         if ident.isa_qualifier is None or ident.isa_id is None:
             raise InvalidDocument(f"profile {partner.partner_id} has no ISA identity to send X12 to")
-        gs_receiver = ident.gs_application_ids[0] if ident.gs_application_ids else ident.isa_id
-        gs_version = version or "004010"
-        isa_version = "00501" if gs_version[:6] >= "005010" else "00401"
         now = datetime.now(UTC)
-        group = build_group(
-            functional_id_for(set_id), self._ours.gs_id, gs_receiver, gs06, gs_version, [ts], when=now
-        )
-        usage = "T" if partner.environment.value == "test" else "P"
-        ix = build_interchange(
-            EnvelopeParties(self._ours.isa_qualifier, self._ours.isa_id, ident.isa_qualifier, ident.isa_id),
-            isa13,
-            [group],
-            version=isa_version,
-            usage=usage,
-            when=now,
-        )
-        content = write(ix, newline=True)
-        due = now + timedelta(hours=overdue_hours) if ack is not AckType.NONE else None
-        problems = [f.message for f in parse(content).findings if f.is_error]
+        trial = self._envelope(partner, version, set_id, ack, ts, seq.interchange.start, seq.group.start, now)
+        problems = [f.message for f in parse(write(trial, newline=True)).findings if f.is_error]
         if problems:  # our own output must be clean X12; never send what we would reject
             raise InvalidDocument(
                 f"the {set_id} built for {partner.partner_id} is not valid X12: {problems[:3]}"
             )
+        allocation = str(uuid.uuid4())
+        numbers = [
+            (await self._store.next_control_numbers(
+                partner.partner_id, kind, start=s.start, maximum=s.max, allocation=allocation
+            ))[0]
+            for kind, s in (("isa", seq.interchange), ("gs", seq.group), ("st", seq.transaction))
+        ]  # fmt: skip
+        isa13, gs06, st02 = numbers
+        st = seq.transaction.format(st02)
+        ix = self._envelope(partner, version, set_id, ack, _renumbered(ts, st), isa13, gs06, now)
+        [group] = ix.groups
+        due = now + timedelta(hours=overdue_hours) if ack is not AckType.NONE else None
         env = EnvelopeRecord(
             0,
             0,
@@ -222,13 +243,44 @@ class OutboundService:
             st,
             group.functional_id,
             set_id,
-            gs_version,
-            usage,
+            group.version,
+            ix.usage,
             True,
             ack.value if ack is not AckType.NONE else None,
             due,
+            allocation,
         )
-        return content, [env]
+        return write(ix, newline=True), [env]
+
+    def _envelope(
+        self,
+        partner: PartnerProfile,
+        version: str | None,
+        set_id: str,
+        ack: AckType,
+        ts: TransactionSet,
+        isa13: int,
+        gs06: int,
+        when: datetime,
+    ) -> Interchange:
+        ident = partner.identity
+        assert ident.isa_qualifier is not None
+        assert ident.isa_id is not None
+        gs_receiver = ident.gs_application_ids[0] if ident.gs_application_ids else ident.isa_id
+        gs_version = version or "004010"
+        isa_version = "00501" if gs_version[:6] >= "005010" else "00401"
+        group = build_group(
+            functional_id_for(set_id), self._ours.gs_id, gs_receiver, gs06, gs_version, [ts], when=when
+        )
+        return build_interchange(
+            EnvelopeParties(self._ours.isa_qualifier, self._ours.isa_id, ident.isa_qualifier, ident.isa_id),
+            isa13,
+            [group],
+            version=isa_version,
+            usage="T" if partner.environment.value == "test" else "P",
+            ack_requested=ack is AckType.TA1,  # ISA14=1 asks the partner for a TA1
+            when=when,
+        )
 
     async def resend(self, payload_id: str, renew: bool, reason: str, actor: str) -> str:
         """Send a stored outbound payload again, with the same or with new control numbers."""
@@ -244,7 +296,9 @@ class OutboundService:
         body = await self._store.document_body(docs[0]["id"]) if docs else None
         if body is None:
             raise InvalidDocument(f"payload {payload_id} has no stored canonical document to re-envelope")
-        new = await self.submit(OutboundRequest(body, correlation_id=record.correlation_id))
+        new = await self.submit(
+            OutboundRequest(body, correlation_id=record.correlation_id), resend_of=payload_id
+        )
         await self._store.add_audit(
             "payload",
             payload_id,
@@ -256,76 +310,14 @@ class OutboundService:
         return new.id
 
 
-class Sender:
-    """Hands stored outbound payloads to partner channels, with retries and backoff."""
-
-    def __init__(
-        self,
-        store: Store,
-        profiles: ProfileRegistry,
-        channels: Mapping[str, PartnerChannel],
-        *,
-        max_attempts: int = 5,
-        backoff_seconds: float = 5.0,
-    ) -> None:
-        self._store = store
-        self._profiles = profiles
-        self._channels = channels
-        self._max_attempts = max_attempts
-        self._backoff = backoff_seconds
-        self._max_backoff = 3600.0
-
-    async def send(self, record: PayloadRecord, worker: str) -> None:
-        await self.send_batch([record], worker)
-
-    async def send_batch(self, records: list[PayloadRecord], worker: str) -> None:
-        """Send leased outbound payloads concurrently; record the outcomes in one transaction."""
-        contents = await self._store.payload_contents([r.id for r in records])
-        outcomes = await asyncio.gather(*(self._send_one(r, contents.get(r.id, b"")) for r in records))
-        updates: list[tuple[str, State, str, Step | None]] = []
-        for record, result in zip(records, outcomes, strict=True):
-            if result is None:
-                updates.append(
-                    (record.id, State.FAILED, f"no {record.channel!r} channel is configured", Step.SEND)
-                )
-            elif result.ok:
-                state = State.DELIVERED if result.delivered else State.SENT
-                updates.append(
-                    (record.id, state, f"via {record.channel}: {result.detail}".rstrip(": "), None)
-                )
-            else:
-                attempt = max(1, record.attempts)  # leases taken so far, kept in the store across restarts
-                if result.retryable and attempt < self._max_attempts:
-                    delay = min(self._max_backoff, self._backoff * 2 ** (attempt - 1))
-                    if result.retry_after is not None:  # the channel's own delay wins
-                        delay = max(0.0, result.retry_after)
-                    await self._store.retry_payload_later(
-                        record.id, worker, delay, f"attempt {attempt} failed: {result.detail}"
-                    )
-                    continue
-                updates.append(
-                    (
-                        record.id,
-                        State.FAILED,
-                        f"gave up after {attempt} attempt(s): {result.detail}",
-                        Step.SEND,
-                    )
-                )
-        await self._store.set_payload_states(updates)
-
-    async def _send_one(self, record: PayloadRecord, content: bytes) -> OutboundSendResult | None:
-        channel = self._channels.get(record.channel)
-        if channel is None:
-            return None
-        filename = record.meta.get("filename") or f"{record.id}.edi"
-        try:
-            return await channel.send(record.partner_id or "", record.id, content, filename)
-        except Exception as exc:  # a channel bug is a retryable failure, never a lost payload
-            log.exception("channel error", extra={"payload_id": record.id})
-            return OutboundSendResult(False, f"{type(exc).__name__}: {exc}", retryable=True)
-
-
 _SECRET_HEADERS = frozenset({"authorization", "x-signature", "cookie"})
+
+
+def _renumbered(ts: TransactionSet, control_number: str) -> TransactionSet:
+    """The same set with ST02/SE02 = ``control_number``."""
+    st = ts.header.elements
+    reference = st[2] if len(st) > 2 and st[2] else None
+    return build_transaction(ts.set_id, control_number, ts.body, implementation_reference=reference)
 
 
 def _partner_hint(request: OutboundRequest) -> str | None:

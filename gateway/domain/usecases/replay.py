@@ -3,10 +3,13 @@
 Three modes, each needing a reason and each written to the audit trail:
 
 * ``raw``: re-parse and re-map a stored payload with the current profile and
-  mappings (the pipeline picks it up again; canonical document IDs stay the
+  mappings (the pipeline picks it up again, on any instance, after reloading
+  profile and mapping files that changed; canonical document IDs stay the
   same, so consumers can recognise what they already have);
 * ``canonical``: publish stored canonical documents again (same message IDs,
-  ``replay_count`` header incremented);
+  ``replay_count`` header incremented), to the destinations the partner's
+  current profile routes them to; a document with no route now fails the
+  replay instead of counting as published;
 * ``outbound``: resend a stored outbound payload to the partner, keeping its
   control numbers or renewing them.
 
@@ -17,18 +20,25 @@ background, and report progress and a summary.
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
+from gateway.domain.mapping import MappingError, set_id_for
 from gateway.domain.runtime.errors import GatewayError, InvalidDocument, NotFound
 from gateway.domain.runtime.lifecycle import Direction
+from gateway.domain.runtime.records import DocumentRecord
 from gateway.domain.runtime.store import MessageFilter, Store
+from gateway.domain.usecases.registry import ProfileRegistry
+from gateway.domain.usecases.routing import outbox_messages
 
 __all__ = ["ReplayJob", "ReplayMode", "ReplayRequest", "ReplayService"]
+
+log = logging.getLogger("edigate.replay")
 
 #: Resends an outbound payload: (payload id, renew control numbers, reason, actor) -> new payload id.
 Resender = Callable[[str, bool, str, str], Awaitable[str]]
@@ -59,6 +69,11 @@ class ReplayRequest:
             raise InvalidDocument(
                 "say what to replay: payload_ids, document_ids or a filter",
                 details=[{"field": "payload_ids", "error": "nothing selected"}],
+            )
+        if self.document_ids and self.mode is not ReplayMode.CANONICAL:
+            raise InvalidDocument(
+                f"mode {self.mode.value!r} replays payloads; only mode 'canonical' takes document IDs",
+                details=[{"field": "document_ids", "error": "only mode 'canonical' replays documents"}],
             )
 
 
@@ -95,11 +110,19 @@ class ReplayJob:
 
 class ReplayService:
     def __init__(
-        self, store: Store, resend: Resender | None = None, wake: Callable[[], None] | None = None
+        self,
+        store: Store,
+        resend: Resender | None = None,
+        wake: Callable[[], None] | None = None,
+        *,
+        profiles: ProfileRegistry | None = None,
+        destinations: Sequence[str] = (),
     ) -> None:
         self._store = store
         self._resend = resend
         self._wake = wake or (lambda: None)
+        self._profiles = profiles
+        self._destinations = list(destinations)
         self._jobs: dict[str, ReplayJob] = {}
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -163,6 +186,11 @@ class ReplayService:
                     job.succeeded += 1
                 except GatewayError as exc:
                     job.failed.append({"id": target, "error": exc.message})
+                except Exception as exc:  # a bug or outage must show in the job, and not end it
+                    log.exception("replay of %s failed", target, extra={"job": job.id})
+                    job.failed.append(
+                        {"id": target, "error": f"unexpected error: {type(exc).__name__}: {exc}"}
+                    )
                 job.done += 1
         finally:
             job.finished_at = datetime.now(UTC)
@@ -170,7 +198,7 @@ class ReplayService:
 
     async def _one(self, req: ReplayRequest, target: str) -> None:
         if req.mode is ReplayMode.CANONICAL:
-            await self._store.requeue_documents([target], reason=req.reason, actor=req.actor)
+            await self._canonical(req, target)
             return
         record = await self._store.get_payload(target)
         if record is None:
@@ -185,6 +213,44 @@ class ReplayService:
         if self._resend is None:
             raise InvalidDocument("outbound resend is not available in this process")
         await self._resend(target, req.renew_control_numbers, req.reason, req.actor)
+
+    async def _canonical(self, req: ReplayRequest, document_id: str) -> None:
+        """Publish a stored document again, routed by the partner's current profile."""
+        docs = await self._store.documents([document_id])
+        if not docs:
+            raise NotFound(f"no stored document {document_id}")
+        [doc] = docs
+        if doc.direction is not Direction.INBOUND:
+            raise InvalidDocument(
+                f"document {document_id} is outbound: resend its payload with mode 'outbound'"
+            )
+        if self._profiles is None:
+            raise InvalidDocument(
+                "replay from canonical needs the partner profiles, which this process lacks"
+            )
+        partner = self._profiles.current.get(doc.partner_id)
+        if partner is None:
+            raise InvalidDocument(
+                f"partner {doc.partner_id} has no profile now: document {document_id} has no route"
+            )
+        key = _routing_key(doc)
+        messages, unrouted = outbox_messages([doc], partner, {doc.id: key}, self._destinations)
+        if unrouted:
+            raise InvalidDocument(
+                f"document {document_id} ({doc.document_type}) has no route in {partner.partner_id}'s "
+                f"current profile: nothing was published"
+            )
+        await self._store.requeue_documents(messages, reason=req.reason, actor=req.actor)
+
+
+def _routing_key(doc: DocumentRecord) -> str:
+    """The profile document type routing is keyed by (stored since migration 0002; derived before)."""
+    if doc.source_type:
+        return doc.source_type
+    try:
+        return set_id_for(doc.document_type)
+    except MappingError:
+        return doc.document_type
 
 
 def _filter_fields(flt: MessageFilter) -> dict[str, Any]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from gateway.domain.runtime.ports import DestinationHealth
@@ -11,6 +11,7 @@ from gateway.domain.runtime.records import ChannelMeta, StoreOutcome
 from gateway.domain.runtime.store import Store
 from gateway.domain.usecases.registry import ProfileRegistry
 from gateway.domain.usecases.replay import ReplayService
+from gateway.domain.usecases.supervision import LoopStatus
 
 __all__ = ["GatewayServices", "Observer", "Receiver"]
 
@@ -36,3 +37,5 @@ class GatewayServices:
     replay: ReplayService
     receive: Receiver
     health: Callable[[], Awaitable[dict[str, DestinationHealth]]]
+    #: The background loops' recent health (readiness reports loops that keep failing).
+    loops: Callable[[], list[LoopStatus]] = field(default=list)

@@ -162,14 +162,34 @@ async def test_batch_with_repeated_document_ids_is_confirmed_and_delivered(
     assert sorted(m.message_id or "" for m in wms) == sorted(f"doc-{n}" for n in range(300))
 
 
-async def test_publish_before_start_is_transient_and_not_ready(settings: RabbitSettings) -> None:
-    dest = RabbitDestination(settings)
-    health = await dest.health()
-    assert not health.ready
-    assert "not started" in health.detail
-    with pytest.raises(TransientFailure, match="not started"):
+async def test_not_ready_before_start_and_a_publish_starts_it(
+    settings: RabbitSettings, topology: RabbitTopology, inspect_channel: AbstractChannel
+) -> None:
+    dest = RabbitDestination(settings)  # e.g. the broker was down when the gateway started
+    try:
+        health = await dest.health()
+        assert not health.ready
+        assert "not started" in health.detail
+        assert await dest.publish([]) == []
+        [result] = await dest.publish([outbox(1)])  # the broker is up now: it connects and publishes
+        assert result.ok
+        assert (await dest.health()).ready
+        assert [m.message_id for m in await collect(inspect_channel, topology.queue_for("erp"), 1)] == [
+            "doc-1"
+        ]
+    finally:
+        await dest.close()
+
+
+async def test_publish_while_the_broker_stays_unreachable_is_transient(topology: RabbitTopology) -> None:
+    port = _free_port()  # nobody listens there
+    dest = RabbitDestination(
+        RabbitSettings(url=f"amqp://guest:guest@127.0.0.1:{port}/", topology=topology, connect_timeout=1.0)
+    )
+    with pytest.raises(TransientFailure, match=f"127.0.0.1:{port}"):
         await dest.publish([outbox(1)])
-    assert await dest.publish([]) == []
+    assert not (await dest.health()).ready
+    await dest.close()
 
 
 async def test_unreachable_broker_at_start_is_transient(topology: RabbitTopology) -> None:

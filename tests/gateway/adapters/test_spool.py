@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import shutil
 import threading
@@ -173,7 +174,8 @@ async def test_outbound_source_moves_files_per_action(tmp_path: Path) -> None:
     )
     assert (rejected / "refused.json.error.txt").read_text() == "handler returned reject\n"
     assert calls == {"ack": 1, "invalid": 1, "later": 2, "bug": 3, "refused": 1}
-    assert requests["ack"].message_id == "ack"
+    ack_body = (inbox / "done" / "ack.json").read_bytes()
+    assert requests["ack"].message_id == f"ack.json:{hashlib.sha256(ack_body).hexdigest()}"
     assert requests["ack"].headers == {"x-spool-file": "ack.json"}
     assert sorted(p.name for p in inbox.iterdir() if p.is_file()) == [".partial.json", "notes.tmp"]
     assert (await source.health()).ready
@@ -190,6 +192,7 @@ def test_public_api_and_port_conformance(tmp_path: Path) -> None:
         "SpoolOutboundSource",
         "envelope_bytes",
         "spool_file_name",
+        "spool_message_id",
     ]
     assert sorted(rabbitmq.__all__) == [
         "DeclaredTopology",

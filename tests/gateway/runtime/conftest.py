@@ -15,15 +15,14 @@ REPO = Path(__file__).resolve().parents[3]
 
 
 def make_settings(tmp_path: Path, database_url: str, **extra: Any) -> Settings:
-    return Settings(
-        database_url=database_url,
-        partners_dir=REPO / "partners",
-        mappings_dir=REPO / "mappings",
-        var_dir=tmp_path / "var",
-        spool_dir=tmp_path / "spool",
-        filedrop_dir=tmp_path / "filedrop",
-        **extra,
-    )
+    defaults: dict[str, Any] = {
+        "partners_dir": REPO / "partners",
+        "mappings_dir": REPO / "mappings",
+        "var_dir": tmp_path / "var",
+        "spool_dir": tmp_path / "spool",
+        "filedrop_dir": tmp_path / "filedrop",
+    }
+    return Settings(database_url=database_url, **{**defaults, **extra})
 
 
 def unique_rabbit() -> RabbitSettings:
@@ -44,12 +43,25 @@ def pg_runtime_url() -> Iterator[str]:
     drop_database(url)
 
 
+@pytest.fixture
+def fresh_pg() -> Iterator[str]:
+    """A new, empty PostgreSQL database for one test (dropped afterwards)."""
+    url = create_database()
+    yield url
+    drop_database(url)
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path}/gateway.db"
     url: str = request.getfixturevalue("pg_runtime_url")
     return url
+
+
+async def truncate(gateway: Gateway) -> None:
+    """Empty every table of a PostgreSQL test database (the session shares one database)."""
+    await _truncate(gateway)
 
 
 async def _truncate(gateway: Gateway) -> None:

@@ -187,9 +187,36 @@ async def test_outbound_over_rabbitmq_and_invalid_requests_are_dead_lettered_wit
         )
 
         async def sent() -> bool:
-            return len(_sent(gateway)) == 1
+            done = await gateway.store.list_payloads(
+                MessageFilter(direction=Direction.OUTBOUND, state=State.SENT)
+            )
+            return len(_sent(gateway)) == 1 and len(done) == 1
 
         await _wait(sent)
+        [file] = _sent(gateway)
+        x12 = parse(file.read_bytes())
+        assert not x12.has_errors
+        [ix] = x12.interchanges
+        [group] = ix.groups
+        [ts] = group.transactions
+        assert (ix.control_number, group.control_number, ts.control_number) == ("000000001", "1", "0001")
+        assert (ix.sender, ix.receiver, group.functional_id, ts.set_id) == (
+            "EDIGATE",
+            "ACMERETAIL",
+            "SH",
+            "856",
+        )
+        assert next(seg for seg in ts.segments if seg.id == "BSN").get(2) == "SH-3001"
+        [stored] = await gateway.store.list_payloads(
+            MessageFilter(direction=Direction.OUTBOUND, state=State.SENT)
+        )
+        assert stored.meta["idempotency_key"] == "erp-msg-1"
+        issued = await gateway.store.control_numbers("acme-retail")
+        assert sorted((n.kind, n.value, n.payload_id) for n in issued) == [
+            ("gs", 1, stored.id),
+            ("isa", 1, stored.id),
+            ("st", 1, stored.id),
+        ]
         dlq = await channel.declare_queue(rabbit.dead_letter_queue, passive=True)
         dead = None
         for _ in range(200):
@@ -208,3 +235,29 @@ async def test_outbound_over_rabbitmq_and_invalid_requests_are_dead_lettered_wit
         await gateway.stop()
         await delete_topology(channel, rabbit_topology(settings))
         await connection.close()
+
+
+async def test_a_spool_file_name_used_again_for_other_content_is_a_new_request(gateway: Gateway) -> None:
+    inbox = Path(gateway.settings.spool_dir) / "outbound"
+    inbox.mkdir(parents=True, exist_ok=True)
+    await gateway.start()
+
+    async def sent(count: int) -> bool:
+        done = await gateway.store.list_payloads(
+            MessageFilter(direction=Direction.OUTBOUND, state=State.SENT)
+        )
+        return len(done) == count and not (inbox / "asn.json").exists()
+
+    (inbox / "asn.json").write_bytes(_ship_notice("SH-5001"))
+    await _wait(lambda: sent(1))
+    (inbox / "asn.json").write_bytes(_ship_notice("SH-5002"))  # the ERP reuses the name
+    await _wait(lambda: sent(2))
+    numbers = sorted(
+        next(
+            s
+            for s in parse(p.read_bytes()).interchanges[0].groups[0].transactions[0].segments
+            if s.id == "BSN"
+        ).get(2)
+        for p in _sent(gateway)
+    )
+    assert numbers == ["SH-5001", "SH-5002"]

@@ -209,3 +209,91 @@ async def _drain_available(
         await message.ack()
         out.append(message)
     return out
+
+
+async def test_replay_from_raw_is_processed_again_and_republished_with_the_same_message_id(
+    tmp_path: Path, broker: aio_pika.abc.AbstractChannel, rabbit: RabbitSettings
+) -> None:
+    from gateway.domain.usecases.replay import ReplayMode, ReplayRequest
+
+    settings = make_settings(tmp_path, f"sqlite:///{tmp_path}/gw.db", amqp_url=rabbitmq_url(), rabbit=rabbit)
+    gateway = await Gateway.open(settings)
+    await gateway.start()
+    try:
+        outcome = await gateway.receive(acme_850(8), ChannelMeta("file", "acme-retail", correlation_id="c-8"))
+        [first] = await _drain(broker, f"{rabbit.queue_prefix}erp", 1, timeout=20)
+        assert first.headers["replay_count"] == 0
+        job = await gateway.replay.run(
+            ReplayRequest(ReplayMode.RAW, "mapping fixed", "support", payload_ids=(outcome.record.id,))
+        )
+        assert (job.succeeded, job.failed) == (1, [])
+        [again] = await _drain(broker, f"{rabbit.queue_prefix}erp", 1, timeout=20)
+        assert again.message_id == first.message_id
+        assert again.correlation_id == "c-8"
+        assert again.headers["replay_count"] == 1
+        assert json.loads(again.body) == json.loads(first.body)
+        record = await gateway.store.get_payload(outcome.record.id)
+        assert record is not None
+        assert record.replay_count == 1
+        trail = [e.state for e in await gateway.store.audit_trail("payload", outcome.record.id)]
+        assert trail.count("parsed") == 2  # processed again from the stored bytes
+        assert "replayed" in trail
+    finally:
+        await gateway.stop()
+        await _cleanup(broker, settings)
+
+
+async def test_an_unroutable_publish_fails_the_payload_and_a_canonical_replay_recovers_it(
+    tmp_path: Path, broker: aio_pika.abc.AbstractChannel, rabbit: RabbitSettings
+) -> None:
+    from gateway.adapters.rabbitmq import declare_topology
+    from gateway.domain.runtime.lifecycle import State, Step
+    from gateway.domain.usecases.replay import ReplayMode, ReplayRequest
+
+    settings = make_settings(tmp_path, f"sqlite:///{tmp_path}/gw.db", amqp_url=rabbitmq_url(), rabbit=rabbit)
+    gateway = await Gateway.open(settings)
+    await gateway.start()
+    try:
+        for _ in range(200):  # the outbound consumer declares the topology too: let it finish first
+            if (await gateway.health())["outbound"].ready:
+                break
+            await asyncio.sleep(0.05)
+        await broker.queue_delete(f"{rabbit.queue_prefix}erp")  # someone deleted the ERP's queue
+        outcome = await gateway.receive(acme_850(9), ChannelMeta("file", "acme-retail"))
+        pid = outcome.record.id
+
+        async def failed() -> bool:
+            record = await gateway.store.get_payload(pid)
+            return record is not None and record.state is State.FAILED
+
+        for _ in range(400):
+            if await failed():
+                break
+            await asyncio.sleep(0.05)
+        record = await gateway.store.get_payload(pid)
+        assert record is not None
+        assert (record.state, record.failed_step) == (State.FAILED, Step.PUBLISH)
+        assert "unroutable" in (record.reason or "")
+        detail = await gateway.store.payload_detail(pid)
+        assert detail is not None
+        [doc] = detail["documents"]
+        assert (doc["state"], doc["failed_step"]) == ("failed", "publish")
+        assert "unroutable" in (doc["reason"] or "")
+
+        await declare_topology(broker, rabbit_topology(settings))  # the queue is back
+        job = await gateway.replay.run(
+            ReplayRequest(ReplayMode.CANONICAL, "queue restored", "support", payload_ids=(pid,))
+        )
+        assert (job.succeeded, job.failed) == (1, [])
+        [message] = await _drain(broker, f"{rabbit.queue_prefix}erp", 1, timeout=20)
+        assert message.message_id == doc["id"]
+        for _ in range(200):
+            record = await gateway.store.get_payload(pid)
+            if record is not None and record.state is State.DELIVERED:
+                break
+            await asyncio.sleep(0.05)
+        assert record is not None
+        assert (record.state, record.failed_step, record.reason) == (State.DELIVERED, None, None)
+    finally:
+        await gateway.stop()
+        await _cleanup(broker, settings)

@@ -63,6 +63,7 @@ async def env(tmp_path_factory: pytest.TempPathFactory, ours: Identity, peer: Id
             partner_certs=[peer.cert_path],
             require_signed=True,
             require_encrypted=True,
+            retry={"limit": 3, "backoff_seconds": 0.05},  # the async MDN's delivery retries
         ),
         as2_profile(
             partner_id="open-co",
@@ -289,7 +290,7 @@ async def test_async_mdn_is_stored_then_delivered_with_retries(
         await env.gw.send_pending()  # first attempt: the partner answers 503
         assert len(received) == 1
         assert (await env.gw.store.get_payload(queued.id)).state is State.RECEIVED  # type: ignore[union-attr]
-        await asyncio.sleep(0.1)  # the backoff (0.05 s in these settings) runs out
+        await asyncio.sleep(0.1)  # the profile's backoff (0.05 s) runs out
         await env.gw.send_pending()
         assert len(received) == 2
         assert (await env.gw.store.get_payload(queued.id)).state is State.SENT  # type: ignore[union-attr]

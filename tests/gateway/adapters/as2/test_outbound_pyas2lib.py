@@ -118,7 +118,11 @@ async def test_negative_mdn_fails_the_payload_with_the_partners_reason(
 
 async def test_http_failures_are_retried_then_sent(make_setup: Any) -> None:
     async with AsyncExitStack() as stack:
-        s = await make_setup(stack, receiver_expects={"sign": True, "encrypt": True})
+        s = await make_setup(
+            stack,
+            receiver_expects={"sign": True, "encrypt": True},
+            retry={"limit": 3, "backoff_seconds": 0.05},  # the profile's policy, not a global one
+        )
         s.receiver.answers = [503]
         payload_id = await queue(s.gw)
         await s.gw.send_pending()

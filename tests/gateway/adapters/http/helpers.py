@@ -116,7 +116,8 @@ async def seed_overdue(store: Store, *, partner: str = "acme-retail", gs06: str 
     past = datetime.now(UTC) - timedelta(hours=1)
     record = await _stored(store, b"ISA*outbound", ChannelMeta("as2", partner), Direction.OUTBOUND)
     await store.claim_payloads("sender", 1, 60, direction=Direction.OUTBOUND)
-    result = ProcessingResult(State.SENT, partner, envelopes=[envelope(gs06=gs06, ack="997", due=past)])
+    envelopes = [envelope(gs06=gs06, ack="997", due=past)]
+    result = ProcessingResult(State.SENT, partner, envelopes=envelopes, direction=Direction.OUTBOUND)
     assert await store.finish_processing(record.id, "sender", result)
     assert [g.gs06 for g in await store.overdue_groups(datetime.now(UTC))] == [gs06]
     return record

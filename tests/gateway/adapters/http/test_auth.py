@@ -32,6 +32,7 @@ GROUPS: dict[str, tuple[str, str, dict[str, Any] | None, set[Role]]] = {
     "show partner": ("GET", "/api/v1/partners/{id}", None, set(Role)),
     "partner audit": ("GET", "/api/v1/partners/{id}/audit", None, set(Role)),
     "certificates": ("GET", "/api/v1/certificates", None, set(Role)),
+    "control numbers": ("GET", "/api/v1/partners/{id}/control-numbers", None, set(Role)),
     "validate partners": ("POST", "/api/v1/partners/validate", None, {Role.ONBOARDING, Role.ADMIN}),
     "reload partners": ("POST", "/api/v1/partners/reload", None, {Role.ONBOARDING, Role.ADMIN}),
 }

@@ -212,7 +212,10 @@ async def test_replay_from_canonical_adds_outbox_rows_with_replay_count(store: S
     await store.finish_processing(out.record.id, "w", _result(out.record.id, n_docs=1))
     [m] = await store.claim_outbox("r", 10, 60)
     await store.mark_published([m.id])
-    assert await store.requeue_documents([m.document_id], reason="ERP lost it", actor="alice") == 1
+    copy = OutboxMessage(
+        str(uuid.uuid4()), m.document_id, m.destination, m.routing_key, m.body, m.correlation_id, m.headers
+    )
+    assert await store.requeue_documents([copy], reason="ERP lost it", actor="alice") == 1
     [again] = await store.claim_outbox("r", 10, 60)
     assert again.document_id == m.document_id
     assert again.id != m.id
@@ -258,6 +261,7 @@ async def test_ack_tracking_and_overdue(store: SqlStore) -> None:
         State.SENT,
         "acme",
         envelopes=[_envelope(gs06="41", ack="997", due=past), _envelope(g=1, gs06="42", ack="997", due=None)],
+        direction=Direction.OUTBOUND,
     )
     assert await store.finish_processing(pid, "s", result)
     sent = await store.find_sent_group("acme", "0041", "PO")
@@ -305,3 +309,58 @@ async def test_migrations_are_idempotent(store: SqlStore) -> None:
     async with store.engine.connect() as conn:
         names = await conn.run_sync(lambda c: set(inspect(c).get_table_names()))
     assert {"payloads", "documents", "outbox", "audit_events", "alembic_version"} <= names
+
+
+async def test_a_refused_publish_fails_the_document_and_its_payload_with_the_step(store: SqlStore) -> None:
+    [out] = await store.save_payloads([_payload()])
+    await store.claim_payloads("w", 1, 60)
+    await store.finish_processing(out.record.id, "w", _result(out.record.id, n_docs=1))
+    [m] = await store.claim_outbox("r", 10, 60)
+    await store.fail_outbox(m.id, "unroutable: NO_ROUTE")
+    rec = await store.get_payload(out.record.id)
+    assert rec is not None
+    assert (rec.state, rec.failed_step) == (State.FAILED, Step.PUBLISH)
+    assert rec.reason == f"document {m.document_id}: unroutable: NO_ROUTE"
+    assert [r.id for r in await store.list_payloads(MessageFilter(state=State.FAILED))] == [rec.id]
+    detail = await store.payload_detail(rec.id)
+    assert detail is not None
+    [doc] = detail["documents"]
+    assert (doc["state"], doc["failed_step"], doc["reason"]) == ("failed", "publish", "unroutable: NO_ROUTE")
+
+
+async def test_control_numbers_name_the_payload_that_used_them(store: SqlStore) -> None:
+    [isa] = await store.next_control_numbers("acme", "isa", allocation="a-1")
+    [gs] = await store.next_control_numbers("acme", "gs", allocation="a-1")
+    [st] = await store.next_control_numbers("acme", "st", allocation="a-1")
+    await store.next_control_numbers("acme", "isa", allocation="a-2")  # allocated, never used: a gap
+    numbers = (f"{isa:09d}", str(gs), f"{st:04d}")
+    envelope = EnvelopeRecord(
+        0, 0, 0, "ZZ", "US", "ZZ", "ACME", *numbers, "SH", "856", "004010", "P", True, allocation="a-1"
+    )  # fmt: skip
+    new = NewPayload(b"ISA*856", ChannelMeta("filedrop", "acme"), Direction.OUTBOUND)
+    outcome = await store.record_outbound(
+        new, ProcessingResult(State.RECEIVED, "acme", envelopes=[envelope], direction=Direction.OUTBOUND)
+    )
+    used = {(n.kind, n.value): n.payload_id for n in await store.control_numbers("acme")}
+    assert used == {("isa", 1): outcome.record.id, ("gs", 1): outcome.record.id, ("st", 1): outcome.record.id,
+                    ("isa", 2): None}  # fmt: skip
+    [gap] = await store.control_numbers("acme", unused_only=True)
+    assert (gap.kind, gap.value) == ("isa", 2)
+    detail = await store.payload_detail(outcome.record.id)
+    assert detail is not None
+    assert detail["envelopes"][0]["direction"] == "outbound"
+
+
+async def test_what_we_sent_is_findable_by_its_remote_reference(store: SqlStore) -> None:
+    new = NewPayload(b"ISA*856", ChannelMeta("as2", "acme"), Direction.OUTBOUND)
+    [out] = await store.save_payloads([new])
+    await store.claim_payloads("s", 1, 60, direction=Direction.OUTBOUND)
+    await store.set_payload_states(
+        [(out.record.id, State.SENT, "via as2", None)],
+        [(out.record.id, "as2_message_id", "<edigate-1@EDIGATE>")],
+    )
+    found = await store.list_payloads(MessageFilter(business_number="<edigate-1@EDIGATE>"))
+    assert [r.id for r in found] == [out.record.id]
+    await store.add_correlation_keys([(out.record.id, "remote_reference", "acme-856-1.x12")])
+    found = await store.list_payloads(MessageFilter(business_number="acme-856-1.x12"))
+    assert [r.id for r in found] == [out.record.id]

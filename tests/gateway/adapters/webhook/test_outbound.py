@@ -122,7 +122,7 @@ async def test_a_4xx_other_than_408_or_429_is_not_retried(
     assert len(partner.requests) == 1
 
 
-async def test_a_refused_connection_is_retryable_after_the_profile_backoff(
+async def test_a_refused_connection_is_retryable_with_the_profile_policy(
     gateway: Gateway, partner: PartnerPeer, partners_dir: Path, tmp_path: Path
 ) -> None:
     with socket.socket() as probe:  # a port nobody listens on
@@ -135,7 +135,10 @@ async def test_a_refused_connection_is_retryable_after_the_profile_backoff(
     channel = WebhookPartnerChannel(gateway.store, ProfileRegistry(folder, REPO / "mappings"))
     try:
         result = await channel.send("swift-3pl", await _outbound(gateway), ORDER, "order.json")
-        assert (result.ok, result.retryable, result.retry_after) == (False, True, 0.2)
+        assert (result.ok, result.retryable, result.retry_after) == (False, True, None)
+        policy = channel.retry_policy("swift-3pl")  # the Sender waits by the profile's policy
+        assert policy is not None
+        assert (policy.limit, policy.delay(1)) == (3, 0.2)
         assert f"POST to http://127.0.0.1:{port} failed" in result.detail
         unknown = await channel.send("nobody", "p-1", ORDER, "order.json")
         assert (unknown.ok, unknown.retryable) == (False, False)

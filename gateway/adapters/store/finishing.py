@@ -1,0 +1,246 @@
+"""Storing what a pipeline run produced, atomically, for a whole batch of payloads.
+
+One transaction per batch writes every owned payload's new state, its envelope records,
+documents, outbox rows, the acknowledgements to send and the audit trail. Before that,
+inside the same transaction, results that route content are checked against earlier
+payloads with the same content (``check_duplicate``): on PostgreSQL under an advisory lock
+per (partner, content), so two workers or two instances can never both route the same
+content. A result that finds a payload with that content processed meanwhile becomes a
+duplicate of it: whichever copy commits first is the original, the others are duplicates,
+however their processing interleaves. (SQLite has a single writer: its transactions are
+serialised anyway.)
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ARRAY, BigInteger, bindparam, insert, select, text, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from gateway.adapters.store import tables as t
+from gateway.adapters.store.envelopes import audit_rows, write_results
+from gateway.adapters.store.payloads import PayloadOps, RowView, original_of, originals
+from gateway.adapters.store.rows import now, payload_from_row
+from gateway.domain.runtime.lifecycle import Direction, State
+from gateway.domain.runtime.records import ChannelMeta, NewPayload, ProcessingResult, StoreOutcome
+
+__all__ = ["FinishOps"]
+
+Item = tuple[str, ProcessingResult]
+
+
+def _lock_key(partner: str | None, sha256: str) -> int:
+    digest = hashlib.sha256(f"{partner}:{sha256}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+class FinishOps(PayloadOps):
+    async def finish_processing(self, payload_id: str, worker: str, result: ProcessingResult) -> bool:
+        return (await self.finish_many(worker, [(payload_id, result)]))[0]
+
+    async def finish_many(self, worker: str, items: Sequence[tuple[str, ProcessingResult]]) -> list[bool]:
+        """Write many pipeline results in one transaction; False for payloads whose lease was lost."""
+        if not items:
+            return []
+        at = now()
+        p = t.payloads.c
+        ids = [pid for pid, _ in items]
+        async with self.engine.begin() as conn:
+            owned_q = select(p.id).where(p.id.in_(ids), p.claimed_by == worker)
+            if self._is_pg():
+                owned_q = owned_q.with_for_update()
+            owned = set((await conn.execute(owned_q)).scalars().all())
+            mine = [(pid, r) for pid, r in items if pid in owned]
+            if not mine:
+                return [False] * len(items)
+            mine = await self._settle_duplicates(conn, mine)
+            waiting = [(pid, r) for pid, r in mine if r.retry_after is not None]
+            done = [(pid, r) for pid, r in mine if r.retry_after is None]
+            if waiting:
+                await conn.execute(
+                    update(t.payloads)
+                    .where(p.id == bindparam("b_id"))
+                    .values(
+                        claimed_by=None, claim_until=None, not_before=bindparam("b_until"), updated_at=at
+                    ),
+                    [
+                        {"b_id": pid, "b_until": at + timedelta(seconds=r.retry_after or 0.0)}
+                        for pid, r in waiting
+                    ],
+                )
+            if done:
+                await self._write_done(conn, done, at)
+        return [pid in owned for pid in ids]
+
+    async def _write_done(self, conn: AsyncConnection, done: list[Item], at: datetime) -> None:
+        p = t.payloads.c
+        await conn.execute(
+            update(t.payloads)
+            .where(p.id == bindparam("b_id"))
+            .values(
+                state=bindparam("b_state"),
+                reason=bindparam("b_reason"),
+                failed_step=bindparam("b_step"),
+                duplicate_of=bindparam("b_dup"),
+                partner_id=bindparam("b_partner"),
+                findings=bindparam("b_findings"),
+                claimed_by=None,
+                claim_until=None,
+                not_before=None,
+                updated_at=at,
+            ),
+            [
+                {
+                    "b_id": pid,
+                    "b_state": r.state.value,
+                    "b_reason": r.reason,
+                    "b_step": r.failed_step.value if r.failed_step else None,
+                    "b_dup": r.duplicate_of,
+                    "b_partner": r.partner_id,
+                    "b_findings": r.findings or None,
+                }
+                for pid, r in done
+            ],
+        )
+        await write_results(conn, self.engine.dialect.name, done, at)
+        outbound = [(pid, new, self._row(new)) for pid, r in done for new in r.outbound]
+        await self._insert_outbound(conn, outbound, at)
+        # after the batch's own acks: a duplicate's original may be in this very batch
+        await self._insert_outbound(conn, await self._acks_again(conn, done), at)
+        events: list[dict[str, Any]] = []
+        for pid, r in done:
+            trail = [(s.value, d) for s, d in r.events]
+            if r.failed_step is not None:
+                trail.append((r.state.value, f"{r.failed_step.value}: {r.reason}"))
+            elif not trail or trail[-1][0] != r.state.value:
+                trail.append((r.state.value, r.reason or r.state.value))
+            events += audit_rows("payload", [(pid, st, d) for st, d in trail], at)
+        await conn.execute(insert(t.audit_events), events)
+
+    async def _insert_outbound(
+        self, conn: AsyncConnection, outbound: list[tuple[str, NewPayload, dict[str, Any]]], at: datetime
+    ) -> None:
+        """Our acks (and acks sent again for duplicates): payload rows, envelopes, keys, audit."""
+        if not outbound:
+            return
+        await conn.execute(insert(t.payloads), [row for _, _, row in outbound])
+        envelopes = [
+            (row["id"], ProcessingResult(State.RECEIVED, row["partner_id"], envelopes=list(new.envelopes),
+                                         direction=new.direction))
+            for _, new, row in outbound
+            if new.envelopes
+        ]  # fmt: skip
+        await write_results(conn, self.engine.dialect.name, envelopes, at, fresh=True, audit=False)
+        keys = [
+            {"payload_id": row["id"], "kind": kind, "value": value}
+            for _, new, row in outbound
+            for kind, value in new.keys
+        ]
+        if keys:
+            await conn.execute(insert(t.correlation_keys), keys)
+        await conn.execute(
+            insert(t.audit_events),
+            audit_rows(
+                "payload",
+                [(row["id"], State.RECEIVED.value, f"outbound, produced while processing {pid}")
+                 for pid, _, row in outbound],
+                at,
+            ),
+        )  # fmt: skip
+
+    async def _settle_duplicates(self, conn: AsyncConnection, items: list[Item]) -> list[Item]:
+        """Check routed content against earlier payloads, atomically with the write (see module doc)."""
+        checks = [(pid, r) for pid, r in items if r.check_duplicate and r.retry_after is None]
+        if not checks:
+            return items
+        p = t.payloads.c
+        shas = dict(
+            (await conn.execute(select(p.id, p.sha256).where(p.id.in_([pid for pid, _ in checks])))).all()
+        )
+        keys = sorted({(r.partner_id, shas[pid]) for pid, r in checks}, key=lambda k: (k[0] or "", k[1]))
+        if self._is_pg():  # one content is decided by one transaction at a time, across instances
+            stmt = text(
+                "SELECT pg_advisory_xact_lock(k) FROM (SELECT unnest(:keys) AS k ORDER BY 1) AS ordered"
+            ).bindparams(bindparam("keys", type_=ARRAY(BigInteger)))
+            await conn.execute(stmt, {"keys": sorted({_lock_key(*k) for k in keys})})
+        candidates = await originals(conn, keys)
+        decided: dict[str, ProcessingResult] = {}
+        for pid, r in checks:
+            original = original_of(pid, candidates.get((r.partner_id, shas[pid]), []))
+            if original is None:
+                continue
+            decided[pid] = ProcessingResult(
+                State.DUPLICATE,
+                r.partner_id,
+                envelopes=r.envelopes,
+                findings=r.findings,
+                duplicate_of=original,
+                reason=f"same content from {r.partner_id} as payload {original}: not routed again",
+                events=[(s, d) for s, d in r.events if s is State.PARSED],
+                direction=r.direction,
+                reacknowledge=bool(r.outbound) or r.reacknowledge,
+            )
+        return [(pid, decided.get(pid, r)) for pid, r in items]
+
+    async def _acks_again(
+        self, conn: AsyncConnection, done: list[Item]
+    ) -> list[tuple[str, NewPayload, dict[str, Any]]]:
+        """For duplicates whose original was acknowledged: the original's acks, to send again."""
+        wanted = {r.duplicate_of: pid for pid, r in done if r.reacknowledge and r.duplicate_of}
+        if not wanted:
+            return []
+        k, p = t.correlation_keys.c, t.payloads.c
+        rows = (
+            await conn.execute(
+                select(k.value, p.id, p.content, p.channel, p.partner_id, p.meta, p.correlation_id)
+                .join(t.payloads, p.id == k.payload_id)
+                .where(k.kind == "ack_for", k.value.in_(list(wanted)))
+                .order_by(p.received_at)
+            )
+        ).all()
+        out: list[tuple[str, NewPayload, dict[str, Any]]] = []
+        for row in rows:
+            meta = dict(row.meta or {})
+            duplicate = wanted[row.value]
+            new = NewPayload(
+                bytes(row.content),
+                ChannelMeta(
+                    channel=row.channel,
+                    partner_id=row.partner_id,
+                    document_type=meta.get("document_type"),
+                    filename=meta.get("filename"),
+                    content_type=meta.get("content_type"),
+                    correlation_id=row.correlation_id,
+                ),
+                Direction.OUTBOUND,
+                keys=(("ack_for", duplicate), ("ack_copy_of", row.id)),
+            )
+            out.append((duplicate, new, self._row(new)))
+        return out
+
+    async def record_outbound(self, new: NewPayload, result: ProcessingResult) -> StoreOutcome:
+        """Store a payload to send with its envelopes and documents, ready to send."""
+        async with self.engine.begin() as conn:
+            if new.meta.idempotency_key:
+                existing = await self._existing(conn, new)
+                if existing is not None:
+                    return StoreOutcome(payload_from_row(existing), created=False)
+            row = self._row(new)
+            await conn.execute(insert(t.payloads).values(**row))
+            at = row["received_at"]
+            await write_results(conn, self.engine.dialect.name, [(row["id"], result)], at, fresh=True)
+            if new.keys:
+                await conn.execute(
+                    insert(t.correlation_keys),
+                    [{"payload_id": row["id"], "kind": kind, "value": value} for kind, value in new.keys],
+                )
+            events = [(State.RECEIVED.value, f"{row['size']} bytes to send via {new.meta.channel}")]
+            events += [(s.value, d) for s, d in result.events]
+            await conn.execute(
+                insert(t.audit_events), audit_rows("payload", [(row["id"], s, d) for s, d in events], at)
+            )
+        return StoreOutcome(payload_from_row(RowView(row)), created=True)

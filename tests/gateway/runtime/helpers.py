@@ -1,0 +1,123 @@
+"""Helpers shared by the runtime tests: waiting for a condition, a private copy of the site files."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[3]
+
+
+async def wait_for(predicate: Callable[[], Awaitable[bool]], timeout: float = 30.0, what: str = "") -> None:
+    """Poll ``predicate`` every 50 ms until it holds; fail the test after ``timeout`` seconds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while loop.time() < deadline:
+        if await predicate():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what or predicate}")
+
+
+def copy_site(tmp_path: Path) -> tuple[Path, Path]:
+    """Copies of the example partner profiles (with the keys they reference) and mappings.
+
+    Returns (partners_dir, mappings_dir); tests may edit them freely.
+    """
+    root = tmp_path / "site"
+    shutil.copytree(REPO / "partners", root / "partners")
+    shutil.copytree(REPO / "deploy" / "dev-keys", root / "deploy" / "dev-keys")
+    shutil.copytree(REPO / "mappings", root / "mappings")
+    return root / "partners", root / "mappings"
+
+
+def partner_ack(
+    kind: str,
+    *,
+    sender: tuple[str, str],
+    gs_sender: str,
+    functional_id: str,
+    gs06: str,
+    set_id: str,
+    st02: str,
+    status: str,
+    isa13: int = 7001,
+    version: str = "004010",
+) -> bytes:
+    """A 997 or 999 a partner sends us for one group with one set, with correct counts.
+
+    ``status`` is the set's and the group's: A (accepted), E (accepted with errors) or R (rejected).
+    An E or R set carries one segment error on the second segment.
+    """
+    from edi.model import Segment
+    from edi.writer import EnvelopeParties, build_group, build_interchange, build_transaction, write
+
+    ik = "IK" if kind == "999" else "AK"
+    body = [
+        Segment("AK1", [functional_id, gs06, *([version] if kind == "999" else [])]),
+        Segment("AK2", [set_id, st02]),
+    ]
+    if status != "A":
+        body.append(Segment(f"{ik}3", ["BSN" if set_id == "856" else "BEG", "2", "", "8"]))
+    body.append(Segment(f"{ik}5", [status, *(["5"] if status != "A" else [])]))
+    body.append(Segment("AK9", [status, "1", "1", "0" if status == "R" else "1"]))
+    reference = "005010X231A1" if kind == "999" else None
+    ts = build_transaction(kind, "0001", body, implementation_reference=reference)
+    gs_version = "005010X231A1" if kind == "999" else version
+    group = build_group("FA", gs_sender, "EDIGATE", isa13, gs_version, [ts])
+    isa_version = "00501" if kind == "999" else "00401"
+    parties = EnvelopeParties(sender[0], sender[1], "ZZ", "EDIGATE")
+    return write(build_interchange(parties, isa13, [group], version=isa_version), newline=True)
+
+
+def partner_ta1(
+    *, sender: tuple[str, str], acknowledged_isa13: str, status: str, note: str, isa13: int = 7002
+) -> bytes:
+    """A TA1 on its own (no groups) a partner sends us about one of our interchanges."""
+    from edi.model import Segment
+    from edi.writer import EnvelopeParties, build_interchange, write
+
+    ta1 = Segment("TA1", [acknowledged_isa13, "261121", "0800", status, note])
+    parties = EnvelopeParties(sender[0], sender[1], "ZZ", "EDIGATE")
+    return write(build_interchange(parties, isa13, [], service_segments=[ta1]), newline=True)
+
+
+def canonical_from_x12(
+    fixture: str, partner_id: str, document_type: str, correlation_id: str, **fields: object
+) -> bytes:
+    """A canonical outbound document, as an ERP would publish it, built from a mapping fixture."""
+    import json
+    from datetime import UTC, datetime
+
+    from edi import parse
+    from gateway.domain.canonical import (
+        DocumentHeader,
+        DocumentType,
+        SourceChannel,
+        Usage,
+        dump_document,
+        parse_document,
+    )
+    from gateway.domain.canonical.header import Direction as DocDirection
+    from gateway.domain.mapping import Mapper
+
+    x12 = parse((REPO / "fixtures/mapping" / fixture).read_bytes())
+    ix = x12.interchanges[0]
+    group = ix.groups[0]
+    header = DocumentHeader(
+        partner_id=partner_id,
+        document_type=DocumentType(document_type),
+        direction=DocDirection.OUTBOUND,
+        source_channel=SourceChannel.BROKER,
+        usage=Usage.PRODUCTION,
+        correlation_id=correlation_id,
+        received_at=datetime.now(UTC),
+    )
+    doc = Mapper.load(REPO / "mappings").x12_to_canonical(
+        group.transactions[0], interchange=ix, group=group, profile=None, header=header
+    )
+    data = json.loads(dump_document(doc))
+    data.update(fields)
+    return dump_document(parse_document(data))
