@@ -52,18 +52,8 @@ def build_web_app(gateway: Gateway, metrics: Metrics) -> web.Application:
     app = build_admin_app(gateway.services, gateway.settings, metrics)
     if gateway.as2 is not None:  # installed by the Gateway (channels); the endpoints go here
         app.router.add_routes(gateway.as2.routes)
-    if gateway.settings.channels.webhook:
-        from gateway.adapters.webhook import install_webhook
-
-        install_webhook(
-            app,
-            store=gateway.store,
-            profiles=gateway.registry,
-            mapper=gateway.mapper,
-            receive=gateway.receive,
-            channels=gateway.channels,
-            max_payload_bytes=gateway.settings.pipeline.max_payload_bytes,
-        )
+    if gateway.webhook is not None:  # installed by the Gateway, like AS2
+        app.router.add_routes(gateway.webhook.routes)
     return app
 
 

@@ -50,6 +50,7 @@ from gateway.domain.usecases.workers import (
 
 if TYPE_CHECKING:
     from gateway.adapters.as2 import As2Install
+    from gateway.adapters.webhook import WebhookInstall
     from gateway.adapters.rabbitmq import RabbitTopology
 
 __all__ = ["Gateway", "rabbit_topology"]
@@ -139,6 +140,18 @@ class Gateway:
                 wake_sender=self.sender_wake.set,
                 max_payload_bytes=p.max_payload_bytes,
                 instance_id=settings.instance_id,
+            )
+        self.webhook: WebhookInstall | None = None
+        if settings.channels.webhook:  # in every process, like AS2: CLI resends use the channel too
+            from gateway.adapters.webhook import install_webhook
+
+            self.webhook = install_webhook(
+                None,
+                store=store,
+                profiles=registry,
+                receive=self.receive,
+                channels=self.channels,
+                max_payload_bytes=p.max_payload_bytes,
             )
         self.inbound = InboundPipeline(
             store,
@@ -277,6 +290,9 @@ class Gateway:
         if self.as2 is not None:
             with contextlib.suppress(Exception):
                 await self.as2.stop()
+        if self.webhook is not None:
+            with contextlib.suppress(Exception):
+                await self.webhook.stop()
         with contextlib.suppress(Exception):
             await self.outbound_source.close()
         for task in self._tasks:

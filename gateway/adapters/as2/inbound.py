@@ -52,6 +52,7 @@ from gateway.adapters.as2.protocol.errors import MalformedMessage, UnknownPartne
 from gateway.adapters.as2.protocol.mime import header_value
 from gateway.domain.profiles import As2Channel, PartnerProfile
 from gateway.domain.profiles.identity import normalise_as2_name
+from gateway.domain.runtime.correlation import current_correlation_id
 from gateway.domain.runtime.errors import GatewayError, PayloadTooLarge
 from gateway.domain.runtime.lifecycle import Direction, State
 from gateway.domain.runtime.records import ChannelMeta, NewPayload, StoreOutcome
@@ -215,7 +216,7 @@ class As2Inbound:
         meta_headers = {k.lower(): v for k, v in kept if not k.lower().startswith("content-")}
         meta_headers["as2-security"] = ",".join(unpacked.layers) or "none"
         meta_headers["as2-mic"] = unpacked.mic.header_value
-        correlation = str(uuid.uuid4())
+        correlation = current_correlation_id() or str(uuid.uuid4())  # the request's, as logged
         edi_meta = ChannelMeta(
             channel="as2",
             partner_id=profile.partner_id,

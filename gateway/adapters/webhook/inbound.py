@@ -132,7 +132,7 @@ class WebhookReceiver:
         self,
         store: Store,
         profiles: ProfileRegistry,
-        mapper: Mapper,
+        mapper: Mapper | None,
         receive: Receiver,
         *,
         max_payload_bytes: int = 100 * 1024 * 1024,
@@ -140,7 +140,7 @@ class WebhookReceiver:
     ) -> None:
         self._store = store
         self._profiles = profiles
-        self._mapper = mapper
+        self._mapper = mapper  # None: the registry's current mapper, so reloads apply at once
         self._receive = receive
         self._max = max_payload_bytes
         self._clock = clock
@@ -224,7 +224,7 @@ class WebhookReceiver:
         self, body: bytes, meta: ChannelMeta, key: str | None, profile: PartnerProfile, document_type: str
     ) -> web.Response:
         def run() -> Verdict:
-            return check_body(body, document_type=document_type, profile=profile, mapper=self._mapper)
+            return check_body(body, document_type=document_type, profile=profile, mapper=self._mapper or self._profiles.mapper)
 
         verdict = await asyncio.to_thread(run) if len(body) > _THREAD_THRESHOLD else run()
         meta = replace(meta, idempotency_key=key)

@@ -2,11 +2,13 @@
 
 ::
 
-    webhooks = install_webhook(web_app, store=gw.store, profiles=gw.registry, mapper=gw.mapper,
+    webhooks = install_webhook(web_app, store=gw.store, profiles=gw.registry,
                                receive=gw.receive, channels=gw.channels,
                                max_payload_bytes=settings.pipeline.max_payload_bytes)
 
-adds ``POST /webhooks/{partner_id}/{document_type}`` to ``web_app``, registers the
+adds ``POST /webhooks/{partner_id}/{document_type}`` to ``web_app`` (``None``: the caller adds
+``routes`` later; the :class:`~gateway.runtime.Gateway` installs it in every process, so
+resends planned by the CLI go out over the webhook channel too), registers the
 PartnerChannel ``webhook`` in ``channels`` (the Sender's table, which ``Gateway.channel_for``
 consults when ``channels.send_via_partner_channels`` is on) and closes the outbound HTTP
 session when the application shuts down.
@@ -48,8 +50,8 @@ def install_webhook(
     *,
     store: Store,
     profiles: ProfileRegistry,
-    mapper: Mapper,
     receive: Receiver,
+    mapper: Mapper | None = None,
     channels: MutableMapping[str, PartnerChannel] | None = None,
     max_payload_bytes: int = 100 * 1024 * 1024,
     timeout_seconds: float = 30.0,

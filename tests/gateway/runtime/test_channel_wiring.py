@@ -43,3 +43,27 @@ async def test_sftp_server_runs_when_enabled_and_partner_channels_are_used(tmp_p
         assert b"edigate_sftp_logins" in metrics.render()
     finally:
         await gateway.stop()
+
+
+async def test_the_webhook_channel_exists_without_the_web_app_so_cli_resends_use_it(tmp_path: Path) -> None:
+    """A process that serves no HTTP (``edigate replay outbound ...``) still sends over webhooks."""
+    channels = ChannelSettings(send_via_partner_channels=True)
+    gateway = await Gateway.open(make_settings(tmp_path, f"sqlite:///{tmp_path}/gw.db", channels=channels))
+    try:
+        assert gateway.webhook is not None
+        assert gateway.channels["webhook"] is gateway.webhook.channel
+        swift = gateway.registry.current["swift-3pl"]
+        assert gateway.channel_for(swift) == "webhook"
+    finally:
+        await gateway.stop()
+
+
+async def test_webhooks_turned_off_register_no_channel(tmp_path: Path) -> None:
+    channels = ChannelSettings(webhook=False, send_via_partner_channels=True)
+    gateway = await Gateway.open(make_settings(tmp_path, f"sqlite:///{tmp_path}/gw.db", channels=channels))
+    try:
+        assert gateway.webhook is None
+        assert "webhook" not in gateway.channels
+        assert gateway.channel_for(gateway.registry.current["swift-3pl"]) == "filedrop"
+    finally:
+        await gateway.stop()
