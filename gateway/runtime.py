@@ -50,8 +50,8 @@ from gateway.domain.usecases.workers import (
 
 if TYPE_CHECKING:
     from gateway.adapters.as2 import As2Install
-    from gateway.adapters.webhook import WebhookInstall
     from gateway.adapters.rabbitmq import RabbitTopology
+    from gateway.adapters.webhook import WebhookInstall
 
 __all__ = ["Gateway", "rabbit_topology"]
 

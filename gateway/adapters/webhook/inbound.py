@@ -224,7 +224,8 @@ class WebhookReceiver:
         self, body: bytes, meta: ChannelMeta, key: str | None, profile: PartnerProfile, document_type: str
     ) -> web.Response:
         def run() -> Verdict:
-            return check_body(body, document_type=document_type, profile=profile, mapper=self._mapper or self._profiles.mapper)
+            mapper = self._mapper or self._profiles.mapper
+            return check_body(body, document_type=document_type, profile=profile, mapper=mapper)
 
         verdict = await asyncio.to_thread(run) if len(body) > _THREAD_THRESHOLD else run()
         meta = replace(meta, idempotency_key=key)
