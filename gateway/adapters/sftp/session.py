@@ -4,7 +4,8 @@ Paramiko runs each connection (and each SFTP subsystem) in its own thread and
 expects synchronous answers. :class:`ServerServices` bridges those threads to the
 gateway's asyncio loop with :func:`asyncio.run_coroutine_threadsafe`: a commit
 *waits* for ``services.receive`` to return (bytes durable in the store) before the
-SFTP close or rename is acknowledged; audit events are fired without waiting.
+SFTP close or rename is acknowledged; audit events are fired without waiting, but
+written one at a time in the order they happened, so the trail reads as the session ran.
 
 A commit that outlasts ``commit_timeout`` is not cancelled (a cancelled commit may
 still land): the client is told the transfer failed (:class:`CommitPending`) and
@@ -64,6 +65,8 @@ class ServerServices:
     open_lock: threading.Lock = field(default_factory=threading.Lock)
     #: Audit writes and late commits still running (waited for when the server stops).
     in_flight: set[Future[Any]] = field(default_factory=set)
+    #: Serialises audit writes (FIFO), so events land in the order the threads fired them.
+    audit_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     def opened(self, path: Path) -> None:
         with self.open_lock:
@@ -79,7 +82,7 @@ class ServerServices:
 
     def audit(self, partner_id: str, state: str, detail: str, *, entity: str = AUDIT_ENTITY) -> None:
         """Write an audit event without waiting; a failure to write it is logged."""
-        coro = self.store.add_audit(entity, partner_id, state, detail=detail, actor=self.actor)
+        coro = self._write_audit(entity, partner_id, state, detail)
         try:
             future = asyncio.run_coroutine_threadsafe(coro, self.loop)
         except RuntimeError:  # the loop is closed: the gateway is shutting down
@@ -88,6 +91,12 @@ class ServerServices:
             return
         self._track(future)
         future.add_done_callback(_log_failure)
+
+    async def _write_audit(self, entity: str, partner_id: str, state: str, detail: str) -> None:
+        # run_coroutine_threadsafe starts coroutines in call order and asyncio.Lock wakes its
+        # waiters first come, first served: the writes keep the order of the events.
+        async with self.audit_lock:
+            await self.store.add_audit(entity, partner_id, state, detail=detail, actor=self.actor)
 
     def _track(self, future: Future[Any]) -> None:
         with self.open_lock:
