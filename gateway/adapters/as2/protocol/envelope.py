@@ -227,12 +227,29 @@ def _recipients(infos: cms.RecipientInfos, cert: x509.Certificate | None) -> lis
     return sorted(ktris, key=lambda k: not ours(k))
 
 
+#: Content-encryption key sizes in bytes (RC2 keys vary in length and are not listed).
+_KEY_SIZES = {
+    "tripledes_3key": 24,
+    "aes128_cbc": 16,
+    "aes192_cbc": 24,
+    "aes256_cbc": 32,
+    "aes128_gcm": 16,
+    "aes192_gcm": 24,
+    "aes256_gcm": 32,
+}
+
+
 def _open_content(eci: cms.EncryptedContentInfo, cek: bytes, mac: bytes | None) -> tuple[bytes, str]:
     alg = eci["content_encryption_algorithm"]
     name = alg["algorithm"].native
     encrypted = eci["encrypted_content"].native
     if encrypted is None:
         raise MalformedMessage("the enveloped data holds no encrypted content")
+    size = _KEY_SIZES.get(name)
+    if size is not None and len(cek) != size:
+        # An RSA key that is not the recipient's can "decrypt" to random bytes (implicit
+        # rejection): a content key of the wrong size means the key is not ours for this message.
+        raise DecryptionFailed(f"the content key is {len(cek)} bytes, not {size}: not encrypted for this key")
     if name in ("aes128_gcm", "aes192_gcm", "aes256_gcm"):
         if mac is None:
             raise MalformedMessage("AES-GCM content outside AuthEnvelopedData has no authentication tag")

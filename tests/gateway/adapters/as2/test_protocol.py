@@ -216,3 +216,22 @@ def test_negative_unsigned_mdn_round_trip(ours: Identity) -> None:
     assert result.text == "could not decrypt"
     with pytest.raises(InsufficientSecurity):
         parse_mdn(headers, body, [ours.cert], require_signed=True)
+
+
+@pytest.mark.parametrize("algorithm", ["3des", "aes128_cbc", "aes256_gcm"])
+def test_a_content_key_of_the_wrong_size_means_not_our_message(ours: Identity, algorithm: str) -> None:
+    """An RSA key that is not the recipient's may "decrypt" the wrapped key to random bytes of any
+    length (implicit rejection). Such a key is reported as not ours, so key rollover tries the next."""
+    from asn1crypto import cms
+    from cryptography.hazmat.primitives.asymmetric import padding
+
+    from gateway.adapters.as2.protocol import envelope
+    from gateway.adapters.as2.protocol.errors import DecryptionFailed
+
+    info = cms.ContentInfo.load(encrypt(PAYLOAD_ENTITY, ours.cert, algorithm, "rsa_pkcs1v15"))
+    ktri = info["content"]["recipient_infos"][0].chosen
+    wrapped = ours.key.public_key().encrypt(b"8 bytes!", padding.PKCS1v15())  # decrypts fine, wrong size
+    ktri["encrypted_key"] = cms.OctetString(wrapped)
+    tampered = info.dump(force=True)
+    with pytest.raises(DecryptionFailed, match="not encrypted for"):
+        envelope.decrypt(tampered, ours.key, ours.cert)
