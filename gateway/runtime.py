@@ -15,7 +15,6 @@ connects and delivers once the broker is back.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any
@@ -283,26 +282,23 @@ class Gateway:
             if s.channels.sftp_poll:
                 await self.sftp.poller.start()
 
-    async def stop(self) -> None:
-        if self.sftp is not None:
-            with contextlib.suppress(Exception):
-                await self.sftp.stop()
-        if self.as2 is not None:
-            with contextlib.suppress(Exception):
-                await self.as2.stop()
-        if self.webhook is not None:
-            with contextlib.suppress(Exception):
-                await self.webhook.stop()
-        with contextlib.suppress(Exception):
-            await self.outbound_source.close()
+    async def stop(self, *, grace_seconds: float = 10.0) -> None:
+        """Stop channels, loops and adapters. Each step gets ``grace_seconds``: a step that hangs
+        (a connection that never answers) is logged and left behind, so shutdown always ends.
+        Nothing is lost by that: leases expire and stored work is picked up again."""
+        for name, part in (("sftp", self.sftp), ("as2", self.as2), ("webhook", self.webhook)):
+            if part is not None:
+                await _bounded(part.stop(), f"stopping the {name} channel", grace_seconds)
+        await _bounded(self.outbound_source.close(), "closing the outbound source", grace_seconds)
         for task in self._tasks:
             task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        if self._tasks:
+            _done, stuck = await asyncio.wait(self._tasks, timeout=grace_seconds)
+            for task in stuck:
+                log.error("a background loop did not stop in time", extra={"task": task.get_name()})
         self._tasks = []
-        await self.destination.close()
-        await self.store.close()
+        await _bounded(self.destination.close(), "closing the destination", grace_seconds)
+        await _bounded(self.store.close(), "closing the store", grace_seconds)
 
     async def process_now(self, payload_id: str) -> ProcessingResult | None:
         """Run the pipeline for one stored payload in this process (``edigate ingest``)."""
@@ -327,3 +323,13 @@ class Gateway:
         worker = f"{self.settings.instance_id}/cli-sender"
         while records := await self.store.claim_payloads(worker, 64, 30, Direction.OUTBOUND):
             await self.sender.send_batch(records, worker)
+
+
+async def _bounded(step: Coroutine[Any, Any, None], what: str, seconds: float) -> None:
+    """Await a shutdown step for at most ``seconds``; failures and time-outs are logged, not raised."""
+    try:
+        await asyncio.wait_for(step, timeout=seconds)
+    except TimeoutError:
+        log.error("shutdown step timed out", extra={"step": what, "seconds": seconds})
+    except Exception as exc:
+        log.warning("shutdown step failed", extra={"step": what, "error": f"{type(exc).__name__}: {exc}"})
