@@ -199,7 +199,9 @@ class Mapper:
             raise MappingError(
                 f"ST02 {control_number!r} must be 4-9 letters or digits", segment_id="ST", element=2
             )
-        return to_x12(doc, self.rules_for(profile, policy), control_number)
+        return to_x12(
+            doc, self.rules_for(profile, policy), control_number, policy.version if policy else None
+        )
 
     @staticmethod
     def canonical_type_for(profile_document_type: str) -> DocumentType:

@@ -21,7 +21,7 @@ from gateway.domain.canonical import PartyRole, ReferenceQualifier
 from gateway.domain.mapping.errors import MappingError
 from gateway.domain.profiles import MappingDeviations
 
-__all__ = ["CODE_LISTS", "STANDARD_REFERENCES", "FieldSource", "Rules"]
+__all__ = ["CODE_LISTS", "LINE_PREFIX", "ROLE_CODES", "STANDARD_REFERENCES", "FieldSource", "Rules"]
 
 #: Code lists a partner may translate, and where each applies.
 CODE_LISTS: dict[str, str] = {
@@ -51,7 +51,10 @@ STANDARD_REFERENCES: frozenset[str] = frozenset(q.value for q in ReferenceQualif
     "VR",
 }
 
-_ROLE_CODES = {role.name.lower(): role.value for role in PartyRole}
+#: Prefix of line fields in ``field_sources``, ``defaults`` and ``json_fields``.
+LINE_PREFIX = "lines."
+
+ROLE_CODES = {role.name.lower(): role.value for role in PartyRole}
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +97,9 @@ class Rules:
     field_sources: dict[str, FieldSource]
     defaults: dict[str, str]
     json_fields: dict[str, str]
+    #: ``field_sources`` of document fields, and of line fields (``lines.`` taken off the name).
+    head_sources: dict[str, FieldSource]
+    line_sources: dict[str, FieldSource]
 
     @classmethod
     def compile(cls, deviations: MappingDeviations) -> Rules:
@@ -105,12 +111,13 @@ class Rules:
                 )
         role_in: dict[str, str] = {}
         for code, role in deviations.party_roles.items():
-            if role not in _ROLE_CODES:
-                known = ", ".join(sorted(_ROLE_CODES))
+            if role not in ROLE_CODES:
+                known = ", ".join(sorted(ROLE_CODES))
                 raise MappingError(
                     f"party_roles.{code}: unknown role {role!r}; known: {known}", field=f"party_roles.{code}"
                 )
-            role_in[code] = _ROLE_CODES[role]
+            role_in[code] = ROLE_CODES[role]
+        sources = {k: FieldSource.parse(v) for k, v in deviations.field_sources.items()}
         ignore_ids = frozenset(s for s in deviations.ignore_segments if "*" not in s)
         qualified = frozenset(tuple(s.split("*", 1)) for s in deviations.ignore_segments if "*" in s)
         return cls(
@@ -122,9 +129,13 @@ class Rules:
             ignore_qualified=qualified,  # type: ignore[arg-type]
             ignore_any=ignore_ids | {s for s, _ in qualified},
             references=STANDARD_REFERENCES | set(deviations.keep_references),
-            field_sources={k: FieldSource.parse(v) for k, v in deviations.field_sources.items()},
+            field_sources=sources,
             defaults=dict(deviations.defaults),
             json_fields=dict(deviations.json_fields),
+            head_sources={k: v for k, v in sources.items() if not k.startswith(LINE_PREFIX)},
+            line_sources={
+                k.removeprefix(LINE_PREFIX): v for k, v in sources.items() if k.startswith(LINE_PREFIX)
+            },
         )
 
     def code(self, code_list: str, value: str) -> str:

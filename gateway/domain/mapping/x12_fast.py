@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from edi.model import Segment
 from gateway.domain.canonical import PackInfo, Price, Quantity
-from gateway.domain.mapping.construct import CODE, fixed
+from gateway.domain.mapping.construct import CODE, IDENTIFIER, fixed
 from gateway.domain.mapping.x12_read import ITEM_FIELDS, Walker
 from gateway.domain.mapping.x12_values import number
 
@@ -90,7 +90,6 @@ def line(reader: OrderReader, seg: Segment, pos: int) -> bool:
             other.append({"qualifier": qualifier, "value": value})
     if other:
         item["other"] = other
-    reader.captured = None
     doc_line: dict[str, Any] = {"line_number": number_text} if number_text else {}
     doc_line[reader.kind.quantity] = _quantity_unit(qty_value, unit) if unit else _quantity(qty_value)
     doc_line["unit_price"] = _price_basis(price_value, basis) if basis else _price(price_value)
@@ -101,6 +100,7 @@ def line(reader: OrderReader, seg: Segment, pos: int) -> bool:
     reader.line_dicts.append(doc_line)
     reader.line_positions.append(pos)
     reader.target, reader.caps, reader.loop, reader.party = doc_line, reader.kind.line, seg.id, None
+    reader.open_line(doc_line)
     return True
 
 
@@ -115,6 +115,8 @@ def product_description(walker: Walker, seg: Segment, pos: int) -> bool:
     description = elements[4].strip()
     if (
         not description
+        or len(description) > 1000
+        or IDENTIFIER.match(description) is None
         or elements[0].strip() != "F"
         or elements[1].strip()
         or elements[2].strip()

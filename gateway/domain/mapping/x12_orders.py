@@ -125,16 +125,13 @@ class OrderReader(Walker):
 
     def finish(self) -> BaseModel:
         if self.head_captured:
-            self.apply_sources(self.doc, self.head_captured)
+            self.apply_sources(self.doc, self.head_captured, self.model)
+        for line, captured in self.line_captures:
+            if captured:
+                self.apply_sources(line, captured, self.kind.line_model)
         if self.set_id != "855" and not self.doc.get("lines"):
             line_id = self.kind.line_id
             raise MappingError(f"{self.set_id} has no {line_id} line item", segment_id=line_id)
-        if self.set_id == "855":
-            for line, position in zip(self.line_dicts, self.line_positions, strict=True):
-                if not line.get("acks"):
-                    raise self.ref_at(position).fail(
-                        None, "acks", "line has no ACK with a canonical line status"
-                    )
         self.defaults(self.doc, self.model)
         line_model, make_line, item_model = self.kind.line_model, self.kind.make_line, self.item_model
         lines = []
@@ -227,6 +224,7 @@ class OrderReader(Walker):
         if self.target is not self.doc or "currency" in self.doc or not ref.get(2):
             return self.keep(ref)
         self.doc["currency"] = self.rules.code("currency", ref.get(2))
+        self.note(self.doc, ref, {"currency": 2})
         mapped = frozenset({1, 2}) if ref.get(1) in ("", "BY") else frozenset({2})
         self.overlay(ref, self.doc, mapped, None)
         return None
@@ -236,7 +234,6 @@ class OrderReader(Walker):
     def line(self, ref: SegmentRef) -> None:
         if ref.id != self.kind.line_id or self.in_summary:
             return self.keep(ref)
-        self.captured = None
         v = ref.padded(5)
         line: Doc = {}
         mapped = {1, 2, 3, 4, 5}
@@ -259,6 +256,7 @@ class OrderReader(Walker):
                 unit_price["basis"] = ref.code(5, "basis", self.rules.code("price_basis", v[4]))
             line["unit_price"] = make(Price, unit_price)
         pairs, positions, loose = pair_positions(ref.v, 6)
+        self.check_pairs(ref, 6)
         line["item"] = self.note(item_ids(pairs), ref, positions)
         self.note(line, ref, LINE_FIELDS)
         if loose or len(mapped) < 5:
@@ -267,6 +265,7 @@ class OrderReader(Walker):
         self.line_dicts.append(line)
         self.line_positions.append(ref.pos)
         self.target, self.caps, self.loop, self.party = line, self.kind.line, ref.id, None
+        self.open_line(line)
         return None
 
     def ack(self, ref: SegmentRef) -> None:
@@ -292,6 +291,7 @@ class OrderReader(Walker):
             date = {"qualifier": self.rules.code("date_qualifier", ref.get(4)), "date": ref.date(5, "date")}
             ack["date"] = self.note(date, ref, {"qualifier": 4, "date": 5})
         if pairs:
+            self.check_pairs(ref, 7)
             ack["item"] = self.note(item_ids(pairs), ref, {})
         line.setdefault("acks", []).append(self.note(ack, ref, {"status": 1}))
         return None
@@ -307,9 +307,10 @@ class OrderReader(Walker):
 
     def ctt(self, ref: SegmentRef) -> None:
         totals = self._summary()
-        if self.unclean(ref, frozenset({1, 2})) or "line_count" in totals or not ref.get(1):
+        if self.unclean(ref, frozenset({1, 2})) or "line_count" in totals or not (ref.get(1) or ref.get(2)):
             return self.keep(ref)
-        totals["line_count"] = ref.integer(1, "line_count")
+        if ref.get(1):  # CTT01 is mandatory; without it, the writer states the number of lines
+            totals["line_count"] = ref.integer(1, "line_count")
         if ref.get(2):
             totals["quantity_total"] = ref.dec(2, "quantity_total")
         self.note(totals, ref, {"line_count": 1, "quantity_total": 2})
@@ -374,6 +375,7 @@ class OrderReader(Walker):
         totals["package_count"] = int(ref.get(1))
         if unit := ref.opt(2):
             totals["packaging_code"] = unit
+        self.note(totals, ref, {"package_count": 1, "packaging_code": 2})
         if ref.get(3):
             weight = {"value": ref.dec(3, "weight"), "unit": self.rules.code("uom", ref.get(4))}
             totals["weight"] = self.note(weight, ref, {"value": 3, "unit": 4})

@@ -15,6 +15,7 @@ filled, which the writer merges back into the segment it emits. Overlays live in
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import Any, ClassVar, get_args, get_origin
@@ -22,9 +23,10 @@ from typing import Any, ClassVar, get_args, get_origin
 from pydantic import BaseModel
 
 from edi.model import Segment
-from gateway.domain.canonical import DateRef, ItemIdentifiers, LineStatus, Measurement, PackInfo, QualifiedId
-from gateway.domain.mapping.construct import IDENTIFIER, Invalid, build, make, maker
+from gateway.domain.canonical import DateRef, ItemIdentifiers, LineStatus, Measurement, PackInfo
+from gateway.domain.mapping.construct import CODE, IDENTIFIER, Invalid, build, make, maker
 from gateway.domain.mapping.errors import MappingError
+from gateway.domain.mapping.fields import resolve, scalar_type
 from gateway.domain.mapping.rules import FieldSource, Rules
 from gateway.domain.mapping.x12_values import SegmentRef, extension, leftovers, unmapped
 
@@ -37,6 +39,7 @@ __all__ = [
     "FastHandler",
     "Handler",
     "Walker",
+    "apply_default",
     "item_ids",
     "pair_positions",
     "set_path",
@@ -77,15 +80,30 @@ _SAC = frozenset({1, 2, 5, 7, 8, 9, 10, 12, 15})
 _TXI = frozenset({1, 2, 3, 5, 6})
 _PO4 = frozenset({1, 2, 3, 4, 5, 6, 7, 8, 9, 14})
 _NTE = frozenset({1, 2})
+_N9 = frozenset({1, 2})
+_MSG = frozenset({1})
 _PER = frozenset({1, 2, 3, 4, 5, 6, 7, 8})
+_ID_AT = {"qualifier": 3, "value": 4}
+#: Where a segment's product ID pairs start.
+_PAIRS_FROM = {"PO1": 6, "IT1": 6, "ACK": 7, "LIN": 2}
 
 
-def set_path(data: Doc, path: str, value: Any) -> None:
-    """Set a dotted path in nested dicts, creating dicts on the way."""
+def set_path(data: Doc, path: str, value: Any) -> Doc:
+    """Set a dotted path in nested dicts, creating dicts on the way (a model already built on the way
+    becomes a dict again); return the dict that holds the value."""
     parts = path.split(".")
     for part in parts[:-1]:
-        data = data.setdefault(part, {})
+        child = data.setdefault(part, {})
+        if isinstance(child, BaseModel):
+            child = data[part] = child.model_dump()
+        if not isinstance(child, dict):
+            raise MappingError(
+                f"field_sources.{path}: {part} holds several values, so one element cannot fill it",
+                field=f"field_sources.{path}",
+            )
+        data = child
     data[parts[-1]] = value
+    return data
 
 
 def pair_positions(v: list[str], start: int) -> tuple[list[tuple[str, str]], dict[str, int], bool]:
@@ -131,30 +149,44 @@ class Walker:
     model: type[BaseModel]
     #: Handlers by segment ID (set below the class body; subclasses extend it).
     handlers: ClassVar[dict[str, Handler]]
-    #: Fast paths by segment ID, tried before the handler when no field source captures the segment.
+    #: Fast paths by segment ID, tried before the handler when no field source reads the segment.
     fast: ClassVar[dict[str, FastHandler]] = {}
 
     def __init__(self, rules: Rules, component: str) -> None:
         self.rules = rules
         self.component = component
+        #: id(dict) -> (the segment it was read from, field -> element there).
         self.origins: dict[int, tuple[SegmentRef, dict[str, int]]] = {}
+        #: id(dict) -> field -> (segment, element) for fields a later segment set on that dict
+        #: (CUR's currency on the BEG's document, REF*CN's PRO number on the TD5's carrier ...).
+        self.field_origins: dict[int, dict[str, tuple[SegmentRef, int | None]]] = {}
+        #: (id(dict), field) -> the ``defaults`` path that filled it, so a bad default is blamed on it.
+        self.defaulted: dict[tuple[int, str], str] = {}
         #: Dicts a fast path built (by id) and the position of their segment: their origin is only
-        #: worked out when an error needs it (see :meth:`origin`).
+        #: worked out when an error needs it (see :meth:`locate`).
         self.lazy_lines: dict[int, int] = {}
         self.lazy_items: dict[int, int] = {}
+        #: id(item dict) -> position of the PID its description came from.
+        self.descriptions: dict[int, int] = {}
         self.segments: list[Segment] = []
         self.party: Doc | None = None
         self.target: Doc = {}
         self.caps: frozenset[str] = frozenset()
         self.loop: str | None = None
         self.td5_done: set[int] = set()
-        self.sources: dict[str, FieldSource] = dict(rules.field_sources)
-        self.capture_ids = frozenset(src.segment for src in self.sources.values())
+        self.sources: dict[str, FieldSource] = dict(rules.head_sources)
+        self.line_sources: dict[str, FieldSource] = rules.line_sources
+        self.capture_ids = frozenset(src.segment for src in rules.field_sources.values())
         self.captured: dict[str, tuple[str, SegmentRef, int | None]] | None = None
+        #: (line dict, what its field sources captured), applied when the document is finished.
+        self.line_captures: list[tuple[Doc, dict[str, tuple[str, SegmentRef, int | None]]]] = []
         #: When set, every segment but the handlers in ``sink_ends`` is kept here whole (856 levels
         #: with no typed home).
         self.sink: list[dict[str, Any]] | None = None
         self.sink_ends: frozenset[str] = frozenset()
+        #: The code of the N9*L1 whose MSG notes are being read, and the position of its last segment.
+        self.note_code: str | None = None
+        self.note_at = 0
 
     # --- plumbing ---------------------------------------------------------------------------------------
 
@@ -174,21 +206,38 @@ class Walker:
                 self.sink.append(extension(seg, self.component, "HL"))
                 continue
             quick = fast.get(sid)
-            capturing = sid in capture_ids and self.captured is not None
+            capturing = sid in capture_ids
             if quick is not None and not capturing and quick(self, seg, position):
                 continue
             handler = handlers.get(sid)
             ref = SegmentRef(seg, position)
-            if capturing:
-                assert self.captured is not None
-                self.capture(ref, self.sources, self.captured)
             if handler is None:
                 self.keep(ref)
             else:
                 handler(self, ref)
+            if capturing and self.captured is not None:  # after the handler: a PO1 or HL opens its own
+                self.capture(ref, self.sources, self.captured)
+
+    def open_line(self, line: Doc) -> None:
+        """A line item starts: its field sources (if any) capture from here on."""
+        if self.line_sources:
+            self.captured, self.sources = {}, self.line_sources
+            self.line_captures.append((line, self.captured))
+        else:
+            self.captured = None
 
     def note(self, data: Doc, ref: SegmentRef, fields: dict[str, int]) -> Doc:
-        self.origins[id(data)] = (ref, fields)
+        """Remember that ``data`` (or some of its fields, when another segment made it) came from ``ref``."""
+        known = self.origins.get(id(data))
+        if known is None:
+            self.origins[id(data)] = (ref, fields)
+        elif known[0] is ref:
+            if fields is not known[1]:
+                self.origins[id(data)] = (ref, {**known[1], **fields})
+        else:
+            later = self.field_origins.setdefault(id(data), {})
+            for name, n in fields.items():
+                later[name] = (ref, n)
         return data
 
     def ref_at(self, position: int) -> SegmentRef:
@@ -208,6 +257,18 @@ class Walker:
             ref = self.ref_at(position)
             return ref, pair_positions(ref.v, 6)[1]
         return None
+
+    def locate(self, data: Doc, field: str) -> tuple[SegmentRef, int | None] | None:
+        """The segment and element ``data[field]`` was read from, if known."""
+        later = self.field_origins.get(id(data))
+        if later is not None and field in later:
+            return later[field]
+        if field == "description" and id(data) in self.descriptions:
+            return self.ref_at(self.descriptions[id(data)]), 5
+        origin = self.origin(data)
+        if origin is None:
+            return None
+        return origin[0], origin[1].get(field)
 
     def keep(self, ref: SegmentRef, target: Doc | None = None, loop: str | None = None) -> None:
         """Keep a whole segment as an extension of ``target`` (default: the open party, else the target)."""
@@ -245,23 +306,46 @@ class Walker:
             if isinstance(exc.value, str | int | Decimal) and not isinstance(exc.value, bool)
             else None
         )
-        origin = self.origin(exc.data)
-        if origin is None:
-            shown = f" {value!r}" if value is not None else ""
-            return MappingError(f"{exc.field}{shown}: {exc.problem}", field=exc.field)
-        ref, fields = origin
-        return MappingError.at(
-            ref.id, ref.pos, fields.get(exc.field), exc.problem, field=exc.field,
-            value=None if value is None else str(value),
-        )  # fmt: skip
+        shown = None if value is None else str(value)
+        setting = self.defaulted.get((id(exc.data), exc.field))
+        if setting is not None:
+            quoted = f" {shown!r}" if shown is not None else ""
+            return MappingError(f"defaults.{setting}{quoted}: {exc.problem}", field=f"defaults.{setting}")
+        found = self.locate(exc.data, exc.field)
+        if found is None:
+            quoted = f" {shown!r}" if shown is not None else ""
+            return MappingError(f"{exc.field}{quoted}: {exc.problem}", field=exc.field)
+        ref, element = found
+        return MappingError.at(ref.id, ref.pos, element, exc.problem, field=exc.field, value=shown)
 
-    def apply_sources(self, data: Doc, captured: dict[str, tuple[str, SegmentRef, int | None]]) -> None:
+    def apply_sources(
+        self, data: Doc, captured: dict[str, tuple[str, SegmentRef, int | None]], model: type[BaseModel]
+    ) -> None:
+        """Put what ``field_sources`` captured into ``data`` (a ``model`` dict), typed and checked where
+        it was read; a field the engine cannot fill from one element is a MappingError naming the setting."""
         for name, (value, ref, element) in captured.items():
-            if name.endswith("_date"):
-                probe = SegmentRef(Segment(ref.id, [""] * ((element or 2) - 1) + [value]), ref.pos)
-                set_path(data, name, probe.date(element or 2, name))
-            else:
-                set_path(data, name, value)
+            info = resolve(model, name)
+            kind = scalar_type(info.annotation) if info is not None and not info.through_list else None
+            if kind is None:
+                raise MappingError(
+                    f"field_sources.{name}: not a single-valued field of a {model.__name__}"
+                    + (" line" if model is not self.model else ""),
+                    field=f"field_sources.{name}",
+                )
+            n = element or 2
+            probe = SegmentRef(Segment(ref.id, [""] * (n - 1) + [value]), ref.pos)
+            last = name.rpartition(".")[2]
+            typed: Any = value
+            if kind is dt.date:
+                typed = probe.date(n, last)
+            elif kind is dt.time:
+                typed = probe.time(n, last)
+            elif kind is Decimal:
+                typed = probe.dec(n, last)
+            elif kind is int:
+                typed = probe.integer(n, last)
+            holder = set_path(data, name, typed)
+            self.field_origins.setdefault(id(holder), {})[last] = (ref, n)
 
     def capture(self, ref: SegmentRef, sources: dict[str, FieldSource], into: dict[str, Any]) -> None:
         for name, src in sources.items():
@@ -283,10 +367,13 @@ class Walker:
             parts = path.split(".")
             field = model.model_fields.get(parts[0])
             if field is None:
-                continue
+                raise MappingError(
+                    f"defaults.{path}: {model.__name__} has no field {parts[0]!r}", field=f"defaults.{path}"
+                )
             if len(parts) > 1 and data.get(parts[0]) is None and _is_list(field.annotation):
                 continue  # a default for every line of a document that has none: nothing to fill
-            _default(data, parts, value)
+            for holder, key in apply_default(data, parts, value):
+                self.defaulted[(id(holder), key)] = path
 
     # --- shared handlers --------------------------------------------------------------------------------
 
@@ -295,7 +382,7 @@ class Walker:
         if name := ref.opt(2):
             party["name"] = name
         if (qualifier := ref.opt(3)) and (value := ref.opt(4)):
-            party["identifiers"] = [{"qualifier": qualifier, "value": value}]
+            party["identifiers"] = [self.note({"qualifier": qualifier, "value": value}, ref, _ID_AT)]
         self.note(party, ref, {"role": 1, "name": 2, "identifiers": 4})
         self.overlay(ref, party, _N1 if ref.get(3) and ref.get(4) else frozenset({1, 2}), "N1")
         self.target.setdefault("parties", []).append(party)
@@ -340,7 +427,13 @@ class Walker:
             contact["name"] = name
         if any(bool(ref.opt(n)) != bool(ref.opt(n + 1)) for n in (3, 5, 7)):
             return self.keep(ref)
-        channels = [{"qualifier": ref.get(n), "value": ref.get(n + 1)} for n in (3, 5, 7) if ref.get(n)]
+        channels = [
+            self.note(
+                {"qualifier": ref.get(n), "value": ref.get(n + 1)}, ref, {"qualifier": n, "value": n + 1}
+            )
+            for n in (3, 5, 7)
+            if ref.get(n)
+        ]
         if channels:
             contact["channels"] = channels
         self.note(contact, ref, {"function": 1, "name": 2, "channels": 4})
@@ -367,6 +460,8 @@ class Walker:
             elif carrier_field not in carrier:
                 carrier[carrier_field] = value
                 used = True
+            if used and carrier_field not in (self.field_origins.get(id(carrier)) or {}):
+                self.note(carrier, ref, {carrier_field: 2})
         if qualifier in self.rules.references or (carrier_field is not None and "carrier" not in self.caps):
             self.target.setdefault("references", []).append(
                 self._reference(ref, qualifier, value, description)
@@ -414,6 +509,34 @@ class Walker:
         if code := ref.opt(1):
             note["code"] = code
         self.target.setdefault("notes", []).append(self.note(note, ref, {"code": 1, "text": 2}))
+        return None
+
+    def n9(self, ref: SegmentRef) -> None:
+        """``N9*L1*code`` opening MSG segments: notes (the 850/855 have no NTE). Any other N9, or one
+        not followed by a MSG, is kept whole, and so are its MSGs."""
+        code = ref.get(2)
+        following = self.segments[ref.pos] if ref.pos < len(self.segments) else None
+        if (
+            "notes" not in self.caps
+            or ref.get(1) != "L1"
+            or CODE.match(code) is None
+            or self.unclean(ref, _N9)
+            or following is None
+            or following.id != "MSG"
+        ):
+            self.note_code = None
+            return self.keep(ref)
+        self.note_code, self.note_at = code, ref.pos
+        return None
+
+    def msg(self, ref: SegmentRef) -> None:
+        code = self.note_code
+        if code is None or ref.pos != self.note_at + 1 or not ref.get(1) or self.unclean(ref, _MSG):
+            self.note_code = None
+            return self.keep(ref)
+        self.note_at = ref.pos
+        note = self.note({"code": code, "text": ref.get(1)}, ref, {"text": 1})
+        self.target.setdefault("notes", []).append(note)
         return None
 
     def fob(self, ref: SegmentRef) -> None:
@@ -627,21 +750,23 @@ class Walker:
         return _make_item(item)  # type: ignore[no-any-return]
 
     def _item_model(self, item: Doc, ref: SegmentRef) -> ItemIdentifiers:
-        fields = (self.origin(item) or (ref, {}))[1]
-        values: Doc = {}
-        for name, value in item.items():
-            n = fields.get(name)
-            if name == "other":
-                values["other"] = [
-                    make(QualifiedId, {"qualifier": ref.code(n or 0, "qualifier", o["qualifier"]),
-                                       "value": ref.ident(n or 0, "value", o["value"])})
-                    for o in value
-                ]  # fmt: skip
-            else:
-                values[name] = ref.ident(n or 0, name, value, 1000 if name == "description" else 80)
-        if not values:
+        """The slow path of :meth:`item_model`: check the segment's ID pairs where they sit, then build."""
+        self.check_pairs(ref, _PAIRS_FROM.get(ref.id, 6))
+        if not item:
             raise ref.fail(None, "item", "has no item identifier and no description")
-        return make(ItemIdentifiers, values)  # type: ignore[no-any-return]
+        try:
+            return build(ItemIdentifiers, item)  # type: ignore[no-any-return]
+        except Invalid as exc:
+            raise self.explain(exc) from None
+
+    @staticmethod
+    def check_pairs(ref: SegmentRef, start: int) -> None:
+        """Each complete qualifier/value pair from element ``start`` is a code and a single-line value."""
+        for n in range(start, len(ref.v) + 1, 2):
+            qualifier, value = ref.get(n), ref.get(n + 1)
+            if qualifier and value:
+                ref.code(n, "qualifier", qualifier)
+                ref.ident(n + 1, ITEM_FIELDS.get(qualifier, "value"), value)
 
     def pid(self, ref: SegmentRef) -> None:
         item = self.target.get("item")
@@ -657,7 +782,8 @@ class Walker:
             or v[3]
         ):
             return self.keep(ref)
-        item["description"] = v[4]
+        item["description"] = ref.ident(5, "description", v[4], 1000)
+        self.descriptions[id(item)] = ref.pos
         return None
 
     def line_status(self, code: str) -> str | None:
@@ -670,7 +796,7 @@ Walker.handlers = {
     "N1": Walker.n1, "N2": Walker.n2, "N3": Walker.n3, "N4": Walker.n4, "PER": Walker.per, "REF": Walker.ref,
     "DTM": Walker.dtm, "NTE": Walker.nte, "FOB": Walker.fob, "ITD": Walker.itd, "TD5": Walker.td5,
     "TD3": Walker.td3, "TD1": Walker.td1, "SAC": Walker.sac, "TXI": Walker.txi, "PO4": Walker.po4,
-    "PID": Walker.pid,
+    "PID": Walker.pid, "N9": Walker.n9, "MSG": Walker.msg,
 }  # fmt: skip
 
 
@@ -681,10 +807,21 @@ def _is_list(annotation: Any) -> bool:
     return any(_is_list(arg) for arg in get_args(annotation)) if origin is not None else False
 
 
-def _default(data: Any, parts: list[str], value: str) -> None:
+def apply_default(data: Any, parts: list[str], value: str) -> list[tuple[Doc, str]]:
+    """Fill ``value`` at the dotted ``parts`` of ``data`` where it is missing (None), through every item
+    of a list and creating missing objects on the way; built models on the way become dicts again.
+    Returns the (dict, key) pairs it filled."""
+    filled: list[tuple[Doc, str]] = []
+    _fill(data, parts, value, filled)
+    return filled
+
+
+def _fill(data: Any, parts: list[str], value: str, filled: list[tuple[Doc, str]]) -> None:
     if isinstance(data, list):
-        for item in data:
-            _default(item, parts, value)
+        for index, item in enumerate(data):
+            if isinstance(item, BaseModel) and _missing(item, parts):
+                item = data[index] = item.model_dump()
+            _fill(item, parts, value, filled)
         return
     if not isinstance(data, dict):
         return
@@ -692,7 +829,25 @@ def _default(data: Any, parts: list[str], value: str) -> None:
     if not rest:
         if data.get(head) is None:
             data[head] = value
+            filled.append((data, head))
         return
-    if data.get(head) is None:
-        data[head] = {}
-    _default(data[head], rest, value)
+    child = data.get(head)
+    if child is None:
+        child = data[head] = {}
+    elif isinstance(child, BaseModel):
+        if not _missing(child, rest):
+            return
+        child = data[head] = child.model_dump()
+    _fill(child, rest, value, filled)
+
+
+def _missing(model: Any, parts: list[str]) -> bool:
+    """Whether a default at ``parts`` would fill something in ``model`` (a model or a list of them)."""
+    if isinstance(model, list):
+        return any(_missing(item, parts) for item in model)
+    if not isinstance(model, BaseModel):
+        return False
+    child = getattr(model, parts[0], None)
+    if len(parts) == 1 or child is None:
+        return child is None
+    return _missing(child, parts[1:])

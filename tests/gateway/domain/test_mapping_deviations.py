@@ -14,7 +14,6 @@ from gateway.domain.canonical import (
     PurchaseOrderAck,
     SegmentExtension,
     ShipNotice,
-    find_party,
 )
 from gateway.domain.mapping import MappingError
 from gateway.domain.profiles import PartnerProfile
@@ -64,7 +63,8 @@ def test_northwind_856_deviations() -> None:
     assert isinstance(asn, ShipNotice)
     [order] = asn.shipment.orders
     assert order.po_number == "PO-4711"  # field_sources: REF*PO wins over PRF01 (NW-ORDER-1)
-    assert [i.quantity_shipped.unit for i in asn.items()] == ["CS"]  # code_maps uom CA -> CS
+    assert [i.quantity_shipped.unit for i in asn.items()] == ["CA"]  # code_maps uom: their CS is our CA
+    assert asn.structure_code == "0001"  # defaults: BSN05 left empty
     shipment = asn.shipment
     assert shipment.carrier is not None
     assert shipment.carrier.equipment == []
@@ -74,14 +74,16 @@ def test_northwind_856_deviations() -> None:
     kept = [e.segment for e in segs(shipment.extensions)]
     assert "TD3" not in kept
     assert "REF" not in kept
-    assert find_party(shipment.parties, "Z7") is not None
+    assert [p.role for p in shipment.parties] == ["SF", "ST"]  # party_roles: their BS is our ship-to
 
 
 def test_same_856_without_deviations() -> None:
     asn = one(fixture("northwind-856.x12"), None)
     assert isinstance(asn, ShipNotice)
     assert asn.shipment.orders[0].po_number == "NW-ORDER-1"
-    assert [i.quantity_shipped.unit for i in asn.items()] == ["CA"]
+    assert [i.quantity_shipped.unit for i in asn.items()] == ["CS"]
+    assert asn.structure_code is None
+    assert [p.role for p in asn.shipment.parties] == ["SF", "BS"]
     shipment = asn.shipment
     assert [(r.qualifier, r.value) for r in shipment.references] == [("IA", "OUR-VENDOR-NO")]
     assert shipment.carrier is not None
@@ -95,6 +97,10 @@ def test_northwind_855_po_number_from_ref_with_fallback() -> None:
     ack = one(fixture("northwind-855.x12"), northwind)
     assert isinstance(ack, PurchaseOrderAck)
     assert ack.po_number == "PO-4711"
+    [line] = ack.lines
+    assert line.quantity_ordered is not None
+    assert line.acks[0].quantity is not None
+    assert (line.quantity_ordered.unit, line.acks[0].quantity.unit) == ("CA", "CA")
     without_ref = fixture("northwind-855.x12").replace(b"REF*PO*PO-4711~\n", b"").replace(b"SE*7*", b"SE*6*")
     again = one(without_ref, northwind)
     assert isinstance(again, PurchaseOrderAck)

@@ -169,7 +169,7 @@ def test_856_hierarchy() -> None:
     assert item.quantity_ordered.value == Decimal("24")
     [other] = item.other_levels
     assert isinstance(other, OtherLevel)
-    assert other.hl.level_code == "Q"
+    assert other.hl.level_code == "F"
     assert other.segments[0].value == "LOT-7"
     assert [i.line_number for i in asn.items()] == ["1", "2"]
     assert [level.hl.id for level, _ in asn.levels() if level.hl] == ["1", "2", "3", "4", "5", "6", "7"]

@@ -86,8 +86,9 @@ def test_northwind_deviations_and_poll(examples: ProfileSet) -> None:
     assert policy is not None
     deviations = policy.mapping.deviations
     assert deviations.field_sources == {"po_number": "REF*PO"}
-    assert deviations.party_roles["Z7"] == "mark_for"
-    assert deviations.code_maps == {"uom": {"CA": "CS"}}
+    assert deviations.party_roles == {"BS": "ship_to"}
+    assert deviations.code_maps == {"uom": {"CS": "CA"}}
+    assert deviations.defaults == {"structure_code": "0001"}
     assert "TD3" in deviations.ignore_segments
     assert "ZZ" in deviations.keep_references
     # zero-padded YAML numbers stayed text
@@ -333,6 +334,6 @@ def test_certificate_expiry_warnings() -> None:
 def test_deviations_apply_on_top_of_a_variant(examples: ProfileSet) -> None:
     policy = examples.document_policy("northwind-supply", "inbound", "856")
     assert policy is not None
-    variant = policy.mapping.deviations.model_validate({"party_roles": {"BY": "buyer", "Z7": "other"}})
+    variant = policy.mapping.deviations.model_validate({"party_roles": {"BY": "buyer", "BS": "bill_to"}})
     merged = merge(variant, policy.mapping.deviations)
-    assert merged.party_roles == {"BY": "buyer", "Z7": "mark_for", "SF": "ship_from", "ST": "ship_to"}
+    assert merged.party_roles == {"BY": "buyer", "BS": "ship_to"}
