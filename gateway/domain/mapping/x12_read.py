@@ -392,7 +392,8 @@ class Walker:
         if self.party is None or self.unclean(ref, frozenset({1, 2})):
             return self.keep(ref)
         names = self.party.setdefault("additional_names", [])
-        names.extend(v for v in (ref.opt(1), ref.opt(2)) if v)
+        given = ((1, ref.opt(1)), (2, ref.opt(2)))
+        names.extend(ref.ident(n, "additional_names", v, 1000) for n, v in given if v)
         return None
 
     def _address(self, ref: SegmentRef) -> Doc:
@@ -403,7 +404,8 @@ class Walker:
     def n3(self, ref: SegmentRef) -> None:
         if self.party is None or self.unclean(ref, frozenset({1, 2})):
             return self.keep(ref)
-        self._address(ref).setdefault("lines", []).extend(v for v in (ref.opt(1), ref.opt(2)) if v)
+        lines = self._address(ref).setdefault("lines", [])
+        lines.extend(ref.ident(n, "lines", v, 1000) for n, v in ((1, ref.opt(1)), (2, ref.opt(2))) if v)
         return None
 
     def n4(self, ref: SegmentRef) -> None:
