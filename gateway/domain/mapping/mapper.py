@@ -1,4 +1,4 @@
-"""The mapping engine's facade: named variants + partner deviations, X12/JSON in, X12 out.
+"""The mapping engine's facade: named variants + partner deviations, X12/JSON in, X12/JSON out.
 
 :meth:`Mapper.load` reads ``mappings/*.yaml``; each call picks the partner's policy for the
 document, merges the named variant with the profile's own deviations
@@ -25,13 +25,22 @@ from gateway.domain.canonical import (
 )
 from gateway.domain.mapping.errors import MappingError
 from gateway.domain.mapping.json_docs import JSON_DOCUMENT_TYPES, read_json
+from gateway.domain.mapping.json_out import write_json
+from gateway.domain.mapping.json_shapes import CANONICAL_JSON, JSON_TYPES
 from gateway.domain.mapping.rules import EMPTY_RULES, Rules
 from gateway.domain.mapping.variants import Variant, load_variants
 from gateway.domain.mapping.x12_fa import read_functional_ack
 from gateway.domain.mapping.x12_orders import read_order
 from gateway.domain.mapping.x12_out import to_x12
 from gateway.domain.mapping.x12_ship import read_ship_notice
-from gateway.domain.profiles import DocumentPolicy, MappingDeviations, PartnerProfile, merge
+from gateway.domain.profiles import (
+    Direction,
+    DocumentFormat,
+    DocumentPolicy,
+    MappingDeviations,
+    PartnerProfile,
+    merge,
+)
 
 __all__ = ["Mapper", "functional_id_for", "set_id_for"]
 
@@ -42,10 +51,6 @@ _SET_IDS = {
     DocumentType.INVOICE: "810",
 }
 _FUNCTIONAL_IDS = {"850": "PO", "855": "PR", "856": "SH", "810": "IN", "997": "FA", "999": "FA"}
-_JSON_TYPES = {
-    "po_json": DocumentType.PURCHASE_ORDER,
-    "shipment_confirmation_json": DocumentType.SHIPMENT_CONFIRMATION,
-}
 
 
 def set_id_for(document_type: str) -> str:
@@ -161,7 +166,9 @@ class Mapper:
     ) -> CanonicalDocument:
         """Map a partner JSON document (``po_json``, ``shipment_confirmation_json``) in its own shape."""
         if document_type not in JSON_DOCUMENT_TYPES:
-            raise MappingError(f"no JSON mapping for document type {document_type!r}", field=document_type)
+            raise MappingError(
+                f"no inbound JSON mapping for document type {document_type!r}", field=document_type
+            )
         if header.document_type is not self.canonical_type_for(document_type):
             raise MappingError(
                 f"header.document_type {header.document_type.value!r} does not fit {document_type}",
@@ -203,13 +210,35 @@ class Mapper:
             doc, self.rules_for(profile, policy), control_number, policy.version if policy else None
         )
 
+    def canonical_to_json(
+        self, doc: CanonicalDocument, *, profile: PartnerProfile, policy: DocumentPolicy
+    ) -> bytes:
+        """The partner's JSON for ``doc``: canonical JSON as it is (``canonical_json``), or the shape of
+        ``policy.type`` (``po_json``, ``warehouse_order_json``, ``poack_json``) with its deviations."""
+        namespace = profile.partner_id.lower()
+        return write_json(doc, policy.type, self.rules_for(profile, policy), namespace)
+
+    @staticmethod
+    def outbound_policy(profile: PartnerProfile, document_type: str) -> DocumentPolicy | None:
+        """The partner's outbound rule for a canonical ``document_type`` (``purchase_order`` ...): the first
+        X12 set or shaped JSON type of that document in the profile, else a ``canonical_json`` rule."""
+        rules = [d for d in profile.documents if d.direction is Direction.OUTBOUND]
+        for rule in rules:
+            if rule.format is DocumentFormat.X12 and X12_DOCUMENT_TYPES.get(rule.type) == document_type:
+                return rule
+            kind = JSON_TYPES.get(rule.type)
+            if rule.format is DocumentFormat.JSON and kind is not None and kind.canonical == document_type:
+                return rule
+        return next((rule for rule in rules if rule.type == CANONICAL_JSON), None)
+
     @staticmethod
     def canonical_type_for(profile_document_type: str) -> DocumentType:
         """The canonical type of a profile document type: ``850``/``po_json`` -> purchase_order ..."""
         if profile_document_type in X12_DOCUMENT_TYPES:
             return X12_DOCUMENT_TYPES[profile_document_type]
-        if profile_document_type in _JSON_TYPES:
-            return _JSON_TYPES[profile_document_type]
+        kind = JSON_TYPES.get(profile_document_type)
+        if kind is not None and kind.canonical is not None:
+            return kind.canonical
         raise MappingError(f"no canonical document type for {profile_document_type!r}", field="type")
 
     # --- helpers ----------------------------------------------------------------------------------------

@@ -97,6 +97,7 @@ class Rules:
     field_sources: dict[str, FieldSource]
     defaults: dict[str, str]
     json_fields: dict[str, str]
+    json_formats: dict[str, str]
     #: ``field_sources`` of document fields, and of line fields (``lines.`` taken off the name).
     head_sources: dict[str, FieldSource]
     line_sources: dict[str, FieldSource]
@@ -132,6 +133,7 @@ class Rules:
             field_sources=sources,
             defaults=dict(deviations.defaults),
             json_fields=dict(deviations.json_fields),
+            json_formats=dict(deviations.json_formats),
             head_sources={k: v for k, v in sources.items() if not k.startswith(LINE_PREFIX)},
             line_sources={
                 k.removeprefix(LINE_PREFIX): v for k, v in sources.items() if k.startswith(LINE_PREFIX)

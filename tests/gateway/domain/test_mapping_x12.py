@@ -317,7 +317,11 @@ def test_helpers() -> None:
     assert mapper().canonical_type_for("po_json") is DocumentType.PURCHASE_ORDER
     assert mapper().canonical_type_for("TA1") is DocumentType.FUNCTIONAL_ACK
     assert mapper().canonical_type_for("shipment_confirmation_json") is DocumentType.SHIPMENT_CONFIRMATION
+    assert mapper().canonical_type_for("warehouse_order_json") is DocumentType.PURCHASE_ORDER
+    assert mapper().canonical_type_for("poack_json") is DocumentType.PURCHASE_ORDER_ACK
     with pytest.raises(MappingError):
-        mapper().canonical_type_for("warehouse_order_json")
+        mapper().canonical_type_for("canonical_json")  # any type: not one to read
+    with pytest.raises(MappingError):
+        mapper().canonical_type_for("invoice_json")
     with pytest.raises(MappingError):
         set_id_for("shipment_confirmation")

@@ -67,6 +67,8 @@ def test_acme_retail_as2_rollover(examples: ProfileSet) -> None:
         ("outbound", "856"),
         ("outbound", "810"),
         ("inbound", "997"),
+        ("inbound", "po_json"),
+        ("outbound", "poack_json"),
     }
 
 
