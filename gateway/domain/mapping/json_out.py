@@ -188,7 +188,7 @@ def _ack(w: _Writer, doc: PurchaseOrderAck) -> Values:
         "notes": [n.text for n in doc.notes],
         **w.party(doc.parties, ("buyer", "ship_to", "bill_to", "vendor")),
     }
-    lines = []
+    lines: list[Values] = []
     for line in doc.lines:
         ordered = line.quantity_ordered
         data: Values = {
@@ -203,6 +203,13 @@ def _ack(w: _Writer, doc: PurchaseOrderAck) -> Values:
         if single:
             unit = acks[0].pop("unit", None)
             data.update(acks[0], unit=data["unit"] or unit)
+        elif acks and "lines.acks" not in w.fields:
+            number = line.line_number or len(lines) + 1
+            raise MappingError(
+                f"line {number} has {len(acks)} statuses, but the partner's shape has one per line "
+                "(json_fields lists no lines.acks)",
+                field="json_fields.lines.acks",
+            )
         elif acks:
             data["acks"] = acks
         lines.append(data)

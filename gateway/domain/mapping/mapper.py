@@ -219,17 +219,20 @@ class Mapper:
         return write_json(doc, policy.type, self.rules_for(profile, policy), namespace)
 
     @staticmethod
-    def outbound_policy(profile: PartnerProfile, document_type: str) -> DocumentPolicy | None:
-        """The partner's outbound rule for a canonical ``document_type`` (``purchase_order`` ...): the first
-        X12 set or shaped JSON type of that document in the profile, else a ``canonical_json`` rule."""
+    def outbound_policy(
+        profile: PartnerProfile, document_type: str, wanted: str | None = None
+    ) -> DocumentPolicy | None:
+        """The partner's outbound rule for a canonical ``document_type`` (``purchase_order`` ...).
+
+        ``wanted`` (a profile document type such as ``poack_json``, e.g. from the request) picks that
+        rule when it carries this document; otherwise the first X12 set or shaped JSON type of the
+        document in the profile's order, else a ``canonical_json`` rule. None when nothing fits."""
         rules = [d for d in profile.documents if d.direction is Direction.OUTBOUND]
-        for rule in rules:
-            if rule.format is DocumentFormat.X12 and X12_DOCUMENT_TYPES.get(rule.type) == document_type:
-                return rule
-            kind = JSON_TYPES.get(rule.type)
-            if rule.format is DocumentFormat.JSON and kind is not None and kind.canonical == document_type:
-                return rule
-        return next((rule for rule in rules if rule.type == CANONICAL_JSON), None)
+        fitting = [rule for rule in rules if _carries(rule, document_type)]
+        if wanted is not None:
+            return next((rule for rule in fitting if rule.type == wanted), None)
+        specific = [rule for rule in fitting if rule.type != CANONICAL_JSON]
+        return next(iter(specific or fitting), None)
 
     @staticmethod
     def canonical_type_for(profile_document_type: str) -> DocumentType:
@@ -256,3 +259,11 @@ class Mapper:
             return doc.invoice_number
         first = next(iter(doc.set_results()), None)
         return None if first is None else f"{first[1].set_id} {first[1].control_number}"
+
+
+def _carries(rule: DocumentPolicy, document_type: str) -> bool:
+    """Whether an outbound rule can send a canonical document of ``document_type``."""
+    if rule.format is DocumentFormat.X12:
+        return X12_DOCUMENT_TYPES.get(rule.type) == document_type
+    kind = JSON_TYPES.get(rule.type)
+    return kind is not None and kind.writes and kind.canonical in (None, document_type)
