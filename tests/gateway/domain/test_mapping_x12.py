@@ -48,8 +48,9 @@ CASES = [(set_id, version) for set_id in ("850", "855", "856", "810") for versio
 
 def test_public_api_is_pinned() -> None:
     assert mapping_all == [
-        "CANONICAL_JSON", "CODE_LISTS", "DEFAULT_SHAPES", "JSON_TYPES", "STANDARD_REFERENCES", "JsonType", "Mapper",
-        "MappingError", "Rules", "Variant", "functional_id_for", "load_json", "load_variants", "set_id_for",
+        "CANONICAL_JSON", "CODE_LISTS", "DEFAULT_SHAPES", "JSON_TYPES", "STANDARD_REFERENCES", "JsonType",
+        "Mapper", "MappingError", "Rules", "Variant", "functional_id_for", "load_json", "load_variants",
+        "set_id_for",
     ]  # fmt: skip
 
 
