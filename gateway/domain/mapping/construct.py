@@ -31,7 +31,7 @@ import annotated_types
 from pydantic import AwareDatetime, BaseModel, JsonValue
 from pydantic.fields import FieldInfo
 
-__all__ = ["CODE", "IDENTIFIER", "Invalid", "build", "fixed", "make", "maker"]
+__all__ = ["CODE", "IDENTIFIER", "Invalid", "build", "check_value", "fixed", "make", "maker"]
 
 #: ``checker(value, data, field) -> value``: the value as the model stores it, or :class:`Invalid`.
 Checker = Callable[[Any, dict[str, Any], str], Any]
@@ -180,6 +180,7 @@ def _scalar(spec: _Spec) -> Checker:
         spec.type, spec.pattern, spec.min_len, spec.max_len, spec.ge, spec.le
     )  # fmt: skip
     wrong = f"must be {target.__name__}"
+    shown = pattern.pattern.removesuffix("\\Z") + "$" if pattern is not None else ""
     exact, aware = target is date, spec.aware  # a datetime is a date subclass, but not a date value
     sized = f"must be {min_len or 0}-{max_len} characters"
 
@@ -187,7 +188,7 @@ def _scalar(spec: _Spec) -> Checker:
         if not isinstance(value, str):
             raise Invalid(data, field, wrong, value)
         if pattern is not None and not pattern.match(value):
-            raise Invalid(data, field, f"does not match {pattern.pattern}", value)
+            raise Invalid(data, field, f"does not match {shown}", value)
         if (max_len is not None and len(value) > max_len) or (min_len is not None and len(value) < min_len):
             raise Invalid(data, field, sized, value)
         return value
@@ -509,3 +510,24 @@ def build(cls: type[BaseModel], data: dict[str, Any]) -> Any:
         except ValueError as exc:
             raise Invalid(data, next(iter(data), plan.name), str(exc)) from None
     return obj
+
+
+def check_value(model: type[BaseModel], path: str, value: Any) -> Any:
+    """``value`` as the field at dotted ``path`` of ``model`` stores it (text converted as a configured
+    default is); a ValueError saying why when the field would reject it."""
+    *parents, last = path.split(".")
+    target: Any = model
+    for part in parents:
+        spec = _classify(target.model_fields[part].annotation, [])
+        while spec.kind == "list" and spec.inner is not None:
+            spec = spec.inner
+        if spec.model is None:
+            raise ValueError(f"{part} is not an object")
+        target = spec.model
+    check = _plan(target).checks.get(last)
+    if check is None:
+        raise ValueError(f"{target.__name__} has no field {last}")
+    try:
+        return check(value, {}, last)
+    except Invalid as exc:
+        raise ValueError(exc.problem) from None

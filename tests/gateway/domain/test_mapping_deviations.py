@@ -235,3 +235,49 @@ def test_a_line_default_on_a_document_without_lines_is_not_an_error() -> None:
     ack = one(b"~\n".join(kept), profile)
     assert isinstance(ack, PurchaseOrderAck)
     assert ack.lines == []
+
+
+# --- line-level field sources, and defaults blamed on the setting ---------------------------------------
+
+
+def test_line_field_source_at_an_element_is_read_and_written_per_line() -> None:
+    profile = partner("850", {"field_sources": {"lines.item.buyer_part": "PO109"}})  # the audit's crash
+    po = one(fixture("850-004010.x12"), profile)
+    assert [line.item.buyer_part for line in po.lines] == ["W-100", "INT-200"]  # PO109 of each line
+    segments = outbound(po, profile, "850")
+    assert [s[9] for s in segments if s[0] == "PO1"] == ["W-100", "INT-200"]
+
+
+def test_line_field_source_in_a_qualified_segment_of_the_line() -> None:
+    profile = partner("850", {"field_sources": {"lines.item.buyer_part": "REF*BP"}})
+    data = fixture("850-004010.x12").replace(b"PID*F****RED GADGET~", b"PID*F****RED GADGET~\nREF*BP*B-200~")
+    data = data.replace(b"SE*30*0001", b"SE*31*0001")
+    po = one(data, profile)
+    assert [line.item.buyer_part for line in po.lines] == ["B-100", "B-200"]
+    segments = outbound(po, profile, "850")
+    second = segments[[s[0] for s in segments].index("PO1", 20) :]
+    assert ["REF", "BP", "B-200"] in second[: second.index(["CTT", "2", "34"])]
+    with pytest.raises(MappingError, match=r"REF02 \(buyer_part\) 'B{81}' must be 1-80 characters at segment 27 REF"):
+        one(data.replace(b"REF*BP*B-200", b"REF*BP*" + b"B" * 81), profile)
+
+
+def test_a_bad_default_is_blamed_on_the_setting_not_the_segment() -> None:
+    data = fixture("850-004010.x12").replace(b"CUR*BY*USD~\n", b"").replace(b"SE*30*", b"SE*29*")
+    profile = partner("850", {"defaults": {"currency": "usd"}})
+    with pytest.raises(MappingError) as caught:
+        one(data, profile)
+    assert str(caught.value) == "defaults.currency 'usd': does not match ^[A-Z]{3}$"
+    assert caught.value.field == "defaults.currency"
+    assert caught.value.segment_id is None
+    po = one(data, None)
+    with pytest.raises(MappingError, match=r"^defaults.currency: String should match pattern"):
+        outbound(po, profile, "850")
+    assert one(data, partner("850", {"defaults": {"currency": "USD"}})).currency == "USD"
+
+
+def test_nested_defaults_fill_every_line() -> None:
+    data = fixture("850-004010.x12").replace(b"*12.50*PE*", b"*12.50**")
+    po = one(data, partner("850", {"defaults": {"lines.unit_price.basis": "PE", "fob.location": "DOCK"}}))
+    assert [line.unit_price.basis for line in po.lines if line.unit_price] == ["PE", "PE"]
+    assert po.fob is not None
+    assert po.fob.location == "FACTORY"  # only where there is none

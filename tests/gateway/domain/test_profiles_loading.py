@@ -317,8 +317,19 @@ def test_mapping_variants_checked_when_asked(tmp_path: Path) -> None:
     assert [(p.path, p.reason) for p in info.value.problems] == [
         ("documents[1].mapping.variant", f"no mapping 'json-warehouse-order' in {mappings}")
     ]
-    (mappings / "json-warehouse-order.json").write_text("{}")
+    (mappings / "json-warehouse-order.json").write_text("{}")  # not a variant: variants are YAML
+    with pytest.raises(ProfileError):
+        load_profiles(partners, mappings_dir=mappings)
+    (mappings / "json-warehouse-order.yaml").write_text("deviations: {json_fields: {po_number: order.id}}")
     assert len(load_profiles(partners, mappings_dir=mappings)) == 1
+    (mappings / "json-warehouse-order.yaml").write_text("deviations: {json_fields: {po_numbr: order.id}}")
+    with pytest.raises(ProfileError) as again:
+        load_profiles(partners, mappings_dir=mappings)
+    assert [(p.path, p.reason) for p in again.value.problems] == [
+        ("documents[1].mapping.variant",
+         "json-warehouse-order: json_fields.po_numbr: not a name of the warehouse_order_json shape "
+         "(see mappings/ and docs/partners.md)"),
+    ]  # fmt: skip
 
 
 def test_certificate_expiry_warnings() -> None:
