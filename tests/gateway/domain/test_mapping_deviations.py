@@ -257,7 +257,8 @@ def test_line_field_source_in_a_qualified_segment_of_the_line() -> None:
     segments = outbound(po, profile, "850")
     second = segments[[s[0] for s in segments].index("PO1", 20) :]
     assert ["REF", "BP", "B-200"] in second[: second.index(["CTT", "2", "34"])]
-    with pytest.raises(MappingError, match=r"REF02 \(buyer_part\) 'B{81}' must be 1-80 characters at segment 27 REF"):
+    too_long = r"REF02 \(buyer_part\) 'B{81}' must be 1-80 characters at segment 27 REF"
+    with pytest.raises(MappingError, match=too_long):
         one(data.replace(b"REF*BP*B-200", b"REF*BP*" + b"B" * 81), profile)
 
 
