@@ -29,7 +29,7 @@ from gateway.domain.mapping.json_out import write_json
 from gateway.domain.mapping.json_shapes import CANONICAL_JSON, JSON_TYPES
 from gateway.domain.mapping.rules import EMPTY_RULES, Rules
 from gateway.domain.mapping.variants import Variant, load_variants
-from gateway.domain.mapping.x12_fa import read_functional_ack
+from gateway.domain.mapping.x12_fa import read_functional_ack, read_ta1
 from gateway.domain.mapping.x12_orders import read_order
 from gateway.domain.mapping.x12_out import to_x12
 from gateway.domain.mapping.x12_ship import read_ship_notice
@@ -160,6 +160,16 @@ class Mapper:
             segment_position=1,
             element=1,
         )
+
+    @staticmethod
+    def ta1_to_canonical(interchange: Interchange, *, header: DocumentHeader) -> CanonicalDocument | None:
+        """The TA1 segments an interchange carries (interchange acknowledgements received) as one
+        FunctionalAck of kind ``TA1``, or None when it has none; ``header`` is built by the caller."""
+        if header.document_type is not DocumentType.FUNCTIONAL_ACK:
+            raise MappingError(
+                f"header.document_type {header.document_type.value!r} does not fit a TA1", field="header"
+            )
+        return read_ta1(interchange, header)
 
     def json_to_canonical(
         self, data: object, *, document_type: str, profile: PartnerProfile | None, header: DocumentHeader

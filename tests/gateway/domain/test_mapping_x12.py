@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 
+from edi import parse
 from edi.model import Segment, TransactionSet
 from gateway.domain.canonical import (
     AckStatus,
@@ -326,3 +327,24 @@ def test_helpers() -> None:
         mapper().canonical_type_for("invoice_json")
     with pytest.raises(MappingError):
         set_id_for("shipment_confirmation")
+
+
+def test_received_ta1_segments_map_to_one_functional_ack() -> None:
+    data = (
+        b"ISA*00*          *00*          *ZZ*ACMERETAIL     *ZZ*EDIGATE        "
+        b"*250301*0900*U*00401*000000777*0*P*>~"
+        b"TA1*000000041*250228*1530*A*000~TA1*000000042*250228*1531*E*024~IEA*0*000000777~"
+    )
+    [ix] = parse(data).interchanges
+    doc = mapper().ta1_to_canonical(ix, header=header(DocumentType.FUNCTIONAL_ACK))
+    assert isinstance(doc, FunctionalAck)
+    assert doc.ack_kind == "TA1"
+    assert [(r.control_number, r.status, r.note_code) for r in doc.interchanges] == [
+        ("000000041", AckStatus.ACCEPTED, "000"), ("000000042", AckStatus.ACCEPTED_WITH_ERRORS, "024"),
+    ]  # fmt: skip
+    [(fixture_ix, _, _)] = sets(fixture("850-004010.x12"))
+    assert mapper().ta1_to_canonical(fixture_ix, header=header(DocumentType.FUNCTIONAL_ACK)) is None
+    [bad] = parse(data.replace(b"*250228*1531*", b"*20250228*1531*")).interchanges
+    message = r"TA102 \(date\) '20250228' is not a date \(YYMMDD\) at segment 2 TA1"
+    with pytest.raises(MappingError, match=message):
+        mapper().ta1_to_canonical(bad, header=header(DocumentType.FUNCTIONAL_ACK))
