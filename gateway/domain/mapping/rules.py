@@ -6,7 +6,8 @@
 ignored (``ignore_segments``), is this REF qualifier a canonical reference
 (``keep_references``), where is a field read from or written to (``field_sources``),
 what is a missing field's default (``defaults``), where in the partner's JSON is a field
-(``json_fields``).
+(``json_fields``) and in which format are its dates (``json_formats``). ``field_sources``
+of line fields (``lines.``) apply to each line's loop.
 
 Code lists (keys of ``code_maps``): see :data:`CODE_LISTS`. Party roles (values of
 ``party_roles``) are the snake_case names of :class:`~gateway.domain.canonical.PartyRole`

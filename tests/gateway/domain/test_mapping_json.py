@@ -58,12 +58,12 @@ def test_swift_shape() -> None:
     assert carrier is not None
     assert (carrier.scac, carrier.service_level) == ("FDEG", "GROUND")
     assert carrier.tracking_numbers == ["794611111111", "794622222222"]  # every package's
-    # The items shipped and the packages, with the weight unit their key names (weightKg).
+    # The items shipped, and the packages with their weights.
     [item] = doc.shipment.items
     assert (item.item.sku, item.quantity_shipped.value, item.quantity_shipped.unit) == (
         "W-100",
         Decimal("6"),
-        None,
+        "EA",
     )
     packs = doc.shipment.packs
     assert [[(m.qualifier, m.value) for m in p.marks] for p in packs] == [
@@ -78,10 +78,10 @@ def test_swift_shape() -> None:
     assert fields(doc, "swift-3pl") == {"/event": "shipment.confirmed"}
 
 
-def test_swift_weight_unit_in_the_key_is_checked_on_the_way_in() -> None:
+def test_swift_package_weight_errors_name_the_json_path() -> None:
     data = load("swift-shipment-confirmation.json")
-    data["data"]["packages"][0]["weightKg"] = "heavy"
-    with pytest.raises(MappingError, match=r"data.packages.0.weightKg 'heavy': is not a number"):
+    data["data"]["packages"][0]["weight"] = "heavy"
+    with pytest.raises(MappingError, match=r"data.packages.0.weight 'heavy': is not a number"):
         confirmation(data)
 
 

@@ -156,6 +156,27 @@ def test_timestamp_format_with_a_time_zone_as_data() -> None:
         read({**data, "shipped_at": data["when"]}, "shipment_confirmation_json", profile=naive)
 
 
+def test_a_weight_whose_unit_is_in_the_key_name() -> None:
+    profile = json_partner(
+        "shipment_confirmation_json",
+        {"json_fields": {"packages.weight": "weightKg", "packages.weight_unit": "=KG"}},
+    )
+    data = {"shipment_id": "S1", "order_number": "WO-1", "shipped_at": "2025-03-01T10:00:00Z",
+            "packages": [{"tracking_number": "1Z1", "weightKg": 2.50}]}  # fmt: skip
+    doc = read(
+        load_json(json.dumps(data).replace("2.5", "2.50")), "shipment_confirmation_json", profile=profile
+    )
+    assert isinstance(doc, ShipmentConfirmation)
+    [pack] = doc.shipment.packs
+    assert pack.totals is not None
+    assert pack.totals.weight is not None
+    assert (str(pack.totals.weight.value), pack.totals.weight.unit) == ("2.50", "KG")
+    assert extensions(doc, "json-partner") == {}  # weightKg was read; nothing left over
+    data["packages"][0]["weightKg"] = "heavy"
+    with pytest.raises(MappingError, match=r"packages.0.weightKg 'heavy': is not a number"):
+        read(data, "shipment_confirmation_json", profile=profile)
+
+
 def test_a_fixed_value_fills_a_field_the_partner_states_in_a_key_name() -> None:
     profile = json_partner("po_json", {"json_fields": {"lines.quantity": "qtyCases", "lines.unit": "=CA"}})
     po = read(
