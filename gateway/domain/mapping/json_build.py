@@ -49,7 +49,7 @@ class Builder:
                 item[name] = value
         for name, qualifier in DIGIT_IDS.items():
             if (value := line.text(name)) is not None:
-                if value.isdigit() and 6 <= len(value) <= 14:
+                if value.isascii() and value.isdigit() and 6 <= len(value) <= 14:
                     item[name] = value
                 else:
                     other.append(self.note({"qualifier": qualifier, "value": value}, line, {"value": name}))

@@ -83,7 +83,7 @@ def line(reader: OrderReader, seg: Segment, pos: int) -> bool:
         if (
             name is not None
             and name not in item
-            and (name not in _DIGIT_FIELDS or (value.isdigit() and 6 <= len(value) <= 14))
+            and (name not in _DIGIT_FIELDS or (value.isascii() and value.isdigit() and 6 <= len(value) <= 14))
         ):
             item[name] = value
         else:

@@ -133,7 +133,7 @@ def item_ids(pairs: Iterable[tuple[str, str]]) -> Doc:
         if (
             name is not None
             and name not in item
-            and (name not in _DIGIT_FIELDS or (value.isdigit() and 6 <= len(value) <= 14))
+            and (name not in _DIGIT_FIELDS or (value.isascii() and value.isdigit() and 6 <= len(value) <= 14))
         ):
             item[name] = value
         else:

@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
 
-from gateway.domain.canonical import DocumentType, ShipNotice, dump_document
+from gateway.domain.canonical import DocumentType, PurchaseOrder, ShipNotice, dump_document, parse_document
 from gateway.domain.mapping import MappingError
 from gateway.domain.mapping.construct import Invalid, build
 from tests.gateway.domain.test_mapping_support import fixture, header, mapper, read_x12
@@ -114,3 +114,13 @@ def test_a_bad_hl_child_code_is_a_mapping_error_not_a_broken_document() -> None:
         read_x12(data)
     [asn] = read_x12(fixture("856-004010.x12"))
     assert isinstance(asn, ShipNotice)
+
+
+def test_digits_that_are_not_ascii_are_kept_as_other_ids() -> None:
+    data = fixture("850-004010.x12").replace(b"UP*012345678905", "UP*²²²²²²²".encode())
+    [po] = read_x12(data)
+    assert isinstance(po, PurchaseOrder)
+    item = po.lines[0].item
+    assert item.upc is None
+    assert [(o.qualifier, o.value) for o in item.other] == [("UP", "²²²²²²²")]
+    parse_document(dump_document(po))  # a valid document, not a UPC that breaks its schema
