@@ -184,13 +184,25 @@ def _scalar(spec: _Spec) -> Checker:
     exact, aware = target is date, spec.aware  # a datetime is a date subclass, but not a date value
     sized = f"must be {min_len or 0}-{max_len} characters"
 
+    trimmed = pattern is not None and pattern.pattern == "^" + IDENTIFIER.pattern
+    #: Values that passed (bounded): codes and qualifiers repeat, so most checks are a set lookup.
+    passed: set[str] = set()
+
     def check_str(value: Any, data: dict[str, Any], field: str) -> Any:
         if not isinstance(value, str):
             raise Invalid(data, field, wrong, value)
-        if pattern is not None and not pattern.match(value):
+        if value in passed:
+            return value
+        if pattern is not None and not (
+            # trimmed single-line text: a printable value without edge spaces matches (no regex needed)
+            (trimmed and value and value.isprintable() and value[0] != " " and value[-1] != " ")
+            or pattern.match(value)
+        ):
             raise Invalid(data, field, f"does not match {shown}", value)
         if (max_len is not None and len(value) > max_len) or (min_len is not None and len(value) < min_len):
             raise Invalid(data, field, sized, value)
+        if len(passed) < 4096:
+            passed.add(value)
         return value
 
     def check_other(value: Any, data: dict[str, Any], field: str) -> Any:

@@ -149,7 +149,8 @@ class Mapper:
         rules = self.rules_for(profile, self._policy(profile, header.direction.value, set_id))
         component = interchange.delimiters.component
         if set_id in ("850", "855", "810"):
-            return cast(CanonicalDocument, read_order(set_id, ts.segments, rules, component, header))
+            element = interchange.delimiters.element
+            return cast(CanonicalDocument, read_order(set_id, ts.segments, rules, component, header, element))
         if set_id == "856":
             return cast(CanonicalDocument, read_ship_notice(ts.segments, rules, component, header))
         if set_id in ("997", "999"):

@@ -8,7 +8,6 @@ Versions 004010 and 005010 (and VICS usage) share these segments.
 
 from __future__ import annotations
 
-import re
 from typing import Any, ClassVar
 
 from pydantic import BaseModel
@@ -19,6 +18,7 @@ from gateway.domain.canonical import (
     DocumentHeader,
     Invoice,
     InvoiceLine,
+    ItemIdentifiers,
     OrderLine,
     Price,
     PurchaseOrder,
@@ -26,9 +26,9 @@ from gateway.domain.canonical import (
     Quantity,
 )
 from gateway.domain.mapping import x12_fast
-from gateway.domain.mapping.construct import Invalid, build, make, maker
+from gateway.domain.mapping.construct import Invalid, build, fixed, make, maker
 from gateway.domain.mapping.errors import MappingError
-from gateway.domain.mapping.rules import Rules
+from gateway.domain.mapping.rules import LINE_PREFIX, Rules
 from gateway.domain.mapping.x12_read import (
     LINE_FIELDS,
     Doc,
@@ -49,7 +49,7 @@ _LINE = frozenset(
 )
 _SUMMARY = frozenset({"allowances_charges", "taxes", "notes", "carrier"})
 _ACK_TYPES = frozenset(t.value for t in AckType)
-_LINE_NUMBER = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]{0,19}\Z")
+_make_item = maker(ItemIdentifiers)
 
 
 def _built(line: Doc) -> bool:
@@ -65,20 +65,6 @@ def _built(line: Doc) -> bool:
     return True
 
 
-#: Line numbers already seen to be valid (bounded, like the codes in :func:`x12_fast.is_code`).
-_LINE_NUMBERS: set[str] = set()
-
-
-def _line_number_ok(number: str) -> bool:
-    if number in _LINE_NUMBERS:
-        return True
-    if _LINE_NUMBER.match(number) is None:
-        return False
-    if len(_LINE_NUMBERS) < 4096:
-        _LINE_NUMBERS.add(number)
-    return True
-
-
 class _Kind:
     def __init__(
         self,
@@ -91,7 +77,26 @@ class _Kind:
     ) -> None:
         self.model, self.line_id, self.quantity, self.head, self.line = model, line_id, quantity, head, line
         self.line_model = line_model
-        self.make_line = maker(line_model)
+        #: The keys of a line whose values are all built models (or its checked number), as the line
+        #: handlers and fast paths leave them: such a line is made without any further check.
+        self.model_keys = frozenset({"line_number", quantity, "unit_price", "item", "pack"})
+        #: Segments that close a line loop: the next line, or the summary.
+        self.line_ends = frozenset({line_id, "CTT", "TDS"} if line_id == "IT1" else {line_id, "CTT"})
+        #: Constructors by the line's keys, in order (see :func:`construct.fixed`).
+        self.makers: dict[tuple[str, ...], Any] = {}
+        #: Constructors of a whole line from the fast path, with the keys in the order its dict would have.
+        self.whole_number_pack = fixed(line_model, "line_number", quantity, "unit_price", "item", "pack")
+        self.whole_number = fixed(line_model, "line_number", quantity, "unit_price", "item")
+        self.whole_pack = fixed(line_model, quantity, "unit_price", "item", "pack")
+        self.whole_bare = fixed(line_model, quantity, "unit_price", "item")
+
+    def make_line(self, line: Doc) -> BaseModel:
+        keys = tuple(line)
+        new = self.makers.get(keys)
+        if new is None:
+            new = self.makers[keys] = fixed(self.line_model, *keys)
+        made: BaseModel = new(*line.values())
+        return made
 
 
 _KINDS = {
@@ -108,8 +113,10 @@ class OrderReader(Walker):
         "PO1": x12_fast.line, "IT1": x12_fast.line, "PID": x12_fast.product_description, "PO4": x12_fast.pack,
     }  # fmt: skip
 
-    def __init__(self, set_id: str, rules: Rules, component: str, header: DocumentHeader) -> None:
-        super().__init__(rules, component)
+    def __init__(
+        self, set_id: str, rules: Rules, component: str, header: DocumentHeader, element: str = "*"
+    ) -> None:
+        super().__init__(rules, component, element)
         self.kind = _KINDS[set_id]
         self.set_id = set_id
         self.model = self.kind.model
@@ -119,9 +126,14 @@ class OrderReader(Walker):
         self.captured = self.head_captured
         self.header_seen = False
         self.in_summary = False
-        #: The lines (dicts until :meth:`finish`) and the position of each one's PO1 / IT1.
-        self.line_dicts: list[Doc] = []
-        self.line_positions: list[int] = []
+        #: Whether the PO1 fast path may read a whole line ahead and make its model at once: not when a
+        #: deviation may act on the segments of a line (field sources, ignored segments, line defaults).
+        self.whole_lines = not (
+            rules.field_sources or rules.ignore_any or any(p.startswith(LINE_PREFIX) for p in rules.defaults)
+        )
+        #: The code maps the line fast path reads with (None when the partner has none).
+        self.uom_map = rules.code_in.get("uom")
+        self.basis_map = rules.code_in.get("price_basis")
 
     def finish(self) -> BaseModel:
         if self.head_captured:
@@ -133,22 +145,34 @@ class OrderReader(Walker):
             line_id = self.kind.line_id
             raise MappingError(f"{self.set_id} has no {line_id} line item", segment_id=line_id)
         self.defaults(self.doc, self.model)
-        line_model, make_line, item_model = self.kind.line_model, self.kind.make_line, self.item_model
+        kind = self.kind
+        line_model, make_line, model_keys = kind.line_model, kind.make_line, kind.model_keys
+        # Lines whose values a field source or a default may have changed are checked value by value.
+        touched = bool(self.line_captures) or any(p.startswith(LINE_PREFIX) for p in self.rules.defaults)
         lines = []
         for line, position in zip(self.line_dicts, self.line_positions, strict=True):
-            line["item"] = item_model(line["item"], position)
-            if _built(line):
-                number = line.get("line_number")
-                if number is not None and not _line_number_ok(number):
-                    raise self.ref_at(position).fail(
-                        1, "line_number", "is not a line number (1-20 letters, digits, . _ / -)", number
-                    )
-                lines.append(make_line(line))
-            else:
+            if type(line) is not dict:  # made whole by the fast path (see x12_fast._complete)
+                lines.append(line)
+                continue
+            item = line["item"]
+            if not item:
+                raise self.ref_at(position).fail(None, "item", "has no item identifier and no description")
+            if "other" in item or touched:
+                line["item"] = self._item_model(item, self.ref_at(position))
+            else:  # every value was checked where it was read (the line handler, its fast path, PID)
+                line["item"] = _make_item(item)
+            if (touched or not line.keys() <= model_keys) and not _built(line):
                 try:
                     lines.append(build(line_model, line))
                 except Invalid as exc:
                     raise self.explain(exc) from None
+                continue
+            number = line.get("line_number")
+            if number is not None and not x12_fast.line_number_ok(number):
+                raise self.ref_at(position).fail(
+                    1, "line_number", "is not a line number (1-20 letters, digits, . _ / -)", number
+                )
+            lines.append(make_line(line))
         if lines:
             self.doc["lines"] = lines
         return self.validate(self.doc)
@@ -391,9 +415,9 @@ OrderReader.handlers = {
 
 
 def read_order(
-    set_id: str, segments: list[Any], rules: Rules, component: str, header: DocumentHeader
+    set_id: str, segments: list[Any], rules: Rules, component: str, header: DocumentHeader, element: str = "*"
 ) -> BaseModel:
-    reader = OrderReader(set_id, rules, component, header)
+    reader = OrderReader(set_id, rules, component, header, element)
     reader.walk(segments)
     if not reader.header_seen:
         begin = {"850": "BEG", "855": "BAK", "810": "BIG"}[set_id]

@@ -24,7 +24,7 @@ from pydantic import BaseModel
 
 from edi.model import Segment
 from gateway.domain.canonical import DateRef, ItemIdentifiers, LineStatus, Measurement, PackInfo
-from gateway.domain.mapping.construct import CODE, IDENTIFIER, Invalid, build, make, maker
+from gateway.domain.mapping.construct import CODE, Invalid, build, make, maker
 from gateway.domain.mapping.errors import MappingError
 from gateway.domain.mapping.fields import resolve, scalar_type
 from gateway.domain.mapping.rules import FieldSource, Rules
@@ -51,9 +51,10 @@ Doc = dict[str, Any]
 OVERLAY_NAMESPACE = "x12.elements"
 #: ``handler(reader, ref)``: maps one segment (a plain function, so readers hold no reference cycles).
 Handler = Callable[[Any, SegmentRef], None]
-#: ``fast(reader, segment, position) -> handled``: maps the common shape of a segment straight from
-#: its raw elements, or declines (False, having changed nothing) and the segment's handler runs.
-FastHandler = Callable[[Any, Segment, int], bool]
+#: ``fast(reader, segment, position) -> consumed``: maps the common shape of a segment straight from
+#: its raw elements and says how many segments it mapped (this one and any it read ahead), or
+#: declines (0, having changed nothing) and the segment's handler runs.
+FastHandler = Callable[[Any, Segment, int], int]
 
 #: Segments that continue an N1 loop.
 PARTY_SEGMENTS = frozenset({"N2", "N3", "N4", "REF", "PER", "NX2", "SI"})
@@ -152,9 +153,12 @@ class Walker:
     #: Fast paths by segment ID, tried before the handler when no field source reads the segment.
     fast: ClassVar[dict[str, FastHandler]] = {}
 
-    def __init__(self, rules: Rules, component: str) -> None:
+    def __init__(self, rules: Rules, component: str, element: str = "*") -> None:
         self.rules = rules
         self.component = component
+        self.element = element
+        #: The raw text of ``PID*F****`` up to the description (see :func:`.x12_fast.product_description`).
+        self.pid_prefix = "F" + element * 4
         #: id(dict) -> (the segment it was read from, field -> element there).
         self.origins: dict[int, tuple[SegmentRef, dict[str, int]]] = {}
         #: id(dict) -> field -> (segment, element) for fields a later segment set on that dict
@@ -162,10 +166,11 @@ class Walker:
         self.field_origins: dict[int, dict[str, tuple[SegmentRef, int | None]]] = {}
         #: (id(dict), field) -> the ``defaults`` path that filled it, so a bad default is blamed on it.
         self.defaulted: dict[tuple[int, str], str] = {}
-        #: Dicts a fast path built (by id) and the position of their segment: their origin is only
-        #: worked out when an error needs it (see :meth:`locate`).
-        self.lazy_lines: dict[int, int] = {}
-        self.lazy_items: dict[int, int] = {}
+        #: The line items (dicts until the document is finished, or models a fast path made whole) and
+        #: the position of each one's segment; the origin of a line a fast path built is only worked
+        #: out when an error needs it.
+        self.line_dicts: list[Any] = []
+        self.line_positions: list[int] = []
         #: id(item dict) -> position of the PID its description came from.
         self.descriptions: dict[int, int] = {}
         self.segments: list[Segment] = []
@@ -195,8 +200,12 @@ class Walker:
         handlers, rules, party_segments, fast = self.handlers, self.rules, PARTY_SEGMENTS, self.fast
         ignore_any, capture_ids = rules.ignore_any, self.capture_ids
         position = 1
+        skip = 0
         for seg in segments[1:-1] if segments and segments[-1].id == "SE" else segments[1:]:
             position += 1
+            if skip:  # read ahead by the fast path before
+                skip -= 1
+                continue
             sid = seg.id
             if sid in ignore_any and rules.ignored(sid, seg.get(1)):
                 continue
@@ -207,8 +216,11 @@ class Walker:
                 continue
             quick = fast.get(sid)
             capturing = sid in capture_ids
-            if quick is not None and not capturing and quick(self, seg, position):
-                continue
+            if quick is not None and not capturing:
+                consumed = quick(self, seg, position)
+                if consumed:
+                    skip = consumed - 1
+                    continue
             handler = handlers.get(sid)
             ref = SegmentRef(seg, position)
             if handler is None:
@@ -249,13 +261,12 @@ class Walker:
         found = self.origins.get(id(data))
         if found is not None:
             return found
-        position = self.lazy_lines.get(id(data))
-        if position is not None:
-            return self.ref_at(position), LINE_FIELDS
-        position = self.lazy_items.get(id(data))
-        if position is not None:
-            ref = self.ref_at(position)
-            return ref, pair_positions(ref.v, 6)[1]
+        for line, position in zip(self.line_dicts, self.line_positions, strict=True):
+            if line is data:
+                return self.ref_at(position), LINE_FIELDS
+            if type(line) is dict and line.get("item") is data:
+                ref = self.ref_at(position)
+                return ref, pair_positions(ref.v, 6)[1]
         return None
 
     def locate(self, data: Doc, field: str) -> tuple[SegmentRef, int | None] | None:
@@ -736,23 +747,9 @@ class Walker:
             raise ref.fail(n, name, "must be a number of at least 0", ref.get(n))
         return value
 
-    def item_model(self, item: Doc, position: int) -> ItemIdentifiers:
-        """An ItemIdentifiers from a line's item dict (built by the PO1/IT1 and PID handlers), checked;
-        ``position`` is the line's segment."""
-        for name, value in item.items():
-            if (
-                name == "other"
-                or type(value) is not str
-                or len(value) > (1000 if name == "description" else 80)
-                or not (value.isdigit() or IDENTIFIER.match(value))  # digits are never space or control
-            ):
-                return self._item_model(item, self.ref_at(position))
-        if not item:
-            raise self.ref_at(position).fail(None, "item", "has no item identifier and no description")
-        return _make_item(item)  # type: ignore[no-any-return]
-
     def _item_model(self, item: Doc, ref: SegmentRef) -> ItemIdentifiers:
-        """The slow path of :meth:`item_model`: check the segment's ID pairs where they sit, then build."""
+        """An item whose values were not all checked where they were read (other IDs, a field source):
+        check the segment's ID pairs where they sit, then build it with every check."""
         self.check_pairs(ref, _PAIRS_FROM.get(ref.id, 6))
         if not item:
             raise ref.fail(None, "item", "has no item identifier and no description")
