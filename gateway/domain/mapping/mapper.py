@@ -79,6 +79,7 @@ class Mapper:
     def __init__(self, variants: dict[str, Variant] | None = None) -> None:
         self.variants: dict[str, Variant] = dict(variants or {})
         self._rules: dict[tuple[int, int], tuple[object, object, Rules]] = {}
+        self._policies: dict[tuple[int, str, str], tuple[PartnerProfile, DocumentPolicy | None]] = {}
 
     @classmethod
     def load(cls, mappings_dir: Path) -> Mapper:
@@ -116,9 +117,17 @@ class Mapper:
         self._rules[key] = (profile, policy, rules)
         return rules
 
-    @staticmethod
-    def _policy(profile: PartnerProfile | None, direction: str, document_type: str) -> DocumentPolicy | None:
-        return None if profile is None else profile.document_policy(direction, document_type)
+    def _policy(self, profile: PartnerProfile | None, direction: str, document_type: str) -> DocumentPolicy | None:
+        """The profile's rule for a document (looked up once per profile object)."""
+        if profile is None:
+            return None
+        key = (id(profile), direction, document_type)
+        cached = self._policies.get(key)
+        if cached is not None and cached[0] is profile:
+            return cached[1]
+        policy = profile.document_policy(direction, document_type)
+        self._policies[key] = (profile, policy)
+        return policy
 
     # --- inbound ----------------------------------------------------------------------------------------
 
@@ -150,7 +159,7 @@ class Mapper:
         component = interchange.delimiters.component
         if set_id in ("850", "855", "810"):
             element = interchange.delimiters.element
-            return cast(CanonicalDocument, read_order(set_id, ts.segments, rules, component, header, element))
+            return read_order(set_id, ts.segments, rules, component, header, element)  # type: ignore[return-value]
         if set_id == "856":
             return cast(CanonicalDocument, read_ship_notice(ts.segments, rules, component, header))
         if set_id in ("997", "999"):
