@@ -117,7 +117,9 @@ class Mapper:
         self._rules[key] = (profile, policy, rules)
         return rules
 
-    def _policy(self, profile: PartnerProfile | None, direction: str, document_type: str) -> DocumentPolicy | None:
+    def _policy(
+        self, profile: PartnerProfile | None, direction: str, document_type: str
+    ) -> DocumentPolicy | None:
         """The profile's rule for a document (looked up once per profile object)."""
         if profile is None:
             return None
