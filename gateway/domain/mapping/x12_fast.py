@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from edi.model import Segment
 from gateway.domain.canonical import ItemIdentifiers, PackInfo, Price, Quantity
-from gateway.domain.mapping.construct import CODE, IDENTIFIER, fixed, maker
+from gateway.domain.mapping.construct import CODE, IDENTIFIER, fixed
 from gateway.domain.mapping.x12_read import ITEM_FIELDS, Walker
 from gateway.domain.mapping.x12_values import _NUMBERS, number
 
@@ -34,7 +34,8 @@ _LINE_NUMBER = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]{0,19}\Z")
 _quantity, _quantity_unit = fixed(Quantity, "value"), fixed(Quantity, "value", "unit")
 _price, _price_basis = fixed(Price, "amount"), fixed(Price, "amount", "basis")
 _pack = fixed(PackInfo, "pack")
-_make_item = maker(ItemIdentifiers)
+#: ItemIdentifiers constructors by the item's keys in order (a few shapes: upc + description ...).
+_ITEM_MAKERS: dict[tuple[str, ...], Any] = {}
 
 #: Codes already seen to match :data:`CODE` (bounded: codes are few; past the bound, each is matched).
 _CODES: set[str] = set()
@@ -190,7 +191,11 @@ def _whole(
         return 0
     if description is not None:
         item["description"] = description
-    made = _make_item(item)
+    keys = tuple(item)
+    new_item = _ITEM_MAKERS.get(keys)
+    if new_item is None:
+        new_item = _ITEM_MAKERS[keys] = fixed(ItemIdentifiers, *keys)
+    made = new_item(*item.values())
     if number_text:
         line = kind.whole_number_pack(number_text, quantity, price, made, pack) if pack is not None else (
             kind.whole_number(number_text, quantity, price, made))  # fmt: skip
