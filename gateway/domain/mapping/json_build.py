@@ -17,7 +17,7 @@ from gateway.domain.mapping.errors import MappingError
 from gateway.domain.mapping.json_shapes import PARTIES, PARTY_FIELDS
 from gateway.domain.mapping.json_source import JsonSource
 from gateway.domain.mapping.rules import Rules
-from gateway.domain.mapping.x12_read import apply_default
+from gateway.domain.mapping.x12_walk import apply_default
 
 __all__ = ["DIGIT_IDS", "Builder", "Doc"]
 

@@ -45,9 +45,9 @@ from gateway.domain.canonical import (
 )
 from gateway.domain.mapping.errors import MappingError
 from gateway.domain.mapping.rules import Rules
-from gateway.domain.mapping.x12_read import apply_default
 from gateway.domain.mapping.x12_scope import set_table
 from gateway.domain.mapping.x12_values import fmt_date, fmt_decimal, fmt_time
+from gateway.domain.mapping.x12_walk import apply_default
 from gateway.domain.mapping.x12_write import Emitter
 
 __all__ = ["DEFAULT_ORDER_TYPE", "DEFAULT_SHIPMENT_TIME", "DEFAULT_UNIT", "to_x12"]
