@@ -365,3 +365,28 @@ def test_content_without_an_x12_home_is_refused_with_a_reason(kind: str, change:
     change(data)
     with pytest.raises(MappingError, match=message):
         written(parse_document(copy.deepcopy(data)))
+
+
+def test_a_005010_855_with_schedules_notes_and_no_line_acks() -> None:
+    """005010 content beyond the shared fixtures: header-level acceptance (no ACK on any line), SCH
+    schedules kept with their line, N9/MSG notes on the document and a line, CS units mapped."""
+    northwind = profiles()["northwind-supply"]
+    source = fixture("855-005010-schedules.x12")
+    assert schema_errors(source) == []
+    [ack] = read_x12(source, northwind)
+    assert isinstance(ack, PurchaseOrderAck)
+    assert (ack.ack_type.value, ack.po_number) == ("AT", "PO-4712")
+    assert [n.text for n in ack.notes] == ["ALL LINES ACCEPTED AS ORDERED", "SHIPPING IN TWO LOADS"]
+    first, second = ack.lines
+    assert (first.acks, second.acks) == ([], [])
+    assert first.quantity_ordered is not None
+    assert first.quantity_ordered.unit == "CA"  # their CS is our CA
+    assert [e.segment for e in first.extensions["x12"]] == ["SCH", "SCH"]
+    assert [(n.code, n.text) for n in second.notes] == [("PKG", "PALLETIZE SEPARATELY")]
+    ts = mapper().canonical_to_x12(ack, profile=northwind, policy=None, control_number="0002")
+    data = envelope(ts, "005010")
+    assert schema_errors(data) == []
+    ids = [s.id for s in ts.segments]
+    assert ids[ids.index("PO1") : ids.index("PO1") + 4] == ["PO1", "PID", "SCH", "SCH"]
+    [again] = read_x12(data, northwind)
+    assert plain(again) == plain(ack)
