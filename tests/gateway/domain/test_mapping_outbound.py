@@ -20,6 +20,7 @@ from gateway.domain.canonical import (
     Note,
     PurchaseOrder,
     PurchaseOrderAck,
+    SegmentExtension,
     ShipNotice,
     parse_document,
 )
@@ -381,7 +382,7 @@ def test_a_005010_855_with_schedules_notes_and_no_line_acks() -> None:
     assert (first.acks, second.acks) == ([], [])
     assert first.quantity_ordered is not None
     assert first.quantity_ordered.unit == "CA"  # their CS is our CA
-    assert [e.segment for e in first.extensions["x12"]] == ["SCH", "SCH"]
+    assert [e.segment for e in first.extensions["x12"] if isinstance(e, SegmentExtension)] == ["SCH", "SCH"]
     assert [(n.code, n.text) for n in second.notes] == [("PKG", "PALLETIZE SEPARATELY")]
     ts = mapper().canonical_to_x12(ack, profile=northwind, policy=None, control_number="0002")
     data = envelope(ts, "005010")
