@@ -4,7 +4,11 @@
     edigate partners show ID [--dir DIR] [--format yaml|json]
 
 ``validate`` prints every problem as ``file: field.path: reason``, one per line, and
-warnings (e.g. a certificate about to expire) prefixed with ``warning:``. ``show`` prints
+warnings (e.g. a certificate about to expire, a deviation with no effect) prefixed with
+``warning:``. Besides the profiles themselves it checks each document rule's deviations
+against the mapping engine (code lists, party roles, fields, JSON names, defaults) and, with
+the mapping variants of ``--mappings`` (default: ``./mappings``, else ``DIR/../mappings``),
+that each named variant exists and is sound. ``show`` prints
 the resolved profile with defaults filled in, paths made absolute and secrets shown only
 as their references.
 """
@@ -31,7 +35,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
     validate = commands.add_parser("validate", help="validate every profile in a directory")
     validate.add_argument("directory", nargs="?", type=Path, default=DEFAULT_DIR, help="default: ./partners")
-    validate.add_argument("--mappings", type=Path, help="also check mapping variants exist in this directory")
+    validate.add_argument(
+        "--mappings",
+        type=Path,
+        help="mapping variants to check against (default: ./mappings, else DIR/../mappings)",
+    )
     validate.set_defaults(handler=_validate)
 
     show = commands.add_parser("show", help="print one resolved profile, secrets redacted")
@@ -46,7 +54,15 @@ def _validate(args: argparse.Namespace) -> int:
     if not directory.is_dir():
         print(f"{directory}: not a directory", file=sys.stderr)
         return 2
-    result = check_profiles(directory, mappings_dir=args.mappings)
+    mappings: Path | None = args.mappings
+    if mappings is None:
+        mappings = next((d for d in (Path("mappings"), directory.parent / "mappings") if d.is_dir()), None)
+        if mappings is None:
+            print("note: no mappings directory found; named variants are not checked", file=sys.stderr)
+    elif not mappings.is_dir():
+        print(f"{mappings}: not a directory of mapping variants", file=sys.stderr)
+        return 2
+    result = check_profiles(directory, mappings_dir=mappings)
     for problem in result.problems:
         print(problem)
     for warning in result.warnings:

@@ -107,7 +107,9 @@ class AckLine(LineBase):
 
     quantity_ordered: Quantity | None = None
     """Quantity as ordered (PO102/PO103)."""
-    acks: list[LineAck] = Field(min_length=1)
+    acks: list[LineAck] = Field(default_factory=list)
+    """Line statuses (ACK loops); empty when the acknowledgement states none for this line (a
+    header-level ``ack_type`` such as ``AT`` applies to every line, or the line carries schedules only)."""
     carrier: CarrierDetails | None = None
 
     def quantity_accepted(self) -> Quantity | None:

@@ -29,7 +29,7 @@ class TermsOfSale(CanonicalModel):
 
     @model_validator(mode="after")
     def _not_empty(self) -> TermsOfSale:
-        if not self.model_dump(exclude_none=True):
+        if all(getattr(self, name) is None for name in type(self).model_fields):
             raise ValueError("terms of sale are empty")
         return self
 

@@ -18,6 +18,7 @@ generates ``__init__``.
 
 from __future__ import annotations
 
+import math
 import re
 import types
 from collections.abc import Callable
@@ -27,10 +28,10 @@ from enum import Enum
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 import annotated_types
-from pydantic import BaseModel
+from pydantic import AwareDatetime, BaseModel, JsonValue
 from pydantic.fields import FieldInfo
 
-__all__ = ["CODE", "IDENTIFIER", "Invalid", "build", "fixed", "make", "maker"]
+__all__ = ["CODE", "IDENTIFIER", "Invalid", "build", "check_value", "fixed", "make", "maker"]
 
 #: ``checker(value, data, field) -> value``: the value as the model stores it, or :class:`Invalid`.
 Checker = Callable[[Any, dict[str, Any], str], Any]
@@ -50,6 +51,10 @@ class _Spec:
     def __init__(self) -> None:
         self.kind = "raw"
         self.inner: _Spec | None = None
+        self.key: _Spec | None = None
+        self.options: list[_Spec] = []
+        self.literals: tuple[Any, ...] = ()
+        self.aware = False
         self.model: type[BaseModel] | None = None
         self.choices: tuple[str, dict[str, type[BaseModel]]] | None = None
         self.enum: type[Enum] | None = None
@@ -64,8 +69,8 @@ class _Spec:
 def _constrain(spec: _Spec, metadata: list[Any]) -> None:
     for item in metadata:
         pattern = getattr(item, "pattern", None)
-        if isinstance(pattern, str):
-            spec.pattern = re.compile(pattern)
+        if isinstance(pattern, str):  # '$' as pydantic reads it: the very end, not before a final newline
+            spec.pattern = re.compile(pattern[:-1] + r"\Z" if pattern.endswith("$") else pattern)
         for name, attr in (("min_len", "min_length"), ("max_len", "max_length")):
             if getattr(item, attr, None) is not None:
                 setattr(spec, name, getattr(item, attr))
@@ -96,11 +101,19 @@ def _classify(tp: Any, metadata: list[Any]) -> _Spec:
             return _classify(options[0], metadata)
         if all(isinstance(o, type) and issubclass(o, BaseModel) for o in options):
             spec.kind, spec.choices = "union", _discriminate(options)
+        else:
+            spec.kind, spec.options = "anyof", [_classify(o, []) for o in options]
         return spec
-    if origin in (list, dict):
+    if tp is JsonValue:
+        spec.kind = "json"
+    elif origin in (list, dict):
         spec.kind, spec.inner = origin.__name__, _classify(args[-1], [])
+        if origin is dict:
+            spec.key = _classify(args[0], [])
     elif origin is Literal:
-        pass
+        spec.kind, spec.literals = "literal", args
+    elif tp is AwareDatetime:
+        spec.kind, spec.type, spec.aware = "scalar", datetime, True
     elif isinstance(tp, type) and issubclass(tp, BaseModel):
         spec.kind, spec.model = "model", tp
     elif isinstance(tp, type) and issubclass(tp, Enum):
@@ -108,6 +121,15 @@ def _classify(tp: Any, metadata: list[Any]) -> _Spec:
     elif tp in _SCALARS:
         spec.kind, spec.type = "scalar", tp
     return spec
+
+
+def _allows_none(annotation: Any) -> bool:
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return _allows_none(get_args(annotation)[0])
+    if origin in (Union, types.UnionType):
+        return any(a is type(None) or _allows_none(a) for a in get_args(annotation))
+    return annotation is type(None) or annotation is Any
 
 
 def _discriminate(options: list[Any]) -> tuple[str, dict[str, type[BaseModel]]]:
@@ -124,21 +146,33 @@ def _discriminate(options: list[Any]) -> tuple[str, dict[str, type[BaseModel]]]:
     raise TypeError(f"no discriminator for {options}")
 
 
+#: The text forms :func:`_coerce` accepts (a subset of what pydantic reads, so both agree).
+_TEXT_FORMS: dict[type, re.Pattern[str]] = {
+    Decimal: re.compile(r"-?[0-9]+(\.[0-9]+)?\Z"),
+    int: re.compile(r"-?[0-9]+\Z"),
+    date: re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z"),
+    time: re.compile(r"[0-9]{2}:[0-9]{2}(:[0-9]{2})?\Z"),
+    datetime: re.compile(
+        r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2})?(Z|[+-][0-9]{2}:[0-9]{2})?\Z"
+    ),
+}
+
+
 def _coerce(target: type, text: str, data: dict[str, Any], field: str) -> Any:
     """Text (a configured default) as the field's type: decimal, whole number, ISO date/time."""
+    form = _TEXT_FORMS.get(target)
     try:
+        if form is None or form.match(text) is None:
+            raise ValueError(text)
         if target is Decimal:
-            number = Decimal(text)
-            if not number.is_finite() or "e" in text.lower():
-                raise ValueError(text)
-            return number
+            return Decimal(text)
         if target is int:
             return int(text)
-        if target in (date, time, datetime):
-            return target.fromisoformat(text)
+        if target is datetime:
+            return datetime.fromisoformat(text.replace("Z", "+00:00"))
+        return target.fromisoformat(text)  # type: ignore[attr-defined]
     except (ValueError, ArithmeticError):
         raise Invalid(data, field, f"is not a valid {target.__name__}", text) from None
-    return text
 
 
 def _scalar(spec: _Spec) -> Checker:
@@ -146,28 +180,44 @@ def _scalar(spec: _Spec) -> Checker:
         spec.type, spec.pattern, spec.min_len, spec.max_len, spec.ge, spec.le
     )  # fmt: skip
     wrong = f"must be {target.__name__}"
+    shown = pattern.pattern.removesuffix("\\Z") + "$" if pattern is not None else ""
+    exact, aware = target is date, spec.aware  # a datetime is a date subclass, but not a date value
     sized = f"must be {min_len or 0}-{max_len} characters"
+
+    trimmed = pattern is not None and pattern.pattern == "^" + IDENTIFIER.pattern
+    #: Values that passed (bounded): codes and qualifiers repeat, so most checks are a set lookup.
+    passed: set[str] = set()
 
     def check_str(value: Any, data: dict[str, Any], field: str) -> Any:
         if not isinstance(value, str):
             raise Invalid(data, field, wrong, value)
-        if pattern is not None and not pattern.match(value):
-            raise Invalid(data, field, f"does not match {pattern.pattern}", value)
+        if value in passed:
+            return value
+        if pattern is not None and not (
+            # trimmed single-line text: a printable value without edge spaces matches (no regex needed)
+            (trimmed and value and value.isprintable() and value[0] != " " and value[-1] != " ")
+            or pattern.match(value)
+        ):
+            raise Invalid(data, field, f"does not match {shown}", value)
         if (max_len is not None and len(value) > max_len) or (min_len is not None and len(value) < min_len):
             raise Invalid(data, field, sized, value)
+        if len(passed) < 4096:
+            passed.add(value)
         return value
 
     def check_other(value: Any, data: dict[str, Any], field: str) -> Any:
         if isinstance(value, str):
             value = _coerce(target, value, data, field)
-        if not isinstance(value, target) or isinstance(value, bool):
+        if not isinstance(value, target) or isinstance(value, bool) or (exact and type(value) is not target):
             raise Invalid(data, field, wrong, value)
+        if aware and getattr(value, "tzinfo", None) is None:
+            raise Invalid(data, field, "needs a time zone", value)
+        if isinstance(value, Decimal) and not value.is_finite():
+            raise Invalid(data, field, "must be a finite number", value)
         if ge is not None and value < ge:
             raise Invalid(data, field, f"must be at least {ge}", value)
         if le is not None and value > le:
             raise Invalid(data, field, f"must be at most {le}", value)
-        if isinstance(value, Decimal) and not value.is_finite():
-            raise Invalid(data, field, "must be a finite number", value)
         return value
 
     return check_str if target is str else check_other
@@ -181,43 +231,119 @@ def _checker(spec: _Spec) -> Checker:
     if kind == "model":
         model = spec.model
         assert model is not None
-        return lambda value, data, field: value if isinstance(value, BaseModel) else build(model, value)
+        return _model(model)
     if kind == "list":
         assert spec.inner is not None
         return _list(spec.inner, spec.min_len)
     if kind == "dict":
         assert spec.inner is not None
-        each = _checker(spec.inner)
-        return lambda value, data, field: {k: each(v, data, field) for k, v in value.items()}
+        assert spec.key is not None
+        return _dict(_checker(spec.key), _checker(spec.inner))
+    if kind == "literal":
+        return _literal(spec.literals)
+    if kind == "anyof":
+        return _anyof([_checker(option) for option in spec.options])
+    if kind == "json":
+        return _json
     if kind == "enum":
         return _enum(spec.enum)
     if kind == "union":
         assert spec.choices is not None
         key, mapping = spec.choices
-        first = next(iter(mapping))
+        models = tuple(set(mapping.values()))
 
         def check_union(value: Any, data: dict[str, Any], field: str) -> Any:
-            if isinstance(value, BaseModel):
+            if isinstance(value, models):
                 return value
-            return build(mapping[value.get(key, first)], value)
+            if not isinstance(value, dict):
+                raise Invalid(data, field, "must be an object", None)
+            tag = value.get(key)
+            if type(tag) is not str or tag not in mapping:
+                raise Invalid(data, field, f"{key} must be one of {', '.join(map(str, mapping))}", tag)
+            return build(mapping[tag], value)
 
         return check_union
     return lambda value, data, field: value
 
 
+def _model(model: type[BaseModel]) -> Checker:
+    def check_model(value: Any, data: dict[str, Any], field: str) -> Any:
+        if isinstance(value, model):
+            return value
+        if not isinstance(value, dict):
+            raise Invalid(data, field, f"must be a {model.__name__} object", None)
+        return build(model, value)
+
+    return check_model
+
+
+def _dict(key: Checker, each: Checker) -> Checker:
+    def check_dict(value: Any, data: dict[str, Any], field: str) -> Any:
+        if not isinstance(value, dict):
+            raise Invalid(data, field, "must be an object", None)
+        return {key(k, data, field): each(v, data, field) for k, v in value.items()}
+
+    return check_dict
+
+
+def _literal(choices: tuple[Any, ...]) -> Checker:
+    allowed = f"must be one of {', '.join(map(repr, choices))}"
+
+    def check_literal(value: Any, data: dict[str, Any], field: str) -> Any:
+        if type(value) is not str or value not in choices:  # literals are text; no coercion
+            raise Invalid(data, field, allowed, value)
+        return value
+
+    return check_literal
+
+
+def _anyof(checkers: list[Checker]) -> Checker:
+    def check_anyof(value: Any, data: dict[str, Any], field: str) -> Any:
+        problem: Invalid | None = None
+        for check in checkers:
+            try:
+                return check(value, data, field)
+            except Invalid as exc:
+                problem = exc
+        assert problem is not None
+        raise problem
+
+    return check_anyof
+
+
+def _json(value: Any, data: dict[str, Any], field: str) -> Any:
+    """A JSON value as pydantic's ``JsonValue`` takes it (no Decimal, no tuples, string keys)."""
+    if value is None or type(value) in (str, bool, int):
+        return value
+    if type(value) is float and math.isfinite(value):
+        return value
+    if type(value) is list:
+        return [_json(v, data, field) for v in value]
+    if type(value) is dict and all(type(k) is str for k in value):
+        return {k: _json(v, data, field) for k, v in value.items()}
+    raise Invalid(data, field, "is not a JSON value", None)
+
+
 def _list(inner: _Spec, min_len: int | None) -> Checker:
     each = _checker(inner)
-    raw, of_models = inner.kind == "raw", inner.kind in ("model", "union")
+    raw = inner.kind == "raw"
+    models: tuple[type[BaseModel], ...] = ()
+    if inner.kind == "model" and inner.model is not None:
+        models = (inner.model,)
+    elif inner.kind == "union" and inner.choices is not None:
+        models = tuple(set(inner.choices[1].values()))
     short = f"needs at least {min_len} item(s)"
 
     def check_list(value: Any, data: dict[str, Any], field: str) -> Any:
+        if not isinstance(value, list):
+            raise Invalid(data, field, "must be a list", None)
         if min_len is not None and len(value) < min_len:
             raise Invalid(data, field, short)
         if raw:
             return value
-        if of_models:
+        if models:
             for item in value:
-                if not isinstance(item, BaseModel):
+                if not isinstance(item, models):
                     break
             else:
                 return value
@@ -316,6 +442,7 @@ class _Plan:
         self.instantiate = _instantiate(cls, self.factories)
         self.fixed: dict[tuple[str, ...], Callable[..., Any]] = {}
         self.required = [n for n, f in fields.items() if f.is_required()]
+        self.nullable = frozenset(n for n, f in fields.items() if _allows_none(f.annotation))
         decorators = cls.__pydantic_decorators__.model_validators.values()
         self.validators: list[Callable[[Any], Any]] = [d.func for d in decorators if d.info.mode == "after"]
         defaults = self.defaults
@@ -374,11 +501,17 @@ def build(cls: type[BaseModel], data: dict[str, Any]) -> Any:
     plan = _plan(cls)
     checks = plan.checks
     values: dict[str, Any] = plan.defaults.copy()
+    nullable = plan.nullable
     for name, value in data.items():
         check = checks.get(name)
         if check is None:
             raise Invalid(data, name, f"is not a field of {plan.name}")
-        values[name] = None if value is None else check(value, data, name)
+        if value is not None:
+            values[name] = check(value, data, name)
+        elif name in nullable:
+            values[name] = None
+        else:
+            raise Invalid(data, name, "is required" if name in plan.required else "must not be null")
     obj = plan.instantiate(values, data)
     for name in plan.required:
         if name not in data or data[name] is None:
@@ -389,3 +522,24 @@ def build(cls: type[BaseModel], data: dict[str, Any]) -> Any:
         except ValueError as exc:
             raise Invalid(data, next(iter(data), plan.name), str(exc)) from None
     return obj
+
+
+def check_value(model: type[BaseModel], path: str, value: Any) -> Any:
+    """``value`` as the field at dotted ``path`` of ``model`` stores it (text converted as a configured
+    default is); a ValueError saying why when the field would reject it."""
+    *parents, last = path.split(".")
+    target: Any = model
+    for part in parents:
+        spec = _classify(target.model_fields[part].annotation, [])
+        while spec.kind == "list" and spec.inner is not None:
+            spec = spec.inner
+        if spec.model is None:
+            raise ValueError(f"{part} is not an object")
+        target = spec.model
+    check = _plan(target).checks.get(last)
+    if check is None:
+        raise ValueError(f"{target.__name__} has no field {last}")
+    try:
+        return check(value, {}, last)
+    except Invalid as exc:
+        raise ValueError(exc.problem) from None

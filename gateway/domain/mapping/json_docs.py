@@ -1,192 +1,47 @@
-"""Supplier JSON -> canonical: purchase orders (``po_json``) and 3PL shipment confirmations
+"""Supplier JSON -> canonical: purchase orders (``po_json``, ``warehouse_order_json``), purchase order
+acknowledgements (``poack_json``, see :mod:`.json_ack`) and 3PL shipment confirmations
 (``shipment_confirmation_json``), each in the partner's own shape.
 
-The default shapes below name each canonical field and where it is read from; a variant
-(``mappings/json-*.yaml``) or the profile's ``json_fields`` move any of them. Names under a
-list (``lines.*``, ``packages.*``) are relative to each element; package lines use the
-``lines.*`` names. Every JSON leaf that is not read is kept in ``extensions`` under the
-partner's namespace as a JSON pointer and value.
+The default shapes (:data:`~.json_shapes.DEFAULT_SHAPES`) name each canonical field and where
+it is read from; a variant (``mappings/json-*.yaml``) or the profile's ``json_fields`` move any
+of them, and ``json_formats`` give non-ISO date formats. Every JSON leaf that is not read is
+kept in ``extensions`` under the partner's namespace as a JSON pointer and value.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 from pydantic import BaseModel
 
-from gateway.domain.canonical import ConfirmationStatus, DocumentHeader, PurchaseOrder, ShipmentConfirmation
-from gateway.domain.mapping.construct import Invalid, build
+from gateway.domain.canonical import (
+    ConfirmationStatus,
+    DocumentHeader,
+    PurchaseOrder,
+    PurchaseOrderAck,
+    ShipmentConfirmation,
+)
 from gateway.domain.mapping.errors import MappingError
+from gateway.domain.mapping.json_ack import purchase_order_ack
+from gateway.domain.mapping.json_build import Builder, Doc
+from gateway.domain.mapping.json_shapes import DEFAULT_SHAPES, JSON_TYPES
 from gateway.domain.mapping.json_source import JsonSource
 from gateway.domain.mapping.rules import Rules
 
-__all__ = ["DEFAULT_SHAPES", "JSON_DOCUMENT_TYPES", "read_json"]
+__all__ = ["DEFAULT_SHAPES", "JSON_DOCUMENT_TYPES", "ORDER_DATES", "read_json"]
 
-Doc = dict[str, Any]
-
-_LINE = {
-    f"lines.{n}": n
-    for n in (
-        "line_number",
-        "sku",
-        "upc",
-        "gtin",
-        "ean",
-        "vendor_part",
-        "buyer_part",
-        "description",
-        "quantity",
-        "unit",
-        "unit_price",
-        "quantity_ordered",
-        "lot",
-    )
-}
-_PARTY = ("name", "id", "address1", "address2", "city", "state", "postal_code", "country")
-_PARTIES = {"buyer": "BY", "ship_to": "ST", "bill_to": "BT", "vendor": "VN", "ship_from": "SF"}
-
-#: Default shape per JSON document type: canonical field name -> dotted path in the JSON.
-DEFAULT_SHAPES: dict[str, dict[str, str]] = {
-    "shipment_confirmation_json": {
-        **{
-            n: n
-            for n in (
-                "shipment_id",
-                "order_number",
-                "po_number",
-                "status",
-                "shipped_at",
-                "carrier",
-                "carrier_name",
-                "service_level",
-                "tracking_number",
-                "tracking_numbers",
-                "bill_of_lading",
-                "pro_number",
-                "notes",
-                "lines",
-                "packages",
-            )
-        },
-        **{f"ship_to.{n}": f"ship_to.{n}" for n in _PARTY},
-        **_LINE,
-        **{f"packages.{n}": n for n in ("sscc", "tracking_number", "weight", "weight_unit", "lines")},
-    },
-    "po_json": {
-        **{
-            n: n
-            for n in (
-                "po_number",
-                "po_date",
-                "purpose",
-                "order_type",
-                "release_number",
-                "contract_number",
-                "currency",
-                "requested_delivery_date",
-                "ship_date",
-                "cancel_date",
-                "notes",
-                "total_amount",
-                "lines",
-            )
-        },
-        **{f"{role}.{n}": f"{role}.{n}" for role in _PARTIES if role != "ship_from" for n in _PARTY},
-        **_LINE,
-    },
-}
-
-#: JSON document type -> canonical model.
+#: JSON document type -> canonical model, for the types that are read.
 JSON_DOCUMENT_TYPES: dict[str, type[BaseModel]] = {
     "shipment_confirmation_json": ShipmentConfirmation,
     "po_json": PurchaseOrder,
+    "warehouse_order_json": PurchaseOrder,
+    "poack_json": PurchaseOrderAck,
 }
-
-_DIGITS = {"upc": "UP", "gtin": "UK", "ean": "EN"}
+#: Order-level dates of the order shapes: JSON name -> DTM01 qualifier.
+ORDER_DATES = {"requested_delivery_date": "002", "ship_date": "010", "cancel_date": "001"}
+_ORDER_ROLES = ("buyer", "ship_to", "bill_to", "vendor")
 _STATUSES = frozenset(s.value for s in ConfirmationStatus)
 
 
-class _Builder:
-    def __init__(self, src: JsonSource, rules: Rules) -> None:
-        self.src = src
-        self.rules = rules
-        self.origins: dict[int, dict[str, str]] = {}
-
-    def note(self, data: Doc, src: JsonSource, fields: dict[str, str]) -> Doc:
-        self.origins[id(data)] = {key: src.where(name) for key, name in fields.items()}
-        return data
-
-    def item(self, line: JsonSource) -> Doc:
-        item: Doc = {}
-        other: list[Doc] = []
-        for name in ("sku", "vendor_part", "buyer_part", "description"):
-            if (value := line.text(name)) is not None:
-                item[name] = value
-        for name, qualifier in _DIGITS.items():
-            if (value := line.text(name)) is not None:
-                if value.isdigit() and 6 <= len(value) <= 14:
-                    item[name] = value
-                else:
-                    other.append({"qualifier": qualifier, "value": value})
-        if other:
-            item["other"] = other
-        return self.note(
-            item, line, {n: n for n in ("sku", "vendor_part", "buyer_part", "description", *_DIGITS)}
-        )
-
-    def quantity(self, line: JsonSource, name: str, *, required: bool) -> Doc | None:
-        value = line.decimal(name, required=required)
-        if value is None:
-            return None
-        qty: Doc = {"value": value}
-        if (unit := line.text("unit")) is not None:
-            qty["unit"] = self.rules.code("uom", unit.upper())
-        return self.note(qty, line, {"value": name, "unit": "unit"})
-
-    def party(self, role: str) -> Doc | None:
-        src = self.src
-        if not any(src.has(f"{role}.{n}") for n in _PARTY):
-            return None
-        party: Doc = {"role": _PARTIES[role]}
-        if (name := src.text(f"{role}.name")) is not None:
-            party["name"] = name
-        if (ident := src.text(f"{role}.id")) is not None:
-            party["identifiers"] = [{"qualifier": "ZZ", "value": ident}]
-        address: Doc = {}
-        lines = [v for n in ("address1", "address2") if (v := src.text(f"{role}.{n}")) is not None]
-        if lines:
-            address["lines"] = lines
-        for name in ("city", "state", "postal_code"):
-            if (value := src.text(f"{role}.{name}")) is not None:
-                address[name] = value.upper() if name == "state" else value
-        if (country := src.text(f"{role}.country")) is not None:
-            address["country"] = self.rules.code("country", country.upper())
-        if address:
-            party["address"] = self.note(
-                address, src, {n: f"{role}.{n}" for n in ("city", "state", "postal_code", "country")}
-            )
-        return self.note(party, src, {"name": f"{role}.name", "identifiers": f"{role}.id"})
-
-    def extensions(self, doc: Doc, namespace: str) -> None:
-        rest = self.src.leftovers()
-        if rest:
-            doc["extensions"] = {namespace: [{"kind": "field", "path": p, "value": v} for p, v in rest]}
-
-    def validate(self, model: type[BaseModel], doc: Doc) -> BaseModel:
-        try:
-            built: BaseModel = build(model, doc)
-        except Invalid as exc:
-            paths = self.origins.get(id(exc.data), {})
-            where = paths.get(exc.field)
-            if where is None:  # a whole-object rule: name the object the fields came from
-                where = next(iter(paths.values()), exc.field).rpartition(".")[0] or exc.field
-            raise MappingError.in_json(
-                where, exc.problem, exc.value if isinstance(exc.value, str) else None
-            ) from None
-        return built
-
-
-def _shipment_confirmation(b: _Builder, header: DocumentHeader) -> Doc:
+def _shipment_confirmation(b: Builder, header: DocumentHeader) -> Doc:
     src, rules = b.src, b.rules
     status = rules.code("status", (src.text("status") or "shipped").lower())
     if status not in _STATUSES:
@@ -242,7 +97,7 @@ def _shipment_confirmation(b: _Builder, header: DocumentHeader) -> Doc:
     for package in src.each("packages"):
         pack: Doc = {"level": "pack"}
         marks = [
-            {"qualifier": q, "value": v}
+            b.note({"qualifier": q, "value": v}, package, {"value": n})
             for q, n in (("GM", "sscc"), ("CP", "tracking_number"))
             if (v := package.text(n)) is not None
         ]
@@ -263,6 +118,11 @@ def _shipment_confirmation(b: _Builder, header: DocumentHeader) -> Doc:
         packs.append(b.note(pack, package, {"marks": "sscc"}))
     if packs:
         container["packs"] = packs
+    # A package's tracking number is one of the shipment's too.
+    tracked = [m["value"] for pack in packs for m in pack.get("marks", []) if m["qualifier"] == "CP"]
+    if tracked:
+        carrier["tracking_numbers"] = list(dict.fromkeys([*carrier.get("tracking_numbers", []), *tracked]))
+        shipment.setdefault("carrier", b.note(carrier, src, {"tracking_numbers": "packages"}))
     doc["shipment"] = shipment
     notes = src.strings("notes")
     if notes:
@@ -270,7 +130,7 @@ def _shipment_confirmation(b: _Builder, header: DocumentHeader) -> Doc:
     return doc
 
 
-def _item_level(b: _Builder, line: JsonSource) -> Doc:
+def _item_level(b: Builder, line: JsonSource) -> Doc:
     level: Doc = {"level": "item", "item": b.item(line)}
     if (number := line.text("line_number")) is not None:
         level["line_number"] = number
@@ -278,11 +138,11 @@ def _item_level(b: _Builder, line: JsonSource) -> Doc:
     if (ordered := b.quantity(line, "quantity_ordered", required=False)) is not None:
         level["quantity_ordered"] = ordered
     if (lot := line.text("lot")) is not None:
-        level["references"] = [{"qualifier": "LT", "value": lot}]
+        level["references"] = [b.note({"qualifier": "LT", "value": lot}, line, {"value": "lot"})]
     return b.note(level, line, {"line_number": "line_number", "item": "sku", "quantity_shipped": "quantity"})
 
 
-def _purchase_order(b: _Builder, header: DocumentHeader) -> Doc:
+def _purchase_order(b: Builder, header: DocumentHeader) -> Doc:
     src, rules = b.src, b.rules
     doc: Doc = {
         "header": header,
@@ -294,28 +154,13 @@ def _purchase_order(b: _Builder, header: DocumentHeader) -> Doc:
             doc[name] = value
     if (currency := src.text("currency")) is not None:
         doc["currency"] = rules.code("currency", currency.upper())
-    b.note(
-        doc,
-        src,
-        {
-            n: n
-            for n in (
-                "po_number",
-                "po_date",
-                "purpose",
-                "order_type",
-                "release_number",
-                "contract_number",
-                "currency",
-            )
-        },
-    )
-    parties = [p for role in _PARTIES if role != "ship_from" and (p := b.party(role)) is not None]
-    if parties:
+    names = ("po_number", "po_date", "purpose", "order_type", "release_number", "contract_number", "currency")
+    b.note(doc, src, {n: n for n in names})
+    if parties := b.parties(_ORDER_ROLES):
         doc["parties"] = parties
     dates = [
         b.note({"qualifier": q, "date": d}, src, {"date": n})
-        for q, n in (("002", "requested_delivery_date"), ("010", "ship_date"), ("001", "cancel_date"))
+        for n, q in ORDER_DATES.items()
         if (d := src.date(n)) is not None
     ]
     if dates:
@@ -328,7 +173,7 @@ def _purchase_order(b: _Builder, header: DocumentHeader) -> Doc:
             "quantity_ordered": b.quantity(line, "quantity", required=True),
         }
         if (price := line.decimal("unit_price")) is not None:
-            data["unit_price"] = {"amount": price}
+            data["unit_price"] = b.note({"amount": price}, line, {"amount": "unit_price"})
         if (ship_date := line.date("requested_delivery_date")) is not None:
             data["dates"] = [{"qualifier": "002", "date": ship_date}]
         lines.append(
@@ -338,7 +183,7 @@ def _purchase_order(b: _Builder, header: DocumentHeader) -> Doc:
         raise src.fail("lines", "a purchase order needs at least one line")
     doc["lines"] = lines
     if (total := src.decimal("total_amount")) is not None:
-        doc["totals"] = {"total_amount": {"amount": total}}
+        doc["totals"] = {"total_amount": b.note({"amount": total}, src, {"amount": "total_amount"})}
     notes = src.strings("notes")
     if notes:
         doc["notes"] = [{"text": n} for n in notes]
@@ -349,18 +194,22 @@ def read_json(
     data: object, document_type: str, rules: Rules, header: DocumentHeader, namespace: str
 ) -> BaseModel:
     """Map ``data`` (parsed JSON) of ``document_type`` through the default shape and ``json_fields``."""
-    if document_type not in JSON_DOCUMENT_TYPES:
+    model = JSON_DOCUMENT_TYPES.get(document_type)
+    if model is None:
         known = ", ".join(sorted(JSON_DOCUMENT_TYPES))
         raise MappingError(f"no JSON mapping for {document_type!r}; known: {known}", field=document_type)
     if not isinstance(data, dict):
         raise MappingError.in_json("", f"a {document_type} document must be a JSON object")
-    fields = {**DEFAULT_SHAPES[document_type], **rules.json_fields}
-    builder = _Builder(JsonSource(data, fields), rules)
-    build = _shipment_confirmation if document_type == "shipment_confirmation_json" else _purchase_order
-    doc = build(builder, header)
-    model = JSON_DOCUMENT_TYPES[document_type]
-    for path, value in rules.defaults.items():
-        if path in model.model_fields and doc.get(path) is None:
-            doc[path] = value
+    shape = JSON_TYPES[document_type].shape
+    assert shape is not None
+    fields = {**DEFAULT_SHAPES[shape], **rules.json_fields}
+    builder = Builder(JsonSource(data, fields, formats=rules.json_formats), rules)
+    if model is ShipmentConfirmation:
+        doc = _shipment_confirmation(builder, header)
+    elif model is PurchaseOrderAck:
+        doc = purchase_order_ack(builder, header, _ORDER_ROLES)
+    else:
+        doc = _purchase_order(builder, header)
+    builder.defaults(doc, model)
     builder.extensions(doc, namespace)
     return builder.validate(model, doc)

@@ -1,4 +1,4 @@
-"""The mapping engine's facade: named variants + partner deviations, X12/JSON in, X12 out.
+"""The mapping engine's facade: named variants + partner deviations, X12/JSON in, X12/JSON out.
 
 :meth:`Mapper.load` reads ``mappings/*.yaml``; each call picks the partner's policy for the
 document, merges the named variant with the profile's own deviations
@@ -25,13 +25,22 @@ from gateway.domain.canonical import (
 )
 from gateway.domain.mapping.errors import MappingError
 from gateway.domain.mapping.json_docs import JSON_DOCUMENT_TYPES, read_json
+from gateway.domain.mapping.json_out import write_json
+from gateway.domain.mapping.json_shapes import CANONICAL_JSON, JSON_TYPES
 from gateway.domain.mapping.rules import EMPTY_RULES, Rules
 from gateway.domain.mapping.variants import Variant, load_variants
-from gateway.domain.mapping.x12_fa import read_functional_ack
+from gateway.domain.mapping.x12_fa import read_functional_ack, read_ta1
 from gateway.domain.mapping.x12_orders import read_order
 from gateway.domain.mapping.x12_out import to_x12
 from gateway.domain.mapping.x12_ship import read_ship_notice
-from gateway.domain.profiles import DocumentPolicy, MappingDeviations, PartnerProfile, merge
+from gateway.domain.profiles import (
+    Direction,
+    DocumentFormat,
+    DocumentPolicy,
+    MappingDeviations,
+    PartnerProfile,
+    merge,
+)
 
 __all__ = ["Mapper", "functional_id_for", "set_id_for"]
 
@@ -42,10 +51,6 @@ _SET_IDS = {
     DocumentType.INVOICE: "810",
 }
 _FUNCTIONAL_IDS = {"850": "PO", "855": "PR", "856": "SH", "810": "IN", "997": "FA", "999": "FA"}
-_JSON_TYPES = {
-    "po_json": DocumentType.PURCHASE_ORDER,
-    "shipment_confirmation_json": DocumentType.SHIPMENT_CONFIRMATION,
-}
 
 
 def set_id_for(document_type: str) -> str:
@@ -74,6 +79,7 @@ class Mapper:
     def __init__(self, variants: dict[str, Variant] | None = None) -> None:
         self.variants: dict[str, Variant] = dict(variants or {})
         self._rules: dict[tuple[int, int], tuple[object, object, Rules]] = {}
+        self._policies: dict[tuple[int, str, str], tuple[PartnerProfile, DocumentPolicy | None]] = {}
 
     @classmethod
     def load(cls, mappings_dir: Path) -> Mapper:
@@ -111,9 +117,19 @@ class Mapper:
         self._rules[key] = (profile, policy, rules)
         return rules
 
-    @staticmethod
-    def _policy(profile: PartnerProfile | None, direction: str, document_type: str) -> DocumentPolicy | None:
-        return None if profile is None else profile.document_policy(direction, document_type)
+    def _policy(
+        self, profile: PartnerProfile | None, direction: str, document_type: str
+    ) -> DocumentPolicy | None:
+        """The profile's rule for a document (looked up once per profile object)."""
+        if profile is None:
+            return None
+        key = (id(profile), direction, document_type)
+        cached = self._policies.get(key)
+        if cached is not None and cached[0] is profile:
+            return cached[1]
+        policy = profile.document_policy(direction, document_type)
+        self._policies[key] = (profile, policy)
+        return policy
 
     # --- inbound ----------------------------------------------------------------------------------------
 
@@ -144,7 +160,8 @@ class Mapper:
         rules = self.rules_for(profile, self._policy(profile, header.direction.value, set_id))
         component = interchange.delimiters.component
         if set_id in ("850", "855", "810"):
-            return cast(CanonicalDocument, read_order(set_id, ts.segments, rules, component, header))
+            element = interchange.delimiters.element
+            return read_order(set_id, ts.segments, rules, component, header, element)  # type: ignore[return-value]
         if set_id == "856":
             return cast(CanonicalDocument, read_ship_notice(ts.segments, rules, component, header))
         if set_id in ("997", "999"):
@@ -156,12 +173,24 @@ class Mapper:
             element=1,
         )
 
+    @staticmethod
+    def ta1_to_canonical(interchange: Interchange, *, header: DocumentHeader) -> CanonicalDocument | None:
+        """The TA1 segments an interchange carries (interchange acknowledgements received) as one
+        FunctionalAck of kind ``TA1``, or None when it has none; ``header`` is built by the caller."""
+        if header.document_type is not DocumentType.FUNCTIONAL_ACK:
+            raise MappingError(
+                f"header.document_type {header.document_type.value!r} does not fit a TA1", field="header"
+            )
+        return read_ta1(interchange, header)
+
     def json_to_canonical(
         self, data: object, *, document_type: str, profile: PartnerProfile | None, header: DocumentHeader
     ) -> CanonicalDocument:
         """Map a partner JSON document (``po_json``, ``shipment_confirmation_json``) in its own shape."""
         if document_type not in JSON_DOCUMENT_TYPES:
-            raise MappingError(f"no JSON mapping for document type {document_type!r}", field=document_type)
+            raise MappingError(
+                f"no inbound JSON mapping for document type {document_type!r}", field=document_type
+            )
         if header.document_type is not self.canonical_type_for(document_type):
             raise MappingError(
                 f"header.document_type {header.document_type.value!r} does not fit {document_type}",
@@ -199,15 +228,42 @@ class Mapper:
             raise MappingError(
                 f"ST02 {control_number!r} must be 4-9 letters or digits", segment_id="ST", element=2
             )
-        return to_x12(doc, self.rules_for(profile, policy), control_number)
+        return to_x12(
+            doc, self.rules_for(profile, policy), control_number, policy.version if policy else None
+        )
+
+    def canonical_to_json(
+        self, doc: CanonicalDocument, *, profile: PartnerProfile, policy: DocumentPolicy
+    ) -> bytes:
+        """The partner's JSON for ``doc``: canonical JSON as it is (``canonical_json``), or the shape of
+        ``policy.type`` (``po_json``, ``warehouse_order_json``, ``poack_json``) with its deviations."""
+        namespace = profile.partner_id.lower()
+        return write_json(doc, policy.type, self.rules_for(profile, policy), namespace)
+
+    @staticmethod
+    def outbound_policy(
+        profile: PartnerProfile, document_type: str, wanted: str | None = None
+    ) -> DocumentPolicy | None:
+        """The partner's outbound rule for a canonical ``document_type`` (``purchase_order`` ...).
+
+        ``wanted`` (a profile document type such as ``poack_json``, e.g. from the request) picks that
+        rule when it carries this document; otherwise the first X12 set or shaped JSON type of the
+        document in the profile's order, else a ``canonical_json`` rule. None when nothing fits."""
+        rules = [d for d in profile.documents if d.direction is Direction.OUTBOUND]
+        fitting = [rule for rule in rules if _carries(rule, document_type)]
+        if wanted is not None:
+            return next((rule for rule in fitting if rule.type == wanted), None)
+        specific = [rule for rule in fitting if rule.type != CANONICAL_JSON]
+        return next(iter(specific or fitting), None)
 
     @staticmethod
     def canonical_type_for(profile_document_type: str) -> DocumentType:
         """The canonical type of a profile document type: ``850``/``po_json`` -> purchase_order ..."""
         if profile_document_type in X12_DOCUMENT_TYPES:
             return X12_DOCUMENT_TYPES[profile_document_type]
-        if profile_document_type in _JSON_TYPES:
-            return _JSON_TYPES[profile_document_type]
+        kind = JSON_TYPES.get(profile_document_type)
+        if kind is not None and kind.canonical is not None:
+            return kind.canonical
         raise MappingError(f"no canonical document type for {profile_document_type!r}", field="type")
 
     # --- helpers ----------------------------------------------------------------------------------------
@@ -225,3 +281,11 @@ class Mapper:
             return doc.invoice_number
         first = next(iter(doc.set_results()), None)
         return None if first is None else f"{first[1].set_id} {first[1].control_number}"
+
+
+def _carries(rule: DocumentPolicy, document_type: str) -> bool:
+    """Whether an outbound rule can send a canonical document of ``document_type``."""
+    if rule.format is DocumentFormat.X12:
+        return X12_DOCUMENT_TYPES.get(rule.type) == document_type
+    kind = JSON_TYPES.get(rule.type)
+    return kind is not None and kind.writes and kind.canonical in (None, document_type)

@@ -6,7 +6,8 @@
 ignored (``ignore_segments``), is this REF qualifier a canonical reference
 (``keep_references``), where is a field read from or written to (``field_sources``),
 what is a missing field's default (``defaults``), where in the partner's JSON is a field
-(``json_fields``).
+(``json_fields``) and in which format are its dates (``json_formats``). ``field_sources``
+of line fields (``lines.``) apply to each line's loop.
 
 Code lists (keys of ``code_maps``): see :data:`CODE_LISTS`. Party roles (values of
 ``party_roles``) are the snake_case names of :class:`~gateway.domain.canonical.PartyRole`
@@ -21,7 +22,7 @@ from gateway.domain.canonical import PartyRole, ReferenceQualifier
 from gateway.domain.mapping.errors import MappingError
 from gateway.domain.profiles import MappingDeviations
 
-__all__ = ["CODE_LISTS", "STANDARD_REFERENCES", "FieldSource", "Rules"]
+__all__ = ["CODE_LISTS", "LINE_PREFIX", "ROLE_CODES", "STANDARD_REFERENCES", "FieldSource", "Rules"]
 
 #: Code lists a partner may translate, and where each applies.
 CODE_LISTS: dict[str, str] = {
@@ -51,7 +52,10 @@ STANDARD_REFERENCES: frozenset[str] = frozenset(q.value for q in ReferenceQualif
     "VR",
 }
 
-_ROLE_CODES = {role.name.lower(): role.value for role in PartyRole}
+#: Prefix of line fields in ``field_sources``, ``defaults`` and ``json_fields``.
+LINE_PREFIX = "lines."
+
+ROLE_CODES = {role.name.lower(): role.value for role in PartyRole}
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +98,10 @@ class Rules:
     field_sources: dict[str, FieldSource]
     defaults: dict[str, str]
     json_fields: dict[str, str]
+    json_formats: dict[str, str]
+    #: ``field_sources`` of document fields, and of line fields (``lines.`` taken off the name).
+    head_sources: dict[str, FieldSource]
+    line_sources: dict[str, FieldSource]
 
     @classmethod
     def compile(cls, deviations: MappingDeviations) -> Rules:
@@ -105,12 +113,13 @@ class Rules:
                 )
         role_in: dict[str, str] = {}
         for code, role in deviations.party_roles.items():
-            if role not in _ROLE_CODES:
-                known = ", ".join(sorted(_ROLE_CODES))
+            if role not in ROLE_CODES:
+                known = ", ".join(sorted(ROLE_CODES))
                 raise MappingError(
                     f"party_roles.{code}: unknown role {role!r}; known: {known}", field=f"party_roles.{code}"
                 )
-            role_in[code] = _ROLE_CODES[role]
+            role_in[code] = ROLE_CODES[role]
+        sources = {k: FieldSource.parse(v) for k, v in deviations.field_sources.items()}
         ignore_ids = frozenset(s for s in deviations.ignore_segments if "*" not in s)
         qualified = frozenset(tuple(s.split("*", 1)) for s in deviations.ignore_segments if "*" in s)
         return cls(
@@ -122,9 +131,14 @@ class Rules:
             ignore_qualified=qualified,  # type: ignore[arg-type]
             ignore_any=ignore_ids | {s for s, _ in qualified},
             references=STANDARD_REFERENCES | set(deviations.keep_references),
-            field_sources={k: FieldSource.parse(v) for k, v in deviations.field_sources.items()},
+            field_sources=sources,
             defaults=dict(deviations.defaults),
             json_fields=dict(deviations.json_fields),
+            json_formats=dict(deviations.json_formats),
+            head_sources={k: v for k, v in sources.items() if not k.startswith(LINE_PREFIX)},
+            line_sources={
+                k.removeprefix(LINE_PREFIX): v for k, v in sources.items() if k.startswith(LINE_PREFIX)
+            },
         )
 
     def code(self, code_list: str, value: str) -> str:

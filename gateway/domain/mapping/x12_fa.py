@@ -1,8 +1,9 @@
-"""X12 997 / 999 -> canonical :class:`FunctionalAck`, through the lenient reader in :mod:`edi.acks`.
+"""X12 997 / 999 / TA1 -> canonical :class:`FunctionalAck`.
 
-The reader tolerates defects and lists them as problems; the canonical document needs
-each status and count, so a missing AK1/AK9/AK5 value becomes a :class:`MappingError`
-naming that segment.
+997 and 999 sets go through the lenient reader in :mod:`edi.acks`, which tolerates defects
+and lists them as problems; the canonical document needs each status and count, so a missing
+AK1/AK9/AK5 value becomes a :class:`MappingError` naming that segment. TA1 segments sit in
+the interchange, outside any group (:func:`read_ta1`); their position counts TA1 segments.
 """
 
 from __future__ import annotations
@@ -14,11 +15,12 @@ from pydantic import ValidationError
 from edi.acks.parse import parse_ack_set
 from edi.acks.results import AckEnvelope, GroupAck
 from edi.errors import AckParseError
-from edi.model import Interchange, TransactionSet
+from edi.model import Interchange, Segment, TransactionSet
 from gateway.domain.canonical import AckStatus, DocumentHeader, FunctionalAck
 from gateway.domain.mapping.errors import MappingError
+from gateway.domain.mapping.x12_values import SegmentRef
 
-__all__ = ["read_functional_ack"]
+__all__ = ["read_functional_ack", "read_ta1"]
 
 
 def _group(ack: GroupAck) -> dict[str, Any]:
@@ -115,3 +117,38 @@ def _segment_for(loc: list[str], kind: str) -> str:
     if "sets" in loc:
         return "AK2" if loc[-1] in ("set_id", "control_number", "implementation_reference") else f"{prefix}5"
     return "AK1" if loc[-1] in ("functional_id", "control_number", "version") else "AK9"
+
+
+def read_ta1(interchange: Interchange, header: DocumentHeader) -> FunctionalAck | None:
+    """The TA1 segments of ``interchange`` (interchange acknowledgements received) as one canonical
+    FunctionalAck of kind TA1, or None when it holds none. A bad element is a MappingError naming it."""
+    segments = [s for s in interchange.service_segments if s.id == "TA1"]
+    if not segments:
+        return None
+    results = [_interchange_result(segment, position) for position, segment in enumerate(segments, start=1)]
+    return FunctionalAck.model_validate({"header": header, "ack_kind": "TA1", "interchanges": results})
+
+
+def _interchange_result(segment: Segment, position: int) -> dict[str, Any]:
+    """One TA1 as an InterchangeResult dict; ``position`` counts the interchange's TA1 segments."""
+    ref = SegmentRef(segment, position)
+    control = ref.require(1, "control_number")
+    if not (control.isdigit() and len(control) == 9):
+        raise ref.fail(1, "control_number", "is not a 9-digit interchange control number (ISA13)", control)
+    text = ref.require(2, "date")
+    if not (text.isdigit() and len(text) == 6):
+        raise ref.fail(2, "date", "is not a date (YYMMDD)", text)
+    date = ref.date(2, "date")
+    time = ref.time(3, "time")
+    if time is None:
+        raise ref.fail(3, "time", "is missing")
+    status_code = ref.require(4, "status_code")
+    if status_code not in ("A", "E", "R"):
+        raise ref.fail(4, "status_code", "is not a TA104 status (A, E or R)", status_code)
+    note = ref.require(5, "note_code")
+    if not (note.isdigit() and len(note) == 3):
+        raise ref.fail(5, "note_code", "is not a 3-digit TA105 note code", note)
+    return {
+        "control_number": control, "date": date, "time": time, "status_code": status_code,
+        "status": AckStatus.from_x12(status_code), "note_code": note,
+    }  # fmt: skip

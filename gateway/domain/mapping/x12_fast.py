@@ -1,38 +1,59 @@
 """Fast paths for the segments every line item repeats: PO1 / IT1, PID and PO4.
 
 A 50-line order is 150 of these segments, so they decide the mapping speed. Each fast
-path reads the raw elements of the common, clean shape (every value present and valid,
-nothing left for an overlay or an extension) and builds exactly what the general handler
-(:meth:`OrderReader.line`, :meth:`Walker.pid`, :meth:`Walker.po4`) would build, models
-included. Anything else (a missing or bad value, an incomplete ID pair, extra elements)
-makes it decline before it changes anything, and the general handler maps the segment
-and reports the error where it sits. The walker only tries a fast path when no
-``field_sources`` capture is reading the segment.
+path reads the segment's raw text (split here, not cached on the segment, so the parsed
+interchange does not grow by a list per segment) in its common, clean shape (every value
+present and valid, nothing left for an overlay or an extension) and builds exactly what
+the general handler (:meth:`OrderReader.line`, :meth:`Walker.pid`, :meth:`Walker.po4`)
+would build, models included, with every value checked as the general handler checks it.
+Anything else (a missing or bad value, an incomplete ID pair, extra elements) makes it
+decline before it changes anything, and the general handler maps the segment and reports
+the error where it sits. The walker only tries a fast path when no ``field_sources``
+capture is reading the segment. ``tests/gateway/domain/test_mapping_fast_paths.py`` maps
+orders both ways and requires the same documents and errors.
 """
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 from edi.model import Segment
-from gateway.domain.canonical import PackInfo, Price, Quantity
-from gateway.domain.mapping.construct import CODE, fixed
+from gateway.domain.canonical import ItemIdentifiers, PackInfo, Price, Quantity
+from gateway.domain.mapping.construct import CODE, IDENTIFIER, fixed
 from gateway.domain.mapping.x12_read import ITEM_FIELDS, Walker
-from gateway.domain.mapping.x12_values import number
+from gateway.domain.mapping.x12_values import _NUMBERS, number
 
 if TYPE_CHECKING:
     from gateway.domain.mapping.x12_orders import OrderReader
 
-__all__ = ["is_code", "line", "pack", "product_description"]
+__all__ = ["is_code", "line", "line_number_ok", "pack", "product_description"]
 
 _DIGIT_FIELDS = frozenset({"gtin", "upc", "ean"})
-_strip = str.strip
+_LINE_NUMBER = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]{0,19}\Z")
 _quantity, _quantity_unit = fixed(Quantity, "value"), fixed(Quantity, "value", "unit")
 _price, _price_basis = fixed(Price, "amount"), fixed(Price, "amount", "basis")
 _pack = fixed(PackInfo, "pack")
+#: ItemIdentifiers constructors by the item's keys in order (a few shapes: upc + description ...).
+_ITEM_MAKERS: dict[tuple[str, ...], Any] = {}
 
 #: Codes already seen to match :data:`CODE` (bounded: codes are few; past the bound, each is matched).
 _CODES: set[str] = set()
+
+
+#: Line numbers already seen to be valid (bounded, like the codes).
+_LINE_NUMBERS: set[str] = set()
+
+
+def line_number_ok(number: str) -> bool:
+    """Whether ``number`` is a canonical line number (remembered for the common ones)."""
+    if number in _LINE_NUMBERS:
+        return True
+    if _LINE_NUMBER.match(number) is None:
+        return False
+    if len(_LINE_NUMBERS) < 4096:
+        _LINE_NUMBERS.add(number)
+    return True
 
 
 def is_code(text: str) -> bool:
@@ -46,80 +67,166 @@ def is_code(text: str) -> bool:
     return True
 
 
-def line(reader: OrderReader, seg: Segment, pos: int) -> bool:
-    """PO1 / IT1 with a quantity, a unit price and complete ID pairs (PO106/PO107 ...)."""
-    if reader.in_summary or seg.id != reader.kind.line_id:
-        return False
-    v = list(map(_strip, seg.elements))
+def line(reader: OrderReader, seg: Segment, pos: int) -> int:
+    """PO1 / IT1 with a quantity, a unit price and complete, valid ID pairs (PO106/PO107 ...); with
+    its PID and PO4 too when the line is whole (see :func:`_whole`)."""
+    kind = reader.kind
+    if reader.in_summary or seg.id != kind.line_id:
+        return 0
+    raw = seg.raw  # split here, not cached on the segment: the parsed interchange stays as read
+    if raw is None:
+        v = [e.strip() for e in seg.elements]
+    else:
+        v = raw.split(reader.element)
+        if " " in raw or not raw.isprintable():  # padding or other whitespace: strip as the handlers do
+            v = [e.strip() for e in v]
     size = len(v)
     if size < 5 or not size & 1:
-        return False
+        return 0
     number_text, qty_text, unit, price_text, basis = v[0], v[1], v[2], v[3], v[4]
     if not qty_text or not price_text:
-        return False
-    qty_value, price_value = number(qty_text), number(price_text)
+        return 0
+    if number_text and number_text not in _LINE_NUMBERS and not line_number_ok(number_text):
+        return 0
+    qty_value = _NUMBERS.get(qty_text) or number(qty_text)
+    price_value = _NUMBERS.get(price_text) or number(price_text)
     if qty_value is None or price_value is None:
-        return False
-    rules = reader.rules
+        return 0
     if unit:
-        uom = rules.code_in.get("uom")
-        unit = uom.get(unit, unit) if uom else unit
-        if not is_code(unit):
-            return False
+        uom = reader.uom_map
+        if uom is not None:
+            unit = uom.get(unit, unit)
+        if unit not in _CODES and not is_code(unit):
+            return 0
     if basis:
-        bases = rules.code_in.get("price_basis")
-        basis = bases.get(basis, basis) if bases else basis
-        if not is_code(basis):
-            return False
+        bases = reader.basis_map
+        if bases is not None:
+            basis = bases.get(basis, basis)
+        if basis not in _CODES and not is_code(basis):
+            return 0
     item: dict[str, Any] = {}
-    other: list[dict[str, Any]] = []
+    other: list[dict[str, Any]] | None = None
     for i in range(5, size, 2):
         qualifier, value = v[i], v[i + 1]
         if not qualifier or not value:
             if qualifier or value:
-                return False  # an incomplete pair: the general handler keeps it in an overlay
+                return 0  # an incomplete pair: the general handler keeps it in an overlay
             continue
         name = ITEM_FIELDS.get(qualifier)
-        if (
-            name is not None
-            and name not in item
-            and (name not in _DIGIT_FIELDS or (value.isdigit() and 6 <= len(value) <= 14))
-        ):
-            item[name] = value
-        else:
-            other.append({"qualifier": qualifier, "value": value})
-    if other:
-        item["other"] = other
-    reader.captured = None
+        if name is not None and name not in item:
+            if name in _DIGIT_FIELDS:
+                if value.isascii() and value.isdigit() and 6 <= len(value) <= 14:
+                    item[name] = value
+                    continue
+            elif len(value) <= 80 and (value.isprintable() or IDENTIFIER.match(value)):
+                item[name] = value  # v is stripped: a printable value is a trimmed single line
+                continue
+        if not is_code(qualifier) or len(value) > 80 or not (value.isprintable() or IDENTIFIER.match(value)):
+            return 0  # the general handler names the bad element
+        if other is None:
+            other = item["other"] = []
+        other.append({"qualifier": qualifier, "value": value})
+    quantity = _quantity_unit(qty_value, unit) if unit else _quantity(qty_value)
+    price = _price_basis(price_value, basis) if basis else _price(price_value)
+    if reader.whole_lines and other is None:
+        made = _whole(reader, number_text, quantity, price, item, pos)
+        if made:
+            return made
     doc_line: dict[str, Any] = {"line_number": number_text} if number_text else {}
-    doc_line[reader.kind.quantity] = _quantity_unit(qty_value, unit) if unit else _quantity(qty_value)
-    doc_line["unit_price"] = _price_basis(price_value, basis) if basis else _price(price_value)
+    doc_line[kind.quantity] = quantity
+    doc_line["unit_price"] = price
     doc_line["item"] = item
-    reader.lazy_lines[id(doc_line)] = pos
-    reader.lazy_items[id(item)] = pos
     reader.doc.setdefault("lines", []).append(doc_line)
     reader.line_dicts.append(doc_line)
     reader.line_positions.append(pos)
-    reader.target, reader.caps, reader.loop, reader.party = doc_line, reader.kind.line, seg.id, None
-    return True
+    reader.target, reader.caps, reader.loop, reader.party = doc_line, kind.line, seg.id, None
+    if reader.line_sources:
+        reader.open_line(doc_line)
+    else:
+        reader.captured = None
+    return 1
+
+
+def _whole(
+    reader: OrderReader, number_text: str, quantity: Any, price: Any, item: dict[str, Any], pos: int
+) -> int:
+    """Read ahead: when the line's PID and PO4 (each optional) are in their clean shape and the next
+    segment starts another line or the summary, nothing else can join this line, so its model is
+    made now, as :meth:`OrderReader.finish` would make it from the line's dict, and the segments
+    read ahead are skipped. Returns how many segments it mapped, or 0 (nothing made)."""
+    segments = reader.segments
+    index = pos  # segments[pos] is the segment after the PO1 (ST is position 1)
+    end = len(segments) - 1 if segments[-1].id == "SE" else len(segments)
+    following = segments[index] if index < end else None
+    description = None
+    if following is not None and following.id == "PID":
+        raw = following.raw
+        prefix = reader.pid_prefix
+        if raw is None or not raw.startswith(prefix):
+            return 0
+        description = raw[len(prefix) :]
+        if reader.element in description:
+            return 0
+        description = description.strip()
+        # Trimmed text: printable (the common case, no regex needed) or as IDENTIFIER says.
+        if not description or len(description) > 1000:
+            return 0
+        if not description.isprintable() and IDENTIFIER.match(description) is None:
+            return 0
+        index += 1
+        following = segments[index] if index < end else None
+    pack = None
+    if following is not None and following.id == "PO4":
+        raw = following.raw
+        if raw is None or not (raw.isascii() and raw.isdigit()):
+            return 0
+        count = int(raw)
+        if count < 1:
+            return 0
+        pack = _pack(count)
+        index += 1
+        following = segments[index] if index < end else None
+    kind = reader.kind
+    if (following is not None and following.id not in kind.line_ends) or not (item or description):
+        return 0
+    if description is not None:
+        item["description"] = description
+    keys = tuple(item)
+    new_item = _ITEM_MAKERS.get(keys)
+    if new_item is None:
+        new_item = _ITEM_MAKERS[keys] = fixed(ItemIdentifiers, *keys)
+    made = new_item(*item.values())
+    if number_text:
+        line = kind.whole_number_pack(number_text, quantity, price, made, pack) if pack is not None else (
+            kind.whole_number(number_text, quantity, price, made))  # fmt: skip
+    else:
+        line = kind.whole_pack(quantity, price, made, pack) if pack is not None else (
+            kind.whole_bare(quantity, price, made))  # fmt: skip
+    reader.doc.setdefault("lines", []).append(line)
+    reader.line_dicts.append(line)
+    reader.line_positions.append(pos)
+    # Nothing can reach the line any more (the next segment starts another line or the summary).
+    reader.target, reader.caps, reader.loop, reader.party = {}, kind.line, kind.line_id, None
+    reader.captured = None
+    return 1 + index - pos
 
 
 def product_description(walker: Walker, seg: Segment, pos: int) -> bool:
     """PID*F****description for a line item that has no description yet."""
-    elements = seg.elements
-    if len(elements) != 5:
-        return False
     item = walker.target.get("item")
     if item is None or "description" in item:
         return False
-    description = elements[4].strip()
-    if (
-        not description
-        or elements[0].strip() != "F"
-        or elements[1].strip()
-        or elements[2].strip()
-        or elements[3].strip()
-    ):
+    raw = seg.raw
+    if raw is None:
+        return False
+    prefix = walker.pid_prefix
+    if not raw.startswith(prefix):
+        return False
+    description = raw[len(prefix) :]
+    if walker.element in description:
+        return False
+    description = description.strip()
+    if not description or len(description) > 1000 or IDENTIFIER.match(description) is None:
         return False
     item["description"] = description
     return True
@@ -127,13 +234,12 @@ def product_description(walker: Walker, seg: Segment, pos: int) -> bool:
 
 def pack(walker: Walker, seg: Segment, pos: int) -> bool:
     """PO4 with only a pack count (PO401) of at least 1."""
-    elements = seg.elements
-    if len(elements) != 1 or "pack" not in walker.caps or "pack" in walker.target:
+    raw = seg.raw
+    if raw is None or "pack" not in walker.caps or "pack" in walker.target:
         return False
-    text = elements[0].strip()
-    if not (text.isascii() and text.isdigit()):
+    if not (raw.isascii() and raw.isdigit()):
         return False
-    count = int(text)
+    count = int(raw)
     if count < 1:
         return False
     walker.target["pack"] = _pack(count)

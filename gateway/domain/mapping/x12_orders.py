@@ -8,7 +8,6 @@ Versions 004010 and 005010 (and VICS usage) share these segments.
 
 from __future__ import annotations
 
-import re
 from typing import Any, ClassVar
 
 from pydantic import BaseModel
@@ -19,6 +18,7 @@ from gateway.domain.canonical import (
     DocumentHeader,
     Invoice,
     InvoiceLine,
+    ItemIdentifiers,
     OrderLine,
     Price,
     PurchaseOrder,
@@ -26,9 +26,9 @@ from gateway.domain.canonical import (
     Quantity,
 )
 from gateway.domain.mapping import x12_fast
-from gateway.domain.mapping.construct import Invalid, build, make, maker
+from gateway.domain.mapping.construct import Invalid, build, fixed, make, maker
 from gateway.domain.mapping.errors import MappingError
-from gateway.domain.mapping.rules import Rules
+from gateway.domain.mapping.rules import LINE_PREFIX, Rules
 from gateway.domain.mapping.x12_read import (
     LINE_FIELDS,
     Doc,
@@ -49,7 +49,7 @@ _LINE = frozenset(
 )
 _SUMMARY = frozenset({"allowances_charges", "taxes", "notes", "carrier"})
 _ACK_TYPES = frozenset(t.value for t in AckType)
-_LINE_NUMBER = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]{0,19}\Z")
+_make_item = maker(ItemIdentifiers)
 
 
 def _built(line: Doc) -> bool:
@@ -65,20 +65,6 @@ def _built(line: Doc) -> bool:
     return True
 
 
-#: Line numbers already seen to be valid (bounded, like the codes in :func:`x12_fast.is_code`).
-_LINE_NUMBERS: set[str] = set()
-
-
-def _line_number_ok(number: str) -> bool:
-    if number in _LINE_NUMBERS:
-        return True
-    if _LINE_NUMBER.match(number) is None:
-        return False
-    if len(_LINE_NUMBERS) < 4096:
-        _LINE_NUMBERS.add(number)
-    return True
-
-
 class _Kind:
     def __init__(
         self,
@@ -91,7 +77,26 @@ class _Kind:
     ) -> None:
         self.model, self.line_id, self.quantity, self.head, self.line = model, line_id, quantity, head, line
         self.line_model = line_model
-        self.make_line = maker(line_model)
+        #: The keys of a line whose values are all built models (or its checked number), as the line
+        #: handlers and fast paths leave them: such a line is made without any further check.
+        self.model_keys = frozenset({"line_number", quantity, "unit_price", "item", "pack"})
+        #: Segments that close a line loop: the next line, or the summary.
+        self.line_ends = frozenset({line_id, "CTT", "TDS"} if line_id == "IT1" else {line_id, "CTT"})
+        #: Constructors by the line's keys, in order (see :func:`construct.fixed`).
+        self.makers: dict[tuple[str, ...], Any] = {}
+        #: Constructors of a whole line from the fast path, with the keys in the order its dict would have.
+        self.whole_number_pack = fixed(line_model, "line_number", quantity, "unit_price", "item", "pack")
+        self.whole_number = fixed(line_model, "line_number", quantity, "unit_price", "item")
+        self.whole_pack = fixed(line_model, quantity, "unit_price", "item", "pack")
+        self.whole_bare = fixed(line_model, quantity, "unit_price", "item")
+
+    def make_line(self, line: Doc) -> BaseModel:
+        keys = tuple(line)
+        new = self.makers.get(keys)
+        if new is None:
+            new = self.makers[keys] = fixed(self.line_model, *keys)
+        made: BaseModel = new(*line.values())
+        return made
 
 
 _KINDS = {
@@ -108,8 +113,10 @@ class OrderReader(Walker):
         "PO1": x12_fast.line, "IT1": x12_fast.line, "PID": x12_fast.product_description, "PO4": x12_fast.pack,
     }  # fmt: skip
 
-    def __init__(self, set_id: str, rules: Rules, component: str, header: DocumentHeader) -> None:
-        super().__init__(rules, component)
+    def __init__(
+        self, set_id: str, rules: Rules, component: str, header: DocumentHeader, element: str = "*"
+    ) -> None:
+        super().__init__(rules, component, element)
         self.kind = _KINDS[set_id]
         self.set_id = set_id
         self.model = self.kind.model
@@ -119,39 +126,53 @@ class OrderReader(Walker):
         self.captured = self.head_captured
         self.header_seen = False
         self.in_summary = False
-        #: The lines (dicts until :meth:`finish`) and the position of each one's PO1 / IT1.
-        self.line_dicts: list[Doc] = []
-        self.line_positions: list[int] = []
+        #: Whether the PO1 fast path may read a whole line ahead and make its model at once: not when a
+        #: deviation may act on the segments of a line (field sources, ignored segments, line defaults).
+        self.whole_lines = not (
+            rules.field_sources or rules.ignore_any or any(p.startswith(LINE_PREFIX) for p in rules.defaults)
+        )
+        #: The code maps the line fast path reads with (None when the partner has none).
+        self.uom_map = rules.code_in.get("uom")
+        self.basis_map = rules.code_in.get("price_basis")
 
     def finish(self) -> BaseModel:
         if self.head_captured:
-            self.apply_sources(self.doc, self.head_captured)
+            self.apply_sources(self.doc, self.head_captured, self.model)
+        for line, captured in self.line_captures:
+            if captured:
+                self.apply_sources(line, captured, self.kind.line_model)
         if self.set_id != "855" and not self.doc.get("lines"):
             line_id = self.kind.line_id
             raise MappingError(f"{self.set_id} has no {line_id} line item", segment_id=line_id)
-        if self.set_id == "855":
-            for line, position in zip(self.line_dicts, self.line_positions, strict=True):
-                if not line.get("acks"):
-                    raise self.ref_at(position).fail(
-                        None, "acks", "line has no ACK with a canonical line status"
-                    )
         self.defaults(self.doc, self.model)
-        line_model, make_line, item_model = self.kind.line_model, self.kind.make_line, self.item_model
+        kind = self.kind
+        line_model, make_line, model_keys = kind.line_model, kind.make_line, kind.model_keys
+        # Lines whose values a field source or a default may have changed are checked value by value.
+        touched = bool(self.line_captures) or any(p.startswith(LINE_PREFIX) for p in self.rules.defaults)
         lines = []
         for line, position in zip(self.line_dicts, self.line_positions, strict=True):
-            line["item"] = item_model(line["item"], position)
-            if _built(line):
-                number = line.get("line_number")
-                if number is not None and not _line_number_ok(number):
-                    raise self.ref_at(position).fail(
-                        1, "line_number", "is not a line number (1-20 letters, digits, . _ / -)", number
-                    )
-                lines.append(make_line(line))
-            else:
+            if type(line) is not dict:  # made whole by the fast path (see x12_fast._complete)
+                lines.append(line)
+                continue
+            item = line["item"]
+            if not item:
+                raise self.ref_at(position).fail(None, "item", "has no item identifier and no description")
+            if "other" in item or touched:
+                line["item"] = self._item_model(item, self.ref_at(position))
+            else:  # every value was checked where it was read (the line handler, its fast path, PID)
+                line["item"] = _make_item(item)
+            if (touched or not line.keys() <= model_keys) and not _built(line):
                 try:
                     lines.append(build(line_model, line))
                 except Invalid as exc:
                     raise self.explain(exc) from None
+                continue
+            number = line.get("line_number")
+            if number is not None and not x12_fast.line_number_ok(number):
+                raise self.ref_at(position).fail(
+                    1, "line_number", "is not a line number (1-20 letters, digits, . _ / -)", number
+                )
+            lines.append(make_line(line))
         if lines:
             self.doc["lines"] = lines
         return self.validate(self.doc)
@@ -227,6 +248,7 @@ class OrderReader(Walker):
         if self.target is not self.doc or "currency" in self.doc or not ref.get(2):
             return self.keep(ref)
         self.doc["currency"] = self.rules.code("currency", ref.get(2))
+        self.note(self.doc, ref, {"currency": 2})
         mapped = frozenset({1, 2}) if ref.get(1) in ("", "BY") else frozenset({2})
         self.overlay(ref, self.doc, mapped, None)
         return None
@@ -236,7 +258,6 @@ class OrderReader(Walker):
     def line(self, ref: SegmentRef) -> None:
         if ref.id != self.kind.line_id or self.in_summary:
             return self.keep(ref)
-        self.captured = None
         v = ref.padded(5)
         line: Doc = {}
         mapped = {1, 2, 3, 4, 5}
@@ -259,6 +280,7 @@ class OrderReader(Walker):
                 unit_price["basis"] = ref.code(5, "basis", self.rules.code("price_basis", v[4]))
             line["unit_price"] = make(Price, unit_price)
         pairs, positions, loose = pair_positions(ref.v, 6)
+        self.check_pairs(ref, 6)
         line["item"] = self.note(item_ids(pairs), ref, positions)
         self.note(line, ref, LINE_FIELDS)
         if loose or len(mapped) < 5:
@@ -267,6 +289,7 @@ class OrderReader(Walker):
         self.line_dicts.append(line)
         self.line_positions.append(ref.pos)
         self.target, self.caps, self.loop, self.party = line, self.kind.line, ref.id, None
+        self.open_line(line)
         return None
 
     def ack(self, ref: SegmentRef) -> None:
@@ -292,6 +315,7 @@ class OrderReader(Walker):
             date = {"qualifier": self.rules.code("date_qualifier", ref.get(4)), "date": ref.date(5, "date")}
             ack["date"] = self.note(date, ref, {"qualifier": 4, "date": 5})
         if pairs:
+            self.check_pairs(ref, 7)
             ack["item"] = self.note(item_ids(pairs), ref, {})
         line.setdefault("acks", []).append(self.note(ack, ref, {"status": 1}))
         return None
@@ -307,9 +331,10 @@ class OrderReader(Walker):
 
     def ctt(self, ref: SegmentRef) -> None:
         totals = self._summary()
-        if self.unclean(ref, frozenset({1, 2})) or "line_count" in totals or not ref.get(1):
+        if self.unclean(ref, frozenset({1, 2})) or "line_count" in totals or not (ref.get(1) or ref.get(2)):
             return self.keep(ref)
-        totals["line_count"] = ref.integer(1, "line_count")
+        if ref.get(1):  # CTT01 is mandatory; without it, the writer states the number of lines
+            totals["line_count"] = ref.integer(1, "line_count")
         if ref.get(2):
             totals["quantity_total"] = ref.dec(2, "quantity_total")
         self.note(totals, ref, {"line_count": 1, "quantity_total": 2})
@@ -374,6 +399,7 @@ class OrderReader(Walker):
         totals["package_count"] = int(ref.get(1))
         if unit := ref.opt(2):
             totals["packaging_code"] = unit
+        self.note(totals, ref, {"package_count": 1, "packaging_code": 2})
         if ref.get(3):
             weight = {"value": ref.dec(3, "weight"), "unit": self.rules.code("uom", ref.get(4))}
             totals["weight"] = self.note(weight, ref, {"value": 3, "unit": 4})
@@ -389,9 +415,9 @@ OrderReader.handlers = {
 
 
 def read_order(
-    set_id: str, segments: list[Any], rules: Rules, component: str, header: DocumentHeader
+    set_id: str, segments: list[Any], rules: Rules, component: str, header: DocumentHeader, element: str = "*"
 ) -> BaseModel:
-    reader = OrderReader(set_id, rules, component, header)
+    reader = OrderReader(set_id, rules, component, header, element)
     reader.walk(segments)
     if not reader.header_seen:
         begin = {"850": "BEG", "855": "BAK", "810": "BIG"}[set_id]

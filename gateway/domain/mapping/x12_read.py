@@ -1,10 +1,5 @@
-"""The single-pass X12 walker shared by the document readers, and the segment handlers they share.
-
-A reader walks a set's body once, dispatching on the segment ID through a dict of
-handlers. Handlers add plain dicts to the *target* (the document, a line or an 856 level);
-the document is validated once, at the end, by its pydantic model. Each dict built from a
-segment is remembered with that segment, so a validation error still names the segment
-and element it came from.
+"""The segment handlers the X12 document readers share (N1 loops, REF, DTM, NTE/N9, FOB, ITD,
+TD5/TD3/TD1, SAC, TXI, PO4, PID) on top of the walk in :mod:`.x12_walk`.
 
 What has no canonical field is never dropped: a whole segment goes to the target's
 ``extensions`` (namespace ``x12``); the unmapped elements of a structural segment (BEG,
@@ -15,18 +10,26 @@ filled, which the writer merges back into the segment it emits. Overlays live in
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
 from decimal import Decimal
-from typing import Any, ClassVar, get_args, get_origin
-
-from pydantic import BaseModel
 
 from edi.model import Segment
-from gateway.domain.canonical import DateRef, ItemIdentifiers, LineStatus, Measurement, PackInfo, QualifiedId
-from gateway.domain.mapping.construct import IDENTIFIER, Invalid, build, make, maker
-from gateway.domain.mapping.errors import MappingError
-from gateway.domain.mapping.rules import FieldSource, Rules
-from gateway.domain.mapping.x12_values import SegmentRef, extension, leftovers, unmapped
+from gateway.domain.canonical import DateRef, ItemIdentifiers, LineStatus, Measurement, PackInfo
+from gateway.domain.mapping.construct import CODE, Invalid, build, make, maker
+from gateway.domain.mapping.x12_values import SegmentRef
+from gateway.domain.mapping.x12_walk import (
+    ITEM_FIELDS,
+    LINE_FIELDS,
+    OVERLAY_NAMESPACE,
+    PARTY_SEGMENTS,
+    Doc,
+    FastHandler,
+    Handler,
+    WalkerBase,
+    apply_default,
+    item_ids,
+    pair_positions,
+    set_path,
+)
 
 __all__ = [
     "CARRIER_REFS",
@@ -34,36 +37,20 @@ __all__ = [
     "LINE_FIELDS",
     "OVERLAY_NAMESPACE",
     "PARTY_SEGMENTS",
+    "Doc",
     "FastHandler",
     "Handler",
     "Walker",
+    "apply_default",
     "item_ids",
     "pair_positions",
     "set_path",
 ]
 
-Doc = dict[str, Any]
-
-#: Extension namespace of overlays (unmapped elements of mapped segments); whole segments use ``x12``.
-OVERLAY_NAMESPACE = "x12.elements"
-#: ``handler(reader, ref)``: maps one segment (a plain function, so readers hold no reference cycles).
-Handler = Callable[[Any, SegmentRef], None]
-#: ``fast(reader, segment, position) -> handled``: maps the common shape of a segment straight from
-#: its raw elements, or declines (False, having changed nothing) and the segment's handler runs.
-FastHandler = Callable[[Any, Segment, int], bool]
-
-#: Segments that continue an N1 loop.
-PARTY_SEGMENTS = frozenset({"N2", "N3", "N4", "REF", "PER", "NX2", "SI"})
 #: REF qualifiers that fill carrier fields where the target has a carrier.
 CARRIER_REFS = {"BM": "bill_of_lading", "CN": "pro_number", "2I": "tracking_numbers"}
-
-#: Where a line's fields sit in its PO1 / IT1.
-LINE_FIELDS = {"line_number": 1, "item": 7}
-ITEM_FIELDS = {"UK": "gtin", "UP": "upc", "EN": "ean", "VP": "vendor_part", "BP": "buyer_part", "SK": "sku"}
-_DIGIT_FIELDS = frozenset({"gtin", "upc", "ean"})
 _LINE_STATUSES = frozenset(s.value for s in LineStatus)
 _make_item = maker(ItemIdentifiers)
-
 _REF = frozenset({1, 2, 3})
 _DTM = frozenset({1, 2, 3, 4})
 _N1 = frozenset({1, 2, 3, 4})
@@ -77,216 +64,16 @@ _SAC = frozenset({1, 2, 5, 7, 8, 9, 10, 12, 15})
 _TXI = frozenset({1, 2, 3, 5, 6})
 _PO4 = frozenset({1, 2, 3, 4, 5, 6, 7, 8, 9, 14})
 _NTE = frozenset({1, 2})
+_N9 = frozenset({1, 2})
+_MSG = frozenset({1})
 _PER = frozenset({1, 2, 3, 4, 5, 6, 7, 8})
+_ID_AT = {"qualifier": 3, "value": 4}
+#: Where a segment's product ID pairs start.
+_PAIRS_FROM = {"PO1": 6, "IT1": 6, "ACK": 7, "LIN": 2}
 
 
-def set_path(data: Doc, path: str, value: Any) -> None:
-    """Set a dotted path in nested dicts, creating dicts on the way."""
-    parts = path.split(".")
-    for part in parts[:-1]:
-        data = data.setdefault(part, {})
-    data[parts[-1]] = value
-
-
-def pair_positions(v: list[str], start: int) -> tuple[list[tuple[str, str]], dict[str, int], bool]:
-    """Qualifier/value pairs of stripped elements ``v`` from element ``start`` (PO106 ...), where each
-    value is (by item field, or qualifier when it has none), and whether any pair is incomplete."""
-    pairs: list[tuple[str, str]] = []
-    positions: dict[str, int] = {}
-    loose = False
-    for i in range(start - 1, len(v), 2):
-        qualifier = v[i]
-        value = v[i + 1] if i + 1 < len(v) else ""
-        if qualifier and value:
-            pairs.append((qualifier, value))
-            positions.setdefault(ITEM_FIELDS.get(qualifier, qualifier), i + 2)
-        elif qualifier or value:
-            loose = True
-    return pairs, positions, loose
-
-
-def item_ids(pairs: Iterable[tuple[str, str]]) -> Doc:
-    """Qualifier/value pairs as an ItemIdentifiers dict. GTIN/UPC/EAN values that are not 6-14
-    digits, and repeats, go to ``other`` with their qualifier, so nothing is rejected or lost."""
-    item: Doc = {}
-    other: list[Doc] = []
-    for qualifier, value in pairs:
-        name = ITEM_FIELDS.get(qualifier)
-        if (
-            name is not None
-            and name not in item
-            and (name not in _DIGIT_FIELDS or (value.isdigit() and 6 <= len(value) <= 14))
-        ):
-            item[name] = value
-        else:
-            other.append({"qualifier": qualifier, "value": value})
-    if other:
-        item["other"] = other
-    return item
-
-
-class Walker:
-    """Shared state and handlers; subclasses add the document's own segments and finish."""
-
-    model: type[BaseModel]
-    #: Handlers by segment ID (set below the class body; subclasses extend it).
-    handlers: ClassVar[dict[str, Handler]]
-    #: Fast paths by segment ID, tried before the handler when no field source captures the segment.
-    fast: ClassVar[dict[str, FastHandler]] = {}
-
-    def __init__(self, rules: Rules, component: str) -> None:
-        self.rules = rules
-        self.component = component
-        self.origins: dict[int, tuple[SegmentRef, dict[str, int]]] = {}
-        #: Dicts a fast path built (by id) and the position of their segment: their origin is only
-        #: worked out when an error needs it (see :meth:`origin`).
-        self.lazy_lines: dict[int, int] = {}
-        self.lazy_items: dict[int, int] = {}
-        self.segments: list[Segment] = []
-        self.party: Doc | None = None
-        self.target: Doc = {}
-        self.caps: frozenset[str] = frozenset()
-        self.loop: str | None = None
-        self.td5_done: set[int] = set()
-        self.sources: dict[str, FieldSource] = dict(rules.field_sources)
-        self.capture_ids = frozenset(src.segment for src in self.sources.values())
-        self.captured: dict[str, tuple[str, SegmentRef, int | None]] | None = None
-        #: When set, every segment but the handlers in ``sink_ends`` is kept here whole (856 levels
-        #: with no typed home).
-        self.sink: list[dict[str, Any]] | None = None
-        self.sink_ends: frozenset[str] = frozenset()
-
-    # --- plumbing ---------------------------------------------------------------------------------------
-
-    def walk(self, segments: list[Segment]) -> None:
-        self.segments = segments
-        handlers, rules, party_segments, fast = self.handlers, self.rules, PARTY_SEGMENTS, self.fast
-        ignore_any, capture_ids = rules.ignore_any, self.capture_ids
-        position = 1
-        for seg in segments[1:-1] if segments and segments[-1].id == "SE" else segments[1:]:
-            position += 1
-            sid = seg.id
-            if sid in ignore_any and rules.ignored(sid, seg.get(1)):
-                continue
-            if self.party is not None and sid not in party_segments:
-                self.party = None
-            if self.sink is not None and sid not in self.sink_ends:
-                self.sink.append(extension(seg, self.component, "HL"))
-                continue
-            quick = fast.get(sid)
-            capturing = sid in capture_ids and self.captured is not None
-            if quick is not None and not capturing and quick(self, seg, position):
-                continue
-            handler = handlers.get(sid)
-            ref = SegmentRef(seg, position)
-            if capturing:
-                assert self.captured is not None
-                self.capture(ref, self.sources, self.captured)
-            if handler is None:
-                self.keep(ref)
-            else:
-                handler(self, ref)
-
-    def note(self, data: Doc, ref: SegmentRef, fields: dict[str, int]) -> Doc:
-        self.origins[id(data)] = (ref, fields)
-        return data
-
-    def ref_at(self, position: int) -> SegmentRef:
-        """The segment at ``position`` (ST = 1) of the set being walked."""
-        return SegmentRef(self.segments[position - 1], position)
-
-    def origin(self, data: Doc) -> tuple[SegmentRef, dict[str, int]] | None:
-        """The segment ``data`` was read from and where each of its fields sits there, if known."""
-        found = self.origins.get(id(data))
-        if found is not None:
-            return found
-        position = self.lazy_lines.get(id(data))
-        if position is not None:
-            return self.ref_at(position), LINE_FIELDS
-        position = self.lazy_items.get(id(data))
-        if position is not None:
-            ref = self.ref_at(position)
-            return ref, pair_positions(ref.v, 6)[1]
-        return None
-
-    def keep(self, ref: SegmentRef, target: Doc | None = None, loop: str | None = None) -> None:
-        """Keep a whole segment as an extension of ``target`` (default: the open party, else the target)."""
-        if target is None:
-            target, loop = (self.party, "N1") if self.party is not None else (self.target, self.loop)
-        target.setdefault("extensions", {}).setdefault("x12", []).append(
-            extension(ref.seg, self.component, loop)
-        )
-
-    def overlay(
-        self,
-        ref: SegmentRef,
-        target: Doc,
-        mapped: frozenset[int],
-        loop: str | None,
-        pairs_from: int | None = None,
-    ) -> None:
-        rest = leftovers(ref.seg, mapped, self.component, loop, pairs_from)
-        if rest is not None:
-            target.setdefault("extensions", {}).setdefault(OVERLAY_NAMESPACE, []).append(rest)
-
-    def unclean(self, ref: SegmentRef, mapped: frozenset[int]) -> bool:
-        return unmapped(ref.seg, mapped)
-
-    def validate(self, doc: Doc) -> BaseModel:
-        try:
-            model: BaseModel = build(self.model, doc)
-        except Invalid as exc:
-            raise self.explain(exc) from None
-        return model
-
-    def explain(self, exc: Invalid) -> MappingError:
-        value = (
-            exc.value
-            if isinstance(exc.value, str | int | Decimal) and not isinstance(exc.value, bool)
-            else None
-        )
-        origin = self.origin(exc.data)
-        if origin is None:
-            shown = f" {value!r}" if value is not None else ""
-            return MappingError(f"{exc.field}{shown}: {exc.problem}", field=exc.field)
-        ref, fields = origin
-        return MappingError.at(
-            ref.id, ref.pos, fields.get(exc.field), exc.problem, field=exc.field,
-            value=None if value is None else str(value),
-        )  # fmt: skip
-
-    def apply_sources(self, data: Doc, captured: dict[str, tuple[str, SegmentRef, int | None]]) -> None:
-        for name, (value, ref, element) in captured.items():
-            if name.endswith("_date"):
-                probe = SegmentRef(Segment(ref.id, [""] * ((element or 2) - 1) + [value]), ref.pos)
-                set_path(data, name, probe.date(element or 2, name))
-            else:
-                set_path(data, name, value)
-
-    def capture(self, ref: SegmentRef, sources: dict[str, FieldSource], into: dict[str, Any]) -> None:
-        for name, src in sources.items():
-            if src.segment != ref.id or name in into:
-                continue
-            if src.qualifier is not None:
-                if ref.get(1) == src.qualifier and ref.get(2):
-                    into[name] = (ref.get(2), ref, 2)
-            elif src.element is not None:
-                value = ref.get(src.element)
-                if src.component is not None:
-                    parts = value.split(self.component)
-                    value = parts[src.component - 1].strip() if src.component <= len(parts) else ""
-                if value:
-                    into[name] = (value, ref, src.element)
-
-    def defaults(self, data: Doc, model: type[BaseModel]) -> None:
-        for path, value in self.rules.defaults.items():
-            parts = path.split(".")
-            field = model.model_fields.get(parts[0])
-            if field is None:
-                continue
-            if len(parts) > 1 and data.get(parts[0]) is None and _is_list(field.annotation):
-                continue  # a default for every line of a document that has none: nothing to fill
-            _default(data, parts, value)
+class Walker(WalkerBase):
+    """The walk with the shared segment handlers; subclasses add the document's own and finish."""
 
     # --- shared handlers --------------------------------------------------------------------------------
 
@@ -295,7 +82,7 @@ class Walker:
         if name := ref.opt(2):
             party["name"] = name
         if (qualifier := ref.opt(3)) and (value := ref.opt(4)):
-            party["identifiers"] = [{"qualifier": qualifier, "value": value}]
+            party["identifiers"] = [self.note({"qualifier": qualifier, "value": value}, ref, _ID_AT)]
         self.note(party, ref, {"role": 1, "name": 2, "identifiers": 4})
         self.overlay(ref, party, _N1 if ref.get(3) and ref.get(4) else frozenset({1, 2}), "N1")
         self.target.setdefault("parties", []).append(party)
@@ -305,7 +92,8 @@ class Walker:
         if self.party is None or self.unclean(ref, frozenset({1, 2})):
             return self.keep(ref)
         names = self.party.setdefault("additional_names", [])
-        names.extend(v for v in (ref.opt(1), ref.opt(2)) if v)
+        given = ((1, ref.opt(1)), (2, ref.opt(2)))
+        names.extend(ref.ident(n, "additional_names", v, 1000) for n, v in given if v)
         return None
 
     def _address(self, ref: SegmentRef) -> Doc:
@@ -316,7 +104,8 @@ class Walker:
     def n3(self, ref: SegmentRef) -> None:
         if self.party is None or self.unclean(ref, frozenset({1, 2})):
             return self.keep(ref)
-        self._address(ref).setdefault("lines", []).extend(v for v in (ref.opt(1), ref.opt(2)) if v)
+        lines = self._address(ref).setdefault("lines", [])
+        lines.extend(ref.ident(n, "lines", v, 1000) for n, v in ((1, ref.opt(1)), (2, ref.opt(2))) if v)
         return None
 
     def n4(self, ref: SegmentRef) -> None:
@@ -340,7 +129,13 @@ class Walker:
             contact["name"] = name
         if any(bool(ref.opt(n)) != bool(ref.opt(n + 1)) for n in (3, 5, 7)):
             return self.keep(ref)
-        channels = [{"qualifier": ref.get(n), "value": ref.get(n + 1)} for n in (3, 5, 7) if ref.get(n)]
+        channels = [
+            self.note(
+                {"qualifier": ref.get(n), "value": ref.get(n + 1)}, ref, {"qualifier": n, "value": n + 1}
+            )
+            for n in (3, 5, 7)
+            if ref.get(n)
+        ]
         if channels:
             contact["channels"] = channels
         self.note(contact, ref, {"function": 1, "name": 2, "channels": 4})
@@ -367,6 +162,8 @@ class Walker:
             elif carrier_field not in carrier:
                 carrier[carrier_field] = value
                 used = True
+            if used and carrier_field not in (self.field_origins.get(id(carrier)) or {}):
+                self.note(carrier, ref, {carrier_field: 2})
         if qualifier in self.rules.references or (carrier_field is not None and "carrier" not in self.caps):
             self.target.setdefault("references", []).append(
                 self._reference(ref, qualifier, value, description)
@@ -414,6 +211,34 @@ class Walker:
         if code := ref.opt(1):
             note["code"] = code
         self.target.setdefault("notes", []).append(self.note(note, ref, {"code": 1, "text": 2}))
+        return None
+
+    def n9(self, ref: SegmentRef) -> None:
+        """``N9*L1*code`` opening MSG segments: notes (the 850/855 have no NTE). Any other N9, or one
+        not followed by a MSG, is kept whole, and so are its MSGs."""
+        code = ref.get(2)
+        following = self.segments[ref.pos] if ref.pos < len(self.segments) else None
+        if (
+            "notes" not in self.caps
+            or ref.get(1) != "L1"
+            or CODE.match(code) is None
+            or self.unclean(ref, _N9)
+            or following is None
+            or following.id != "MSG"
+        ):
+            self.note_code = None
+            return self.keep(ref)
+        self.note_code, self.note_at = code, ref.pos
+        return None
+
+    def msg(self, ref: SegmentRef) -> None:
+        code = self.note_code
+        if code is None or ref.pos != self.note_at + 1 or not ref.get(1) or self.unclean(ref, _MSG):
+            self.note_code = None
+            return self.keep(ref)
+        self.note_at = ref.pos
+        note = self.note({"code": code, "text": ref.get(1)}, ref, {"text": 1})
+        self.target.setdefault("notes", []).append(note)
         return None
 
     def fob(self, ref: SegmentRef) -> None:
@@ -611,37 +436,25 @@ class Walker:
             raise ref.fail(n, name, "must be a number of at least 0", ref.get(n))
         return value
 
-    def item_model(self, item: Doc, position: int) -> ItemIdentifiers:
-        """An ItemIdentifiers from a line's item dict (built by the PO1/IT1 and PID handlers), checked;
-        ``position`` is the line's segment."""
-        for name, value in item.items():
-            if (
-                name == "other"
-                or type(value) is not str
-                or len(value) > (1000 if name == "description" else 80)
-                or not (value.isdigit() or IDENTIFIER.match(value))  # digits are never space or control
-            ):
-                return self._item_model(item, self.ref_at(position))
-        if not item:
-            raise self.ref_at(position).fail(None, "item", "has no item identifier and no description")
-        return _make_item(item)  # type: ignore[no-any-return]
-
     def _item_model(self, item: Doc, ref: SegmentRef) -> ItemIdentifiers:
-        fields = (self.origin(item) or (ref, {}))[1]
-        values: Doc = {}
-        for name, value in item.items():
-            n = fields.get(name)
-            if name == "other":
-                values["other"] = [
-                    make(QualifiedId, {"qualifier": ref.code(n or 0, "qualifier", o["qualifier"]),
-                                       "value": ref.ident(n or 0, "value", o["value"])})
-                    for o in value
-                ]  # fmt: skip
-            else:
-                values[name] = ref.ident(n or 0, name, value, 1000 if name == "description" else 80)
-        if not values:
+        """An item whose values were not all checked where they were read (other IDs, a field source):
+        check the segment's ID pairs where they sit, then build it with every check."""
+        self.check_pairs(ref, _PAIRS_FROM.get(ref.id, 6))
+        if not item:
             raise ref.fail(None, "item", "has no item identifier and no description")
-        return make(ItemIdentifiers, values)  # type: ignore[no-any-return]
+        try:
+            return build(ItemIdentifiers, item)  # type: ignore[no-any-return]
+        except Invalid as exc:
+            raise self.explain(exc) from None
+
+    @staticmethod
+    def check_pairs(ref: SegmentRef, start: int) -> None:
+        """Each complete qualifier/value pair from element ``start`` is a code and a single-line value."""
+        for n in range(start, len(ref.v) + 1, 2):
+            qualifier, value = ref.get(n), ref.get(n + 1)
+            if qualifier and value:
+                ref.code(n, "qualifier", qualifier)
+                ref.ident(n + 1, ITEM_FIELDS.get(qualifier, "value"), value)
 
     def pid(self, ref: SegmentRef) -> None:
         item = self.target.get("item")
@@ -657,7 +470,8 @@ class Walker:
             or v[3]
         ):
             return self.keep(ref)
-        item["description"] = v[4]
+        item["description"] = ref.ident(5, "description", v[4], 1000)
+        self.descriptions[id(item)] = ref.pos
         return None
 
     def line_status(self, code: str) -> str | None:
@@ -670,29 +484,5 @@ Walker.handlers = {
     "N1": Walker.n1, "N2": Walker.n2, "N3": Walker.n3, "N4": Walker.n4, "PER": Walker.per, "REF": Walker.ref,
     "DTM": Walker.dtm, "NTE": Walker.nte, "FOB": Walker.fob, "ITD": Walker.itd, "TD5": Walker.td5,
     "TD3": Walker.td3, "TD1": Walker.td1, "SAC": Walker.sac, "TXI": Walker.txi, "PO4": Walker.po4,
-    "PID": Walker.pid,
+    "PID": Walker.pid, "N9": Walker.n9, "MSG": Walker.msg,
 }  # fmt: skip
-
-
-def _is_list(annotation: Any) -> bool:
-    origin = get_origin(annotation)
-    if origin in (list, tuple):
-        return True
-    return any(_is_list(arg) for arg in get_args(annotation)) if origin is not None else False
-
-
-def _default(data: Any, parts: list[str], value: str) -> None:
-    if isinstance(data, list):
-        for item in data:
-            _default(item, parts, value)
-        return
-    if not isinstance(data, dict):
-        return
-    head, rest = parts[0], parts[1:]
-    if not rest:
-        if data.get(head) is None:
-            data[head] = value
-        return
-    if data.get(head) is None:
-        data[head] = {}
-    _default(data[head], rest, value)

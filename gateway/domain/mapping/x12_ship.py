@@ -52,6 +52,11 @@ class ShipReader(Walker):
         self.target, self.caps = self.doc, frozenset()
         self.shipment: Doc | None = None
         self.levels: dict[str, tuple[Doc, str]] = {}
+        if rules.line_sources:
+            raise MappingError(
+                f"field_sources.lines.{next(iter(rules.line_sources))}: an 856 has no lines; "
+                "its items are HL levels", field="field_sources",
+            )  # fmt: skip
         self.all_sources = dict(self.sources)
         self.sources = {k: v for k, v in self.all_sources.items() if k not in _ORDER_FIELDS}
         self.order_sources = {k: v for k, v in self.all_sources.items() if k in _ORDER_FIELDS}
@@ -155,6 +160,7 @@ class ShipReader(Walker):
             return self.keep(ref)
         pairs: list[tuple[str, str]] = []
         positions: dict[str, int] = {}
+        self.check_pairs(ref, 2)
         for n in range(2, len(ref.seg.elements) + 1, 2):
             if (qualifier := ref.get(n)) and (value := ref.get(n + 1)):
                 pairs.append((qualifier, value))
@@ -216,10 +222,10 @@ class ShipReader(Walker):
         if self.shipment is None:
             raise MappingError("856 has no HL hierarchy", segment_id="HL")
         if self.doc_captured:
-            self.apply_sources(self.doc, self.doc_captured)
+            self.apply_sources(self.doc, self.doc_captured, self.model)
         for order, captured in self.order_captures:
             if captured:
-                self.apply_sources(order, captured)
+                self.apply_sources(order, captured, OrderLevel)
         self.doc["shipment"] = self.shipment
         self.defaults(self.doc, self.model)
         return self.validate(self.doc)

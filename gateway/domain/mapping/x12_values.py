@@ -37,14 +37,24 @@ COMPONENT = ":"
 _QUALIFIED_SEGMENTS = frozenset({"REF", "DTM", "N9", "AMT", "MAN", "MEA", "QTY", "YNQ", "PER", "PKG"})
 
 
+#: Numbers already read (a Decimal is immutable, so one instance serves every document that
+#: writes the same text; bounded, as the codes are).
+_NUMBERS: dict[str, Decimal] = {}
+
+
 def number(text: str) -> Decimal | None:
     """``text`` as a finite decimal written without an exponent, or None."""
+    value = _NUMBERS.get(text)
+    if value is not None:
+        return value
     try:
         value = Decimal(text)
     except InvalidOperation:
         return None
     if not value.is_finite() or "e" in text or "E" in text:
         return None
+    if len(_NUMBERS) < 16384:
+        _NUMBERS[text] = value
     return value
 
 

@@ -9,6 +9,11 @@ X12 locations in ``field_sources`` take two forms:
   e.g. ``BEG03``, ``N104``, ``PO107``, ``SV101-2``;
 * ``SEG*QUAL``: the segment whose first element is ``QUAL``, value from its second
   element, e.g. ``REF*PO`` (REF02 of the REF with REF01 = PO) or ``DTM*002``.
+
+JSON locations in ``json_fields`` are dotted paths (``data.packages.0.trackingNumber``) or,
+starting with ``=``, a fixed value the partner states in a key name (``"=KG"`` for a
+``weightKg`` key). ``json_formats`` gives the ``strptime`` format of a date or timestamp
+field that is not ISO 8601, optionally with the partner's time zone after ``@``.
 """
 
 from __future__ import annotations
@@ -29,7 +34,10 @@ _QUALIFIED = re.compile(rf"^{_SEGMENT}\*[A-Z0-9]{{1,3}}$")
 _SEGMENT_ID = re.compile(rf"^{_SEGMENT}(?:\*[A-Z0-9]{{1,3}})?$")
 _CODE = re.compile(r"^[A-Z0-9]{2,3}$")
 _REF_QUALIFIER = re.compile(r"^[A-Z0-9]{1,3}$")
-_JSON_PATH = re.compile(r"^[A-Za-z_$][A-Za-z0-9_$-]*(?:\.(?:[A-Za-z_$][A-Za-z0-9_$-]*|[0-9]+))*$")
+_JSON_PATH = re.compile(
+    r"^(?:[A-Za-z_$][A-Za-z0-9_$-]*(?:\.(?:[A-Za-z_$][A-Za-z0-9_$-]*|[0-9]+))*|=[^\x00-\x1f]{1,80})$"
+)
+_DATE_FORMAT = re.compile(r"^[^\x00-\x1f@]*%[^\x00-\x1f@]*(?:@[A-Za-z0-9_/+:-]{1,64})?$")
 
 
 def _matching(pattern: re.Pattern[str], what: str) -> AfterValidator:
@@ -67,7 +75,13 @@ EntityCode = Annotated[
 SegmentSelector = Annotated[str, _matching(_SEGMENT_ID, "a segment ID like 'MSG' or 'REF*ZZ'")]
 RefQualifier = Annotated[str, BeforeValidator(_scalar_to_str), _matching(_REF_QUALIFIER, "a REF01 qualifier")]
 CodeValue = Annotated[str, BeforeValidator(_scalar_to_str), AfterValidator(_check_code_value)]
-JsonPath = Annotated[str, _matching(_JSON_PATH, "a dotted JSON path like 'shipment.lines.0.sku'")]
+JsonPath = Annotated[
+    str,
+    _matching(_JSON_PATH, "a dotted JSON path like 'shipment.lines.0.sku', or '=VALUE' for a fixed value"),
+]
+DateFormat = Annotated[
+    str, _matching(_DATE_FORMAT, "a strptime format like '%d.%m.%Y %H:%M', optionally '@' and a time zone")
+]
 DefaultValue = Annotated[str, BeforeValidator(_scalar_to_str)]
 
 
@@ -94,6 +108,9 @@ class MappingDeviations(StrictModel):
     )
     json_fields: dict[Canonical, JsonPath] = Field(
         default_factory=dict, description="canonical field -> dotted path in the partner's JSON"
+    )
+    json_formats: dict[Canonical, DateFormat] = Field(
+        default_factory=dict, description="JSON date/timestamp field -> strptime format [@time zone]"
     )
 
     @model_validator(mode="after")
@@ -143,4 +160,5 @@ def merge(base: MappingDeviations, override: MappingDeviations) -> MappingDeviat
         ignore_segments=ignore,
         keep_references=keep,
         json_fields={**base.json_fields, **override.json_fields},
+        json_formats={**base.json_formats, **override.json_formats},
     )

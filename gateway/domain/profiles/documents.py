@@ -128,10 +128,10 @@ class DocumentPolicy(StrictModel):
                 problems.append(
                     (("mapping", "deviations", "field_sources"), "X12 locations do not apply to JSON")
                 )
-        elif self.mapping.deviations.json_fields:
-            problems.append(
-                (("mapping", "deviations", "json_fields"), "json_fields apply to JSON documents only")
-            )
+        else:
+            for name in ("json_fields", "json_formats"):
+                if getattr(self.mapping.deviations, name):
+                    problems.append((("mapping", "deviations", name), f"{name} apply to JSON documents only"))
         if self.type in ACK_TYPES and self.ack.type is not AckType.NONE:
             problems.append(
                 (("ack", "type"), f"{self.type} is an acknowledgement and is not itself acknowledged")

@@ -142,19 +142,27 @@ def _profile_files(directory: Path) -> list[Path]:
     )
 
 
-def _mapping_problems(profile: PartnerProfile, file: Path, mappings_dir: Path) -> list[Problem]:
-    problems = []
-    for index, doc in enumerate(profile.documents):
-        variant = doc.mapping.variant
-        if variant is None:
-            continue
-        if not (mappings_dir / variant).is_file() and not any(mappings_dir.glob(f"{variant}.*")):
-            problems.append(
-                Problem(
-                    file, f"documents[{index}].mapping.variant", f"no mapping '{variant}' in {mappings_dir}"
-                )
-            )
-    return problems
+class _MappingCheck:
+    """The mapping engine's view of each profile's deviations (see gateway.domain.mapping.checks).
+
+    Imported when used: the mapping package builds on the profiles, not the other way round."""
+
+    def __init__(self, mappings_dir: Path | None, result: LoadResult) -> None:
+        from gateway.domain.mapping import Mapper, MappingError
+
+        self.mappings = str(mappings_dir)
+        self.mapper: Mapper | None = None
+        if mappings_dir is not None:
+            try:
+                self.mapper = Mapper.load(mappings_dir)
+            except MappingError as exc:  # a bad variant file: report it, check the profiles' own rules
+                result.problems.append(Problem(Path(exc.field or mappings_dir), "", exc.message))
+
+    def __call__(self, profile: PartnerProfile, file: Path) -> tuple[list[Problem], list[Problem]]:
+        from gateway.domain.mapping.checks import check_profile
+
+        problems, warnings = check_profile(profile, self.mapper, self.mappings)
+        return [Problem(file, p, r) for p, r in problems], [Problem(file, p, r) for p, r in warnings]
 
 
 def _certificate_warnings(profile: PartnerProfile, file: Path, now: datetime) -> list[Problem]:
@@ -182,19 +190,24 @@ def check_profiles(
     directory: Path, *, mappings_dir: Path | None = None, now: datetime | None = None
 ) -> LoadResult:
     """Validate every profile file in ``directory`` and collect problems and warnings; never raises
-    for invalid content (a missing directory is reported as a problem)."""
+    for invalid content (a missing directory is reported as a problem).
+
+    Each document rule's deviations are checked against the mapping engine as well; with
+    ``mappings_dir``, its named variant must be there and is checked too."""
     result = LoadResult()
     if not directory.is_dir():
         result.problems.append(Problem(directory, "", "not a directory of partner profiles"))
         return result
     moment = now or datetime.now(UTC)
+    mapping = _MappingCheck(mappings_dir, result)
     for file in _profile_files(directory):
         profile, problems = load_profile_file(file)
         result.problems.extend(problems)
         if profile is None:
             continue
-        if mappings_dir is not None:
-            result.problems.extend(_mapping_problems(profile, file, mappings_dir))
+        mapping_problems, mapping_warnings = mapping(profile, file)
+        result.problems.extend(mapping_problems)
+        result.warnings.extend(mapping_warnings)
         result.warnings.extend(_certificate_warnings(profile, file, moment))
         result.entries.append((profile, file))
     result.problems.extend(find_conflicts(result.entries))
@@ -204,7 +217,7 @@ def check_profiles(
 def load_profiles(directory: str | Path, *, mappings_dir: str | Path | None = None) -> ProfileSet:
     """Load and validate every profile in ``directory``; raise one :class:`ProfileError` listing all problems.
 
-    With ``mappings_dir``, each document's ``mapping.variant`` must name a file there.
+    With ``mappings_dir``, each document's ``mapping.variant`` must name a variant there.
     """
     mappings = Path(mappings_dir) if mappings_dir is not None else None
     result = check_profiles(Path(directory), mappings_dir=mappings)

@@ -83,6 +83,11 @@ class PartnerProfile(StrictModel):
     partner_id: Slug
     name: str = Field(min_length=1, max_length=120)
     environment: Environment
+    accept_test_interchanges: bool = Field(
+        default=False,
+        description="production partner only: process interchanges marked test (ISA15 T), as test "
+        "documents, instead of failing them",
+    )
     identity: Identity = Field(default_factory=Identity)
     channels: Channels
     documents: list[DocumentPolicy] = Field(min_length=1)
@@ -107,6 +112,13 @@ class PartnerProfile(StrictModel):
             problems.append(
                 (("identity", "isa_id"), "X12 documents need identity.isa_qualifier and identity.isa_id")
             )
+        if self.accept_test_interchanges and self.environment is Environment.TEST:
+            problems.append(
+                (
+                    ("accept_test_interchanges",),
+                    "applies to production partners; a test partner takes test data",
+                )
+            )
         as2 = self.channels.as2
         if as2 is not None and self.identity.as2_name is None:
             problems.append((("identity", "as2_name"), "the AS2 channel needs identity.as2_name"))
@@ -129,8 +141,19 @@ class PartnerProfile(StrictModel):
         return self
 
     def check_usage(self, isa15: str) -> str | None:
-        """A problem message when an interchange's ISA15 does not match this profile's environment."""
-        return self.environment.check_usage(isa15)
+        """Why an interchange with this ISA15 must be failed rather than processed, or None.
+
+        The usage indicator must match the environment: a test partner's production data and a
+        production partner's test data are both refused (the document stays stored, failed and
+        replayable), except test interchanges from a production partner whose profile sets
+        ``accept_test_interchanges`` (they are processed and marked test)."""
+        production = self.environment is Environment.PRODUCTION
+        if isa15.strip() == "T" and production and self.accept_test_interchanges:
+            return None
+        problem = self.environment.check_usage(isa15)
+        if problem is not None and isa15.strip() == "T" and self.environment is Environment.PRODUCTION:
+            problem += " (set accept_test_interchanges to process its test interchanges)"
+        return problem
 
     def document_policy(self, direction: Direction | str, document_type: str) -> DocumentPolicy | None:
         """The policy for ``direction`` and ``document_type``, or ``None`` if not agreed with this partner."""

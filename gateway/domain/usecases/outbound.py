@@ -24,7 +24,7 @@ from edi import parse
 from edi.model import Interchange, TransactionSet
 from edi.writer import EnvelopeParties, build_group, build_interchange, build_transaction, write
 from gateway.domain.canonical import CanonicalDocument, dump_document, parse_document
-from gateway.domain.mapping import Mapper, MappingError, functional_id_for, set_id_for
+from gateway.domain.mapping import Mapper, MappingError, functional_id_for
 from gateway.domain.profiles import AckType, DocumentFormat, PartnerProfile
 from gateway.domain.profiles import Direction as ProfileDirection
 from gateway.domain.runtime.correlation import correlation_scope
@@ -120,13 +120,19 @@ class OutboundService:
         partner = self._profiles.current.get(header.partner_id)
         if partner is None:
             raise InvalidDocument(f"unknown partner {header.partner_id!r}")
-        set_id = set_id_for(doc.type)
-        policy = partner.document_policy(ProfileDirection.OUTBOUND, set_id)
+        # The partner's rule for this canonical type: X12, its JSON shape or canonical JSON (a
+        # "document_type" header picks one when the partner has several, e.g. 855 or poack_json).
+        wanted = request.headers.get("document_type")
+        policy = self._mapper.outbound_policy(partner, doc.type, wanted)
         if policy is None:
-            raise InvalidDocument(f"no outbound {set_id} ({doc.type}) is agreed with {partner.partner_id}")
+            raise InvalidDocument(f"no outbound {wanted or doc.type} is agreed with {partner.partner_id}")
+        set_id = policy.type
         envelopes: list[EnvelopeRecord] = []
         if policy.format is DocumentFormat.JSON:
-            content = dump_document(doc)
+            try:
+                content = self._mapper.canonical_to_json(doc, profile=partner, policy=policy)
+            except MappingError as exc:
+                raise InvalidDocument(f"cannot map to {set_id}: {exc}") from exc
         else:
             content, envelopes = await self._x12(
                 doc, partner, policy.version, set_id, policy.ack.type, policy.ack.overdue_hours

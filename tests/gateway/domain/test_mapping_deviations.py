@@ -14,7 +14,6 @@ from gateway.domain.canonical import (
     PurchaseOrderAck,
     SegmentExtension,
     ShipNotice,
-    find_party,
 )
 from gateway.domain.mapping import MappingError
 from gateway.domain.profiles import PartnerProfile
@@ -64,7 +63,8 @@ def test_northwind_856_deviations() -> None:
     assert isinstance(asn, ShipNotice)
     [order] = asn.shipment.orders
     assert order.po_number == "PO-4711"  # field_sources: REF*PO wins over PRF01 (NW-ORDER-1)
-    assert [i.quantity_shipped.unit for i in asn.items()] == ["CS"]  # code_maps uom CA -> CS
+    assert [i.quantity_shipped.unit for i in asn.items()] == ["CA"]  # code_maps uom: their CS is our CA
+    assert asn.structure_code == "0001"  # defaults: BSN05 left empty
     shipment = asn.shipment
     assert shipment.carrier is not None
     assert shipment.carrier.equipment == []
@@ -74,14 +74,16 @@ def test_northwind_856_deviations() -> None:
     kept = [e.segment for e in segs(shipment.extensions)]
     assert "TD3" not in kept
     assert "REF" not in kept
-    assert find_party(shipment.parties, "Z7") is not None
+    assert [p.role for p in shipment.parties] == ["SF", "ST"]  # party_roles: their BS is our ship-to
 
 
 def test_same_856_without_deviations() -> None:
     asn = one(fixture("northwind-856.x12"), None)
     assert isinstance(asn, ShipNotice)
     assert asn.shipment.orders[0].po_number == "NW-ORDER-1"
-    assert [i.quantity_shipped.unit for i in asn.items()] == ["CA"]
+    assert [i.quantity_shipped.unit for i in asn.items()] == ["CS"]
+    assert asn.structure_code is None
+    assert [p.role for p in asn.shipment.parties] == ["SF", "BS"]
     shipment = asn.shipment
     assert [(r.qualifier, r.value) for r in shipment.references] == [("IA", "OUR-VENDOR-NO")]
     assert shipment.carrier is not None
@@ -95,6 +97,10 @@ def test_northwind_855_po_number_from_ref_with_fallback() -> None:
     ack = one(fixture("northwind-855.x12"), northwind)
     assert isinstance(ack, PurchaseOrderAck)
     assert ack.po_number == "PO-4711"
+    [line] = ack.lines
+    assert line.quantity_ordered is not None
+    assert line.acks[0].quantity is not None
+    assert (line.quantity_ordered.unit, line.acks[0].quantity.unit) == ("CA", "CA")
     without_ref = fixture("northwind-855.x12").replace(b"REF*PO*PO-4711~\n", b"").replace(b"SE*7*", b"SE*6*")
     again = one(without_ref, northwind)
     assert isinstance(again, PurchaseOrderAck)
@@ -229,3 +235,50 @@ def test_a_line_default_on_a_document_without_lines_is_not_an_error() -> None:
     ack = one(b"~\n".join(kept), profile)
     assert isinstance(ack, PurchaseOrderAck)
     assert ack.lines == []
+
+
+# --- line-level field sources, and defaults blamed on the setting ---------------------------------------
+
+
+def test_line_field_source_at_an_element_is_read_and_written_per_line() -> None:
+    profile = partner("850", {"field_sources": {"lines.item.buyer_part": "PO109"}})  # the audit's crash
+    po = one(fixture("850-004010.x12"), profile)
+    assert [line.item.buyer_part for line in po.lines] == ["W-100", "INT-200"]  # PO109 of each line
+    segments = outbound(po, profile, "850")
+    assert [s[9] for s in segments if s[0] == "PO1"] == ["W-100", "INT-200"]
+
+
+def test_line_field_source_in_a_qualified_segment_of_the_line() -> None:
+    profile = partner("850", {"field_sources": {"lines.item.buyer_part": "REF*BP"}})
+    data = fixture("850-004010.x12").replace(b"PID*F****RED GADGET~", b"PID*F****RED GADGET~\nREF*BP*B-200~")
+    data = data.replace(b"SE*30*0001", b"SE*31*0001")
+    po = one(data, profile)
+    assert [line.item.buyer_part for line in po.lines] == ["B-100", "B-200"]
+    segments = outbound(po, profile, "850")
+    second = segments[[s[0] for s in segments].index("PO1", 20) :]
+    assert ["REF", "BP", "B-200"] in second[: second.index(["CTT", "2", "34"])]
+    too_long = r"REF02 \(buyer_part\) 'B{81}' must be 1-80 characters at segment 27 REF"
+    with pytest.raises(MappingError, match=too_long):
+        one(data.replace(b"REF*BP*B-200", b"REF*BP*" + b"B" * 81), profile)
+
+
+def test_a_bad_default_is_blamed_on_the_setting_not_the_segment() -> None:
+    data = fixture("850-004010.x12").replace(b"CUR*BY*USD~\n", b"").replace(b"SE*30*", b"SE*29*")
+    profile = partner("850", {"defaults": {"currency": "usd"}})
+    with pytest.raises(MappingError) as caught:
+        one(data, profile)
+    assert str(caught.value) == "defaults.currency 'usd': does not match ^[A-Z]{3}$"
+    assert caught.value.field == "defaults.currency"
+    assert caught.value.segment_id is None
+    po = one(data, None)
+    with pytest.raises(MappingError, match=r"^defaults.currency: String should match pattern"):
+        outbound(po, profile, "850")
+    assert one(data, partner("850", {"defaults": {"currency": "USD"}})).currency == "USD"
+
+
+def test_nested_defaults_fill_every_line() -> None:
+    data = fixture("850-004010.x12").replace(b"*12.50*PE*", b"*12.50**")
+    po = one(data, partner("850", {"defaults": {"lines.unit_price.basis": "PE", "fob.location": "DOCK"}}))
+    assert [line.unit_price.basis for line in po.lines if line.unit_price] == ["PE", "PE"]
+    assert po.fob is not None
+    assert po.fob.location == "FACTORY"  # only where there is none

@@ -56,18 +56,33 @@ def test_swift_shape() -> None:
     assert doc.shipped_at == dt.datetime(2025, 3, 1, 13, 30, tzinfo=dt.UTC)
     carrier = doc.shipment.carrier
     assert carrier is not None
-    assert carrier.scac == "FDEG"
-    assert carrier.tracking_numbers == ["794611111111"]
+    assert (carrier.scac, carrier.service_level) == ("FDEG", "GROUND")
+    assert carrier.tracking_numbers == ["794611111111", "794622222222"]  # every package's
+    # The items shipped, and the packages with their weights.
+    [item] = doc.shipment.items
+    assert (item.item.sku, item.quantity_shipped.value, item.quantity_shipped.unit) == (
+        "W-100",
+        Decimal("6"),
+        "EA",
+    )
+    packs = doc.shipment.packs
+    assert [[(m.qualifier, m.value) for m in p.marks] for p in packs] == [
+        [("CP", "794611111111")], [("CP", "794622222222")],
+    ]  # fmt: skip
+    weights = [p.totals.weight for p in packs if p.totals is not None]
+    assert [(w.value, w.unit) for w in weights if w is not None] == [
+        (Decimal("2.5"), "KG"),
+        (Decimal("1.25"), "KG"),
+    ]
     # Everything not in the shape is kept, addressed by JSON pointer.
-    assert fields(doc, "swift-3pl") == {
-        "/event": "shipment.confirmed",
-        "/data/carrier/service": "GROUND",
-        "/data/packages/0/weightKg": "2.5",
-        "/data/packages/1/trackingNumber": "794622222222",
-        "/data/packages/1/weightKg": "1.25",
-        "/data/lines/0/sku": "W-100",
-        "/data/lines/0/qty": 6,
-    }
+    assert fields(doc, "swift-3pl") == {"/event": "shipment.confirmed"}
+
+
+def test_swift_package_weight_errors_name_the_json_path() -> None:
+    data = load("swift-shipment-confirmation.json")
+    data["data"]["packages"][0]["weight"] = "heavy"
+    with pytest.raises(MappingError, match=r"data.packages.0.weight 'heavy': is not a number"):
+        confirmation(data)
 
 
 def test_default_shipment_confirmation_shape() -> None:
@@ -183,7 +198,7 @@ def test_float_quantities_are_read_by_their_decimal_text() -> None:
 def test_not_an_object_and_unknown_types() -> None:
     with pytest.raises(MappingError, match="must be a JSON object"):
         purchase_order([1, 2])
-    with pytest.raises(MappingError, match="no JSON mapping for document type 'warehouse_order_json'"):
+    with pytest.raises(MappingError, match="no inbound JSON mapping for document type 'canonical_json'"):
         mapper().json_to_canonical(
-            {}, document_type="warehouse_order_json", profile=None, header=header(DocumentType.PURCHASE_ORDER)
+            {}, document_type="canonical_json", profile=None, header=header(DocumentType.PURCHASE_ORDER)
         )

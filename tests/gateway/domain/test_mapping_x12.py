@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 
+from edi import parse
 from edi.model import Segment, TransactionSet
 from gateway.domain.canonical import (
     AckStatus,
@@ -48,8 +49,9 @@ CASES = [(set_id, version) for set_id in ("850", "855", "856", "810") for versio
 
 def test_public_api_is_pinned() -> None:
     assert mapping_all == [
-        "CODE_LISTS", "DEFAULT_SHAPES", "STANDARD_REFERENCES", "Mapper", "MappingError", "Rules", "Variant",
-        "functional_id_for", "load_variants", "set_id_for",
+        "CANONICAL_JSON", "CODE_LISTS", "DEFAULT_SHAPES", "JSON_TYPES", "STANDARD_REFERENCES", "JsonType",
+        "Mapper", "MappingError", "Rules", "Variant", "functional_id_for", "load_json", "load_variants",
+        "set_id_for",
     ]  # fmt: skip
 
 
@@ -169,7 +171,7 @@ def test_856_hierarchy() -> None:
     assert item.quantity_ordered.value == Decimal("24")
     [other] = item.other_levels
     assert isinstance(other, OtherLevel)
-    assert other.hl.level_code == "Q"
+    assert other.hl.level_code == "F"
     assert other.segments[0].value == "LOT-7"
     assert [i.line_number for i in asn.items()] == ["1", "2"]
     assert [level.hl.id for level, _ in asn.levels() if level.hl] == ["1", "2", "3", "4", "5", "6", "7"]
@@ -317,7 +319,32 @@ def test_helpers() -> None:
     assert mapper().canonical_type_for("po_json") is DocumentType.PURCHASE_ORDER
     assert mapper().canonical_type_for("TA1") is DocumentType.FUNCTIONAL_ACK
     assert mapper().canonical_type_for("shipment_confirmation_json") is DocumentType.SHIPMENT_CONFIRMATION
+    assert mapper().canonical_type_for("warehouse_order_json") is DocumentType.PURCHASE_ORDER
+    assert mapper().canonical_type_for("poack_json") is DocumentType.PURCHASE_ORDER_ACK
     with pytest.raises(MappingError):
-        mapper().canonical_type_for("warehouse_order_json")
+        mapper().canonical_type_for("canonical_json")  # any type: not one to read
+    with pytest.raises(MappingError):
+        mapper().canonical_type_for("invoice_json")
     with pytest.raises(MappingError):
         set_id_for("shipment_confirmation")
+
+
+def test_received_ta1_segments_map_to_one_functional_ack() -> None:
+    data = (
+        b"ISA*00*          *00*          *ZZ*ACMERETAIL     *ZZ*EDIGATE        "
+        b"*250301*0900*U*00401*000000777*0*P*>~"
+        b"TA1*000000041*250228*1530*A*000~TA1*000000042*250228*1531*E*024~IEA*0*000000777~"
+    )
+    [ix] = parse(data).interchanges
+    doc = mapper().ta1_to_canonical(ix, header=header(DocumentType.FUNCTIONAL_ACK))
+    assert isinstance(doc, FunctionalAck)
+    assert doc.ack_kind == "TA1"
+    assert [(r.control_number, r.status, r.note_code) for r in doc.interchanges] == [
+        ("000000041", AckStatus.ACCEPTED, "000"), ("000000042", AckStatus.ACCEPTED_WITH_ERRORS, "024"),
+    ]  # fmt: skip
+    [(fixture_ix, _, _)] = sets(fixture("850-004010.x12"))
+    assert mapper().ta1_to_canonical(fixture_ix, header=header(DocumentType.FUNCTIONAL_ACK)) is None
+    [bad] = parse(data.replace(b"*250228*1531*", b"*20250228*1531*")).interchanges
+    message = r"TA102 \(date\) '20250228' is not a date \(YYMMDD\) at segment 2 TA1"
+    with pytest.raises(MappingError, match=message):
+        mapper().ta1_to_canonical(bad, header=header(DocumentType.FUNCTIONAL_ACK))

@@ -67,6 +67,8 @@ def test_acme_retail_as2_rollover(examples: ProfileSet) -> None:
         ("outbound", "856"),
         ("outbound", "810"),
         ("inbound", "997"),
+        ("inbound", "po_json"),
+        ("outbound", "poack_json"),
     }
 
 
@@ -86,8 +88,9 @@ def test_northwind_deviations_and_poll(examples: ProfileSet) -> None:
     assert policy is not None
     deviations = policy.mapping.deviations
     assert deviations.field_sources == {"po_number": "REF*PO"}
-    assert deviations.party_roles["Z7"] == "mark_for"
-    assert deviations.code_maps == {"uom": {"CA": "CS"}}
+    assert deviations.party_roles == {"BS": "ship_to"}
+    assert deviations.code_maps == {"uom": {"CS": "CA"}}
+    assert deviations.defaults == {"structure_code": "0001"}
     assert "TD3" in deviations.ignore_segments
     assert "ZZ" in deviations.keep_references
     # zero-padded YAML numbers stayed text
@@ -314,8 +317,19 @@ def test_mapping_variants_checked_when_asked(tmp_path: Path) -> None:
     assert [(p.path, p.reason) for p in info.value.problems] == [
         ("documents[1].mapping.variant", f"no mapping 'json-warehouse-order' in {mappings}")
     ]
-    (mappings / "json-warehouse-order.json").write_text("{}")
+    (mappings / "json-warehouse-order.json").write_text("{}")  # not a variant: variants are YAML
+    with pytest.raises(ProfileError):
+        load_profiles(partners, mappings_dir=mappings)
+    (mappings / "json-warehouse-order.yaml").write_text("deviations: {json_fields: {po_number: order.id}}")
     assert len(load_profiles(partners, mappings_dir=mappings)) == 1
+    (mappings / "json-warehouse-order.yaml").write_text("deviations: {json_fields: {po_numbr: order.id}}")
+    with pytest.raises(ProfileError) as again:
+        load_profiles(partners, mappings_dir=mappings)
+    assert [(p.path, p.reason) for p in again.value.problems] == [
+        ("documents[1].mapping.variant",
+         "json-warehouse-order: json_fields.po_numbr: not a name of the warehouse_order_json shape "
+         "(see mappings/ and docs/partners.md)"),
+    ]  # fmt: skip
 
 
 def test_certificate_expiry_warnings() -> None:
@@ -333,6 +347,6 @@ def test_certificate_expiry_warnings() -> None:
 def test_deviations_apply_on_top_of_a_variant(examples: ProfileSet) -> None:
     policy = examples.document_policy("northwind-supply", "inbound", "856")
     assert policy is not None
-    variant = policy.mapping.deviations.model_validate({"party_roles": {"BY": "buyer", "Z7": "other"}})
+    variant = policy.mapping.deviations.model_validate({"party_roles": {"BY": "buyer", "BS": "bill_to"}})
     merged = merge(variant, policy.mapping.deviations)
-    assert merged.party_roles == {"BY": "buyer", "Z7": "mark_for", "SF": "ship_from", "ST": "ship_to"}
+    assert merged.party_roles == {"BY": "buyer", "BS": "ship_to"}

@@ -561,3 +561,34 @@ def test_public_api_is_pinned() -> None:
         "WebhookOutbound", "check_profiles", "load_profile_file", "load_profiles", "merge",
     }  # fmt: skip
     assert all(hasattr(profiles, name) for name in profiles.__all__)
+
+
+def test_usage_mismatch_is_a_reason_to_refuse_the_interchange(tmp_path: Path) -> None:
+    """ISA15 must fit the environment: a non-None ``check_usage`` is why the pipeline fails it."""
+    data = copy.deepcopy(BASE)
+    file = tmp_path / "partner.yaml"
+    file.write_text(yaml.safe_dump(data))
+    test_partner, _ = load_profile_file(file)
+    assert test_partner is not None
+    assert test_partner.check_usage("T") is None
+    assert test_partner.check_usage("P") == (
+        "ISA15 is 'P' (production) but the partner profile is set up for test"
+    )
+    data["environment"] = "production"
+    file.write_text(yaml.safe_dump(data))
+    production, _ = load_profile_file(file)
+    assert production is not None
+    assert production.check_usage("P") is None
+    assert production.check_usage("T") == (
+        "ISA15 is 'T' (test) but the partner profile is set up for production "
+        "(set accept_test_interchanges to process its test interchanges)"
+    )
+    data["accept_test_interchanges"] = True
+    file.write_text(yaml.safe_dump(data))
+    lenient, _ = load_profile_file(file)
+    assert lenient is not None
+    assert lenient.check_usage("T") is None
+    assert lenient.check_usage("I") is not None
+    assert check(tmp_path, {"accept_test_interchanges": True}) == [
+        ("accept_test_interchanges", "applies to production partners; a test partner takes test data")
+    ]
