@@ -17,7 +17,6 @@ replay once fixed.
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
 from collections.abc import Callable
@@ -27,7 +26,7 @@ from typing import Any
 
 from gateway.domain.canonical import DocumentHeader, SourceChannel, Usage
 from gateway.domain.canonical.header import Direction as CanonicalDirection
-from gateway.domain.mapping import Mapper, MappingError
+from gateway.domain.mapping import Mapper, MappingError, load_json
 from gateway.domain.profiles import Direction, PartnerProfile
 
 __all__ = ["FieldError", "Verdict", "check_body", "collect_errors"]
@@ -196,7 +195,7 @@ def check_body(
 ) -> Verdict:
     """Parse ``body`` as JSON and map it with ``profile``'s mapping in a dry run (nothing is kept)."""
     try:
-        data = json.loads(body)
+        data = load_json(body)
     except (ValueError, UnicodeDecodeError) as exc:
         return Verdict(400, [FieldError("", f"the body is not JSON: {exc}")])
     except RecursionError:

@@ -6,7 +6,6 @@ No I/O and no awaits, so it can run in a worker thread. The async pipeline
 
 from __future__ import annotations
 
-import json
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,7 +18,7 @@ from edi.reader import SetValidator
 from gateway.domain.canonical import DocumentHeader, DocumentType, SourceChannel, Usage, dump_document
 from gateway.domain.canonical.header import X12_DOCUMENT_TYPES
 from gateway.domain.canonical.header import Direction as CanonicalDirection
-from gateway.domain.mapping import Mapper, MappingError
+from gateway.domain.mapping import Mapper, MappingError, load_json
 from gateway.domain.profiles import Direction as ProfileDirection
 from gateway.domain.profiles import DocumentFormat, PartnerProfile, ProfileSet
 from gateway.domain.runtime.lifecycle import Direction, State, Step
@@ -156,17 +155,14 @@ def _analyse_x12(
     if mismatch is not None:
         return out.fail(Step.PARSE, f"{mismatch}; it came from {partner.partner_id} over {record.channel}")
     out.dedupe = not resend_allowed(partner, {env.set_id for env in out.envelopes})
-    for ix in result.interchanges:
+    for i, ix in enumerate(result.interchanges):
         problem = partner.check_usage(ix.usage)
-        if problem:
+        if problem:  # test data must never reach ERP as production (nor the reverse): kept, failed
             out.findings.append(
-                {
-                    "severity": "warning",
-                    "code": "usage-mismatch",
-                    "message": problem,
-                    "location": {"interchange": result.interchanges.index(ix)},
-                }
+                {"severity": "error", "code": "usage-mismatch", "message": problem}
+                | {"location": {"interchange": i}}
             )
+            return out.fail(Step.PARSE, f"interchange {ix.control_number}: {problem}")
     if any(g.functional_id == "FA" for ix in result.interchanges for g in ix.groups) or any(
         s.id == "TA1" for ix in result.interchanges for s in ix.service_segments
     ):
@@ -175,7 +171,41 @@ def _analyse_x12(
         except AckParseError as exc:
             out.set_errors.append(f"acknowledgement could not be read: {exc}")
     _map_sets(out, placed, record, partner, mapper)
+    _map_ta1s(out, result, record, partner, mapper)
     return out
+
+
+def _map_ta1s(
+    out: Analysis, parsed: ParseResult, record: PayloadRecord, partner: PartnerProfile, mapper: Mapper
+) -> None:
+    """Interchange acknowledgements (TA1) received become FunctionalAck documents, like 997/999."""
+    for i, ix in enumerate(parsed.interchanges):
+        if not any(s.id == "TA1" for s in ix.service_segments):
+            continue
+        usage = Usage.TEST if ix.usage == "T" else Usage.PRODUCTION
+        header = DocumentHeader(
+            partner_id=partner.partner_id,
+            document_type=DocumentType.FUNCTIONAL_ACK,
+            direction=CanonicalDirection.INBOUND,
+            source_channel=_channel(record),
+            usage=usage,
+            correlation_id=record.correlation_id,
+            received_at=record.received_at,
+            isa13=ix.control_number,
+            raw_document_id=record.id,
+        )
+        try:
+            doc = mapper.ta1_to_canonical(ix, header=header)
+        except MappingError as exc:
+            out.set_errors.append(f"TA1 in interchange {ix.control_number} (interchange {i}): {exc}")
+            continue
+        if doc is None:
+            continue
+        kind = DocumentType.FUNCTIONAL_ACK
+        _add_document(out, record, partner, kind, doc, mapper, None, "TA1", (i,), usage)
+        if out.state is not State.FAILED:
+            out.state = State.MAPPED
+        out.events.append((State.MAPPED, f"TA1 of interchange {ix.control_number} mapped"))
 
 
 _Placed = tuple[EnvelopeRecord, Interchange, FunctionalGroup, TransactionSet]
@@ -307,7 +337,7 @@ def _analyse_json(content: bytes, record: PayloadRecord, profiles: ProfileSet, m
             Step.PARSE, f"no inbound JSON document type {wanted!r} is agreed with {partner.partner_id}"
         )
     try:
-        data = json.loads(content)
+        data = load_json(content)
     except (ValueError, UnicodeDecodeError) as exc:
         return out.fail(Step.PARSE, f"invalid JSON: {exc}")
     out.events.append((State.PARSED, f"JSON {wanted}"))

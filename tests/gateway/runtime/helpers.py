@@ -45,6 +45,7 @@ def partner_ack(
     status: str,
     isa13: int = 7001,
     version: str = "004010",
+    usage: str = "P",
 ) -> bytes:
     """A 997 or 999 a partner sends us for one group with one set, with correct counts.
 
@@ -69,7 +70,7 @@ def partner_ack(
     group = build_group("FA", gs_sender, "EDIGATE", isa13, gs_version, [ts])
     isa_version = "00501" if kind == "999" else "00401"
     parties = EnvelopeParties(sender[0], sender[1], "ZZ", "EDIGATE")
-    return write(build_interchange(parties, isa13, [group], version=isa_version), newline=True)
+    return write(build_interchange(parties, isa13, [group], version=isa_version, usage=usage), newline=True)
 
 
 def partner_ta1(

@@ -5,6 +5,7 @@ that overdue scanning uses, accepted or rejected)."""
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -129,7 +130,8 @@ async def test_999_rejected_and_accepted_with_errors(gateway: Gateway) -> None:
     [ix] = parse(content).interchanges
     assert (ix.control_number, ix.groups[0].control_number) == ("000000100", "100")  # northwind starts at 100
     common = functools.partial(
-        partner_ack, "999", sender=NORTHWIND, gs_sender="NWSUPPLY", functional_id="PO", set_id="850"
+        partner_ack, "999", sender=NORTHWIND, gs_sender="NWSUPPLY", functional_id="PO", set_id="850",
+        usage="T",  # northwind is a test partner: its interchanges say T
     )
     rejected = common(gs06="100", st02="0001", status="R", version="005010")
     with_errors = common(gs06="101", st02="0002", status="E", isa13=7005, version="005010")
@@ -170,6 +172,19 @@ async def test_a_ta1_is_asked_for_and_settles_what_overdue_scanning_tracks(gatew
     ta1 = partner_ta1(sender=ACME, acknowledged_isa13="000000002", status="R", note="022", isa13=7004)
     rejected_ack = await _receive(gateway, ta1, "acme-retail")
     assert rejected_ack.state is State.ACK_RECEIVED
+    # the TA1 is also kept as a canonical FunctionalAck, like a 997/999
+    detail = await gateway.store.payload_detail(rejected_ack.id)
+    assert detail is not None
+    [doc] = detail["documents"]
+    assert doc["document_type"] == "functional_ack"
+    body = await gateway.store.document_body(doc["id"])
+    assert body is not None
+    ack = json.loads(body)
+    assert ack["ack_kind"] == "TA1"
+    assert [(r["control_number"], r["status_code"], r["note_code"]) for r in ack["interchanges"]] == [
+        ("000000002", "R", "022")
+    ]
+    assert ack["header"]["isa13"] == "000007004"
 
     accepted = await gateway.store.get_payload(accepted_sent.id)
     rejected = await gateway.store.get_payload(rejected_sent.id)

@@ -22,6 +22,7 @@ NORTHWIND_810 = (
     .read_bytes()
     .replace(b"ZZ*ACMERETAIL     ", b"01*0123456789     ")
     .replace(b"GS*IN*ACMERETAIL*", b"GS*IN*NWSUPPLY*")
+    .replace(b"*000000101*0*P*", b"*000000101*0*T*")  # northwind is a test partner
 )
 
 

@@ -33,7 +33,7 @@ from .conftest import make_settings, truncate
 from .helpers import REPO, canonical_from_x12, copy_site
 from .samples import SAMPLE_850, acme_850
 
-ROUTING_850 = 'routing:\n  "850": [erp]'
+ROUTING_850 = 'routing:\n  "850": [erp]\n  po_json: [erp]'
 
 
 @pytest.fixture

@@ -156,3 +156,35 @@ async def test_an_interchange_naming_another_sender_is_not_processed_as_the_chan
     assert "ISA sender ZZ:SOMEONEELSE is not acme-retail's identity ZZ:ACMERETAIL" in (record.reason or "")
     assert _spooled(gateway, "erp") == []
     assert _sent_files(gateway, "acme-retail") == []  # nothing acknowledged on someone else's behalf
+
+
+async def test_json_numbers_reach_the_erp_exactly_as_sent(gateway: Gateway) -> None:
+    """A JSON number is a decimal, never a binary float: scale and every digit survive."""
+    text = (REPO / "fixtures/runtime/swift-3pl-shipment.json").read_text()
+    text = text.replace('"weight": "12.5"', '"weight": 12.340')
+    text = text.replace('"quantity": "120"', '"quantity": 1E+2')
+    pid = await _ingest(
+        gateway, text.encode(), partner="swift-3pl", document_type="shipment_confirmation_json"
+    )
+    record = await gateway.store.get_payload(pid)
+    assert record is not None
+    assert record.state is State.DELIVERED, record.reason
+    [erp] = _spooled(gateway, "erp")
+    body = json.dumps(erp)
+    assert '"12.340"' in body  # not 12.34, not 12.339999...
+    assert '"100"' in body
+
+
+async def test_test_data_from_a_production_partner_is_kept_failed_and_not_routed(gateway: Gateway) -> None:
+    test_850 = SAMPLE_850.replace(b"*000004711*0*P*", b"*000004711*0*T*")
+    assert test_850 != SAMPLE_850
+    pid = await _ingest(gateway, test_850)
+    record = await gateway.store.get_payload(pid)
+    assert record is not None
+    assert (record.state, record.failed_step) == (State.FAILED, Step.PARSE)
+    assert "ISA15 is 'T'" in (record.reason or ""), record.reason
+    assert "accept_test_interchanges" in (record.reason or "")
+    assert _spooled(gateway, "erp") == []
+    detail = await gateway.store.payload_detail(pid)
+    assert detail is not None
+    assert [f["code"] for f in detail["findings"] if f["severity"] == "error"] == ["usage-mismatch"]
