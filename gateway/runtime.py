@@ -31,7 +31,7 @@ from gateway.domain.profiles import PartnerProfile
 from gateway.domain.runtime.errors import TransientFailure
 from gateway.domain.runtime.lifecycle import Direction
 from gateway.domain.runtime.ports import Destination, DestinationHealth, OutboundSource, PartnerChannel
-from gateway.domain.runtime.records import ChannelMeta, ProcessingResult, StoreOutcome
+from gateway.domain.runtime.records import ChannelMeta, NewPayload, ProcessingResult, StoreOutcome
 from gateway.domain.usecases.inbound import InboundPipeline
 from gateway.domain.usecases.outbound import OurParty, OutboundService
 from gateway.domain.usecases.registry import ProfileRegistry
@@ -216,8 +216,10 @@ class Gateway:
         self.relay_wake.set()
         self.sender_wake.set()
 
-    async def receive(self, content: bytes, meta: ChannelMeta) -> StoreOutcome:
-        return await self.inbound.receive(content, meta)
+    async def receive(
+        self, content: bytes, meta: ChannelMeta, *, companion: NewPayload | None = None
+    ) -> StoreOutcome:
+        return await self.inbound.receive(content, meta, companion=companion)
 
     async def health(self) -> dict[str, DestinationHealth]:
         out = {"destination": await self.destination.health()}

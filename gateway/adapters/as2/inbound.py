@@ -7,9 +7,9 @@ Order of work, so a receipt only ever confirms what is durable:
    ``unexpected-processing-error`` MDN (or HTTP 413 when no MDN was asked for);
 2. open the message with the protocol core (decrypt, verify, decompress; any order),
    trying every partner certificate valid now and every key of ours (rollover both ways);
-3. store: the EDI payload through ``receive`` (the pipeline parses exactly these bytes),
-   then, when it is new, the transmission as received (headers that matter + body) as a
-   second payload on channel ``as2-raw`` in state ``delivered`` (an archive copy, never
+3. store: the EDI payload through ``receive`` (the pipeline parses exactly these bytes)
+   and, in the same transaction when it is new, the transmission as received (headers that
+   matter + body) as a companion payload on channel ``as2-raw`` in state ``delivered`` (an archive copy, never
    parsed) with the same correlation id; a replayed Message-ID adds no second copy. A
    message that fails is stored once, as received, in state ``rejected`` with the reason,
    and is not routed;
@@ -31,7 +31,7 @@ from concurrent.futures import Executor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from aiohttp import web
 
@@ -57,7 +57,6 @@ from gateway.domain.runtime.errors import GatewayError, PayloadTooLarge
 from gateway.domain.runtime.lifecycle import Direction, State
 from gateway.domain.runtime.records import ChannelMeta, NewPayload, StoreOutcome
 from gateway.domain.runtime.store import Store
-from gateway.domain.usecases.inbound import GroupCommit
 from gateway.domain.usecases.registry import ProfileRegistry
 
 __all__ = ["KEPT_HEADERS", "As2Inbound", "Reply"]
@@ -86,7 +85,16 @@ KEPT_HEADERS = (
 _MDN_TEXT_OK = "The AS2 message has been received, verified and stored for processing."
 _MDN_TEXT_ERROR = "The AS2 message could not be processed: {reason}"
 
-Receiver = Callable[[bytes, ChannelMeta], Awaitable[StoreOutcome]]
+
+class Receiver(Protocol):
+    """The inbound use case's ``receive``: commits the bytes (and the companion, when they are
+    new) before it returns."""
+
+    def __call__(
+        self, content: bytes, meta: ChannelMeta, *, companion: NewPayload | None = None
+    ) -> Awaitable[StoreOutcome]: ...
+
+
 _T = TypeVar("_T")
 
 
@@ -150,7 +158,6 @@ class As2Inbound:
         self._max = max_payload_bytes
         self._wake_sender = wake_sender
         self._mdn_handler = mdn_handler
-        self._archive = GroupCommit(store)
         self._crypto = crypto_pool
 
     async def _off_loop(self, fn: Callable[..., _T], *args: Any, **kwargs: Any) -> _T:
@@ -250,10 +257,8 @@ class As2Inbound:
             if request.requested
             else None
         )
-        try:
-            outcome = await self._receive(unpacked.payload, edi_meta)
-            if outcome.created:  # a replayed Message-ID adds no second archive copy
-                await self._archive.submit(archive)
+        try:  # one transaction; a replayed Message-ID adds no second archive copy
+            outcome = await self._receive(unpacked.payload, edi_meta, companion=archive)
         except BaseException:
             if positive is not None:
                 positive.cancel()

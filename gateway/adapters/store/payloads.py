@@ -12,14 +12,15 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, insert, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import and_, bindparam, delete, insert, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from gateway.adapters.store import tables as t
 from gateway.adapters.store.envelopes import advance_envelopes
 from gateway.adapters.store.rows import now, payload_from_row
-from gateway.domain.runtime.errors import NotFound
+from gateway.domain.runtime.errors import Conflict, NotFound
 from gateway.domain.runtime.lifecycle import Direction, State, Step
 from gateway.domain.runtime.records import NewPayload, PayloadRecord, StoreOutcome
 
@@ -91,53 +92,65 @@ class PayloadOps:
         }
 
     async def save_payloads(self, batch: Sequence[NewPayload]) -> list[StoreOutcome]:
-        try:
-            return await self._save(batch)
-        except IntegrityError:
-            # A concurrent repeat of the same idempotency key won the race: go one by one.
-            return [(await self._save([new]))[0] for new in batch]
+        """One transaction for the batch: one multi-row ``INSERT ... ON CONFLICT DO NOTHING``.
 
-    async def _save(self, batch: Sequence[NewPayload]) -> list[StoreOutcome]:
-        outcomes: list[StoreOutcome | None] = [None] * len(batch)
+        The unique indexes on (partner, AS2 Message-ID, direction) and (partner, channel,
+        idempotency key) decide what is a repeat, atomically, on SQLite and PostgreSQL alike:
+        a row they turn away (by an earlier payload, a concurrent transaction that committed
+        first, or an earlier row of the same batch) is looked up and returned as the original,
+        with ``created=False``. Only that rare path costs a query per payload.
+        """
         rows: list[dict[str, Any]] = []
+        mains: list[tuple[NewPayload, dict[str, Any], dict[str, Any] | None]] = []
+        for new in batch:
+            row = self._row(new)
+            companion = self._row(new.companion) if new.companion is not None else None
+            mains.append((new, row, companion))
+            rows.append(row)
+            if companion is not None:
+                rows.append(companion)
+        # A stable order of unique keys: concurrent batches on PostgreSQL wait on each other's
+        # index entries in the same order (no deadlock), and the first of equal keys wins.
+        rows.sort(key=_unique_key)
+        outcomes: list[StoreOutcome] = []
         events: list[dict[str, Any]] = []
         keys: list[dict[str, Any]] = []
         async with self.engine.begin() as conn:
-            for i, new in enumerate(batch):
-                if new.meta.idempotency_key or new.meta.as2_message_id:
+            inserted = set((await conn.execute(self._insert_new(), rows)).scalars())
+            orphans: list[str] = []
+            for new, row, companion in mains:
+                if row["id"] not in inserted:
                     existing = await self._existing(conn, new)
-                    if existing is not None:
-                        outcomes[i] = StoreOutcome(payload_from_row(existing), created=False)
-                        continue
-                row = self._row(new)
-                rows.append(row)
-                at = row["received_at"]
-                detail = f"{row['size']} bytes via {new.meta.channel}" + (
-                    f": {new.reason}" if new.reason else ""
-                )
-                events.append(
-                    {
-                        "entity_type": "payload",
-                        "entity_id": row["id"],
-                        "state": new.state.value,
-                        "at": at,
-                        "detail": detail,
-                    }
-                )
-                keys.append(
-                    {"payload_id": row["id"], "kind": "correlation_id", "value": row["correlation_id"]}
-                )
-                if new.meta.as2_message_id:
+                    if existing is None:  # no repeat: the primary key itself was taken
+                        raise Conflict(f"a payload with ID {row['id']} is stored already")
+                    outcomes.append(StoreOutcome(payload_from_row(existing), created=False))
+                    if companion is not None and companion["id"] in inserted:
+                        orphans.append(companion["id"])
+                    continue
+                outcomes.append(StoreOutcome(payload_from_row(RowView(row)), created=True))
+                stored = [(row, new)]
+                if companion is not None and new.companion is not None and companion["id"] in inserted:
+                    stored.append((companion, new.companion))
+                for r, n in stored:
+                    events.append(_receipt_event(r))
                     keys.append(
-                        {"payload_id": row["id"], "kind": "as2_message_id", "value": new.meta.as2_message_id}
+                        {"payload_id": r["id"], "kind": "correlation_id", "value": r["correlation_id"]}
                     )
-                keys += [{"payload_id": row["id"], "kind": k, "value": v} for k, v in new.keys]
-                outcomes[i] = StoreOutcome(payload_from_row(RowView(row)), created=True)
-            if rows:
-                await conn.execute(insert(t.payloads), rows)
-                await conn.execute(insert(t.audit_events), events)
-                await conn.execute(insert(t.correlation_keys), keys)
-        return [o for o in outcomes if o is not None]
+                    if n.meta.as2_message_id:
+                        keys.append(
+                            {"payload_id": r["id"], "kind": "as2_message_id", "value": n.meta.as2_message_id}
+                        )
+                    keys += [{"payload_id": r["id"], "kind": k, "value": v} for k, v in n.keys]
+            if orphans:  # the companion of a repeat is not kept
+                await conn.execute(delete(t.payloads).where(t.payloads.c.id.in_(orphans)))
+            if events:
+                await conn.execute(_INSERT_EVENTS, events)
+                await conn.execute(_INSERT_KEYS, keys)
+        return outcomes
+
+    def _insert_new(self) -> Any:
+        """``INSERT INTO payloads ... ON CONFLICT DO NOTHING RETURNING id`` for this dialect."""
+        return _INSERT_NEW[self.engine.dialect.name]
 
     async def get_payload(self, payload_id: str) -> PayloadRecord | None:
         async with self.engine.connect() as conn:
@@ -437,6 +450,30 @@ def original_of(payload_id: str, rows: Sequence[Any]) -> str | None:
         if row.id != payload_id and row.state != State.RECEIVED.value:
             return str(row.id)
     return None
+
+
+def _unique_key(row: dict[str, Any]) -> tuple[str, str, str]:
+    return (row["partner_id"] or "", row["as2_message_id"] or "", row["idempotency_key"] or "")
+
+
+def _receipt_event(row: dict[str, Any]) -> dict[str, Any]:
+    detail = f"{row['size']} bytes via {row['channel']}" + (f": {row['reason']}" if row["reason"] else "")
+    return {
+        "entity_type": "payload",
+        "entity_id": row["id"],
+        "state": row["state"],
+        "at": row["received_at"],
+        "detail": detail,
+    }
+
+
+# Built once, so SQLAlchemy's compiled cache finds them without rebuilding their cache keys.
+_INSERT_NEW = {
+    "sqlite": sqlite_insert(t.payloads).on_conflict_do_nothing().returning(t.payloads.c.id),
+    "postgresql": pg_insert(t.payloads).on_conflict_do_nothing().returning(t.payloads.c.id),
+}
+_INSERT_EVENTS = insert(t.audit_events)
+_INSERT_KEYS = insert(t.correlation_keys)
 
 
 class RowView:

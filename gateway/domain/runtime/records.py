@@ -70,6 +70,10 @@ class NewPayload:
     envelopes: tuple[EnvelopeRecord, ...] = ()
     #: Extra correlation keys (kind, value), e.g. ("ack_for", <the payload acknowledged>).
     keys: tuple[tuple[str, str], ...] = ()
+    #: Stored in the same transaction, and only when this payload is new (not a repeat of an
+    #: idempotency key or AS2 Message-ID): e.g. an AS2 transmission archived as received
+    #: beside its EDI content.
+    companion: NewPayload | None = None
 
 
 @dataclass(frozen=True, slots=True)

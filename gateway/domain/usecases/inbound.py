@@ -104,22 +104,26 @@ class InboundPipeline:
         self._max_bytes = max_payload_bytes
         self.wake = asyncio.Event()
 
-    async def receive(self, content: bytes, meta: ChannelMeta) -> StoreOutcome:
+    async def receive(
+        self, content: bytes, meta: ChannelMeta, *, companion: NewPayload | None = None
+    ) -> StoreOutcome:
         """Store the bytes first. Oversized payloads are stored too (truncated never), flagged rejected.
 
         A channel that names no correlation ID gets the one of the task it runs in (an HTTP
         request's ``X-Correlation-ID``, set by the middleware), so its log lines and the stored
-        payload share it.
+        payload share it. A ``companion`` (e.g. the AS2 transmission as received) is committed
+        in the same transaction, and only when the payload is new.
         """
         if meta.correlation_id is None and (current := current_correlation_id()) is not None:
             meta = replace(meta, correlation_id=current)
-        new = NewPayload(content, meta)
+        new = NewPayload(content, meta, companion=companion)
         if len(content) > self._max_bytes:
             new = NewPayload(
                 content,
                 meta,
                 state=State.REJECTED,
                 reason=f"payload of {len(content)} bytes is over the limit of {self._max_bytes}",
+                companion=companion,
             )
         outcome = await self._commit.submit(new)
         if outcome.created and outcome.record.state is State.RECEIVED:
