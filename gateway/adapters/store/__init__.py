@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from gateway.adapters.store.bulk import BulkInserter
 from gateway.adapters.store.engine import create_engine, normalise_url, upgrade
 from gateway.adapters.store.errors import translating
 from gateway.adapters.store.finishing import FinishOps
@@ -24,6 +25,7 @@ class SqlStore(FinishOps, OutboxOps, TrackingOps, QueryOps):
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
+        self.bulk = BulkInserter(engine.dialect)
 
     @property
     def dialect(self) -> str:

@@ -13,11 +13,10 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import and_, bindparam, delete, insert, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from gateway.adapters.store import tables as t
+from gateway.adapters.store.bulk import BulkInserter
 from gateway.adapters.store.envelopes import advance_envelopes
 from gateway.adapters.store.rows import now, payload_from_row
 from gateway.domain.runtime.errors import Conflict, NotFound
@@ -33,6 +32,7 @@ NOT_ORIGINAL = (State.FAILED.value, State.REJECTED.value, State.DUPLICATE.value)
 
 class PayloadOps:
     engine: AsyncEngine
+    bulk: BulkInserter
 
     def _is_pg(self) -> bool:
         return self.engine.dialect.name == "postgresql"
@@ -116,7 +116,7 @@ class PayloadOps:
         events: list[dict[str, Any]] = []
         keys: list[dict[str, Any]] = []
         async with self.engine.begin() as conn:
-            inserted = set((await conn.execute(self._insert_new(), rows)).scalars())
+            inserted = set(await self.bulk.insert(conn, t.payloads, rows, returning_new_ids=True))
             orphans: list[str] = []
             for new, row, companion in mains:
                 if row["id"] not in inserted:
@@ -143,14 +143,9 @@ class PayloadOps:
                     keys += [{"payload_id": r["id"], "kind": k, "value": v} for k, v in n.keys]
             if orphans:  # the companion of a repeat is not kept
                 await conn.execute(delete(t.payloads).where(t.payloads.c.id.in_(orphans)))
-            if events:
-                await conn.execute(_INSERT_EVENTS, events)
-                await conn.execute(_INSERT_KEYS, keys)
+            await self.bulk.insert(conn, t.audit_events, events)
+            await self.bulk.insert(conn, t.correlation_keys, keys)
         return outcomes
-
-    def _insert_new(self) -> Any:
-        """``INSERT INTO payloads ... ON CONFLICT DO NOTHING RETURNING id`` for this dialect."""
-        return _INSERT_NEW[self.engine.dialect.name]
 
     async def get_payload(self, payload_id: str) -> PayloadRecord | None:
         async with self.engine.connect() as conn:
@@ -465,15 +460,6 @@ def _receipt_event(row: dict[str, Any]) -> dict[str, Any]:
         "at": row["received_at"],
         "detail": detail,
     }
-
-
-# Built once, so SQLAlchemy's compiled cache finds them without rebuilding their cache keys.
-_INSERT_NEW = {
-    "sqlite": sqlite_insert(t.payloads).on_conflict_do_nothing().returning(t.payloads.c.id),
-    "postgresql": pg_insert(t.payloads).on_conflict_do_nothing().returning(t.payloads.c.id),
-}
-_INSERT_EVENTS = insert(t.audit_events)
-_INSERT_KEYS = insert(t.correlation_keys)
 
 
 class RowView:

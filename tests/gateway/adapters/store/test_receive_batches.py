@@ -8,7 +8,7 @@ import asyncio
 import pytest
 from sqlalchemy import func, select
 
-from gateway.adapters.store import SqlStore
+from gateway.adapters.store import SqlStore, payloads
 from gateway.adapters.store import tables as t
 from gateway.domain.runtime.errors import Conflict
 from gateway.domain.runtime.lifecycle import State
@@ -133,3 +133,18 @@ async def test_a_taken_payload_id_is_a_conflict_not_a_repeat(store: SqlStore) ->
     with pytest.raises(Conflict):
         await store.save_payloads([_new(b"b", payload_id="p-1")])
     assert await store.payload_content("p-1") == b"a"
+
+
+async def test_a_failure_after_the_insert_rolls_the_whole_batch_back(
+    store: SqlStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(row: dict[str, object]) -> dict[str, object]:
+        raise RuntimeError("audit row refused")
+
+    monkeypatch.setattr(payloads, "_receipt_event", broken)
+    with pytest.raises(RuntimeError, match="audit row refused"):
+        await store.save_payloads([_new(b"a", message_id="<m1@acme>", companion=_archive(b"raw"))])
+    monkeypatch.undo()
+    assert (await _count(store, "as2"), await _count(store, "as2-raw")) == (0, 0)
+    [again] = await store.save_payloads([_new(b"b", message_id="<m1@acme>")])
+    assert again.created  # the Message-ID was not taken by the rolled-back insert

@@ -1,0 +1,88 @@
+"""Multi-row inserts for the receive path, in as few driver round trips as possible.
+
+On SQLite every driver call is a hop to aiosqlite's thread and back to the event loop; an
+``executemany`` through SQLAlchemy costs four of them (cursor, execute, fetch, close) and
+its Python overhead runs on the event-loop thread. Here each insert is one multi-row
+``INSERT ... VALUES (...), (...)`` sent with aiosqlite's ``execute_fetchall``: one hop,
+inside the transaction SQLAlchemy began (the driver opens it on the first insert, and
+SQLAlchemy commits or rolls it back). Values pass through the column types' own bind
+processors for the dialect, so what is stored is what SQLAlchemy would store.
+
+PostgreSQL (asyncpg, no thread hops) goes through SQLAlchemy Core unchanged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from sqlalchemy import Table, insert
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+__all__ = ["BulkInserter"]
+
+#: Bound parameters per statement, under SQLite's limit of 32,766.
+_MAX_PARAMS = 30_000
+
+
+class BulkInserter:
+    """Inserts rows (dicts with the same keys) into a table for one engine's dialect."""
+
+    def __init__(self, dialect: Dialect) -> None:
+        self._dialect = dialect
+        self._sqlite = dialect.name == "sqlite"
+        self._processors: dict[tuple[str, str], Callable[[Any], Any] | None] = {}
+
+    async def insert(
+        self,
+        conn: AsyncConnection,
+        table: Table,
+        rows: Sequence[dict[str, Any]],
+        *,
+        returning_new_ids: bool = False,
+    ) -> list[Any]:
+        """Insert ``rows``; with ``returning_new_ids``, rows a unique index turns away are skipped
+        (``ON CONFLICT DO NOTHING``) and the primary keys of those inserted are returned."""
+        if not rows:
+            return []
+        if not self._sqlite:
+            return await self._core(conn, table, rows, returning_new_ids)
+        names = list(rows[0])
+        quote = self._dialect.identifier_preparer.quote
+        processors = [self._processor(table, name) for name in names]
+        per_statement = max(1, _MAX_PARAMS // len(names))
+        head = f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) VALUES "
+        one = "(" + ", ".join("?" * len(names)) + ")"
+        [key] = table.primary_key.columns.keys()
+        tail = f" ON CONFLICT DO NOTHING RETURNING {quote(key)}" if returning_new_ids else ""
+        driver = (await conn.get_raw_connection()).driver_connection
+        assert driver is not None
+        out: list[Any] = []
+        for start in range(0, len(rows), per_statement):
+            chunk = rows[start : start + per_statement]
+            params = [
+                value if process is None else process(value)
+                for row in chunk
+                for value, process in zip((row[n] for n in names), processors, strict=True)
+            ]
+            found = await driver.execute_fetchall(head + ", ".join([one] * len(chunk)) + tail, params)
+            out += [r[0] for r in found]
+        return out
+
+    async def _core(
+        self, conn: AsyncConnection, table: Table, rows: Sequence[dict[str, Any]], returning: bool
+    ) -> list[Any]:
+        if not returning:
+            await conn.execute(insert(table), rows)
+            return []
+        stmt = pg_insert(table).on_conflict_do_nothing().returning(*table.primary_key.columns)
+        return list((await conn.execute(stmt, rows)).scalars())
+
+    def _processor(self, table: Table, name: str) -> Callable[[Any], Any] | None:
+        key = (table.name, name)
+        if key not in self._processors:
+            column_type = table.c[name].type
+            self._processors[key] = column_type.dialect_impl(self._dialect).bind_processor(self._dialect)
+        return self._processors[key]
