@@ -82,6 +82,7 @@ KEPT_HEADERS = (
     "EDIINT-Features",
     "User-Agent",
 )
+_KEPT_LOWER = [(name, name.lower()) for name in KEPT_HEADERS]
 _MDN_TEXT_OK = "The AS2 message has been received, verified and stored for processing."
 _MDN_TEXT_ERROR = "The AS2 message could not be processed: {reason}"
 
@@ -96,6 +97,7 @@ class Receiver(Protocol):
 
 
 _T = TypeVar("_T")
+Mdn = tuple[list[tuple[str, str]], bytes]  # an MDN's HTTP headers and body
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,7 +185,7 @@ class As2Inbound:
     ) -> Reply:
         """A body over the limit: its headers are stored (rejected, with the reason) and answered
         with an ``unexpected-processing-error`` MDN when one was asked for, else HTTP 413."""
-        kept = [(k, v) for k in KEPT_HEADERS if (v := header_value(headers, k)) is not None]
+        kept = _kept(headers)
         profile, channel = self._partner(headers)
         return await self._refuse(
             error,
@@ -202,7 +204,7 @@ class As2Inbound:
             return await self._mdn_handler(headers, body)
         request = parse_mdn_request(headers)
         message_id = _message_id(header_value(headers, "message-id"))
-        kept = [(k, v) for k in KEPT_HEADERS if (v := header_value(headers, k)) is not None]
+        kept = _kept(headers)
         raw = build_entity(kept, body)
         profile, channel = self._partner(headers)
         try:
@@ -215,7 +217,14 @@ class As2Inbound:
                 )
             if not message_id:
                 raise _Failure(MalformedMessage("the message has no Message-ID header"))
-            unpacked = await self._open(headers, body, channel, self._decryption_keys(channel), request)
+            # The positive MDN is signed in the same trip to a crypto thread as the opening; it
+            # is sent only after the commit succeeds (an error MDN replaces it otherwise).
+            positive_mdn = (
+                self._mdn_args(headers, message_id, channel, request, None) if request.requested else None
+            )
+            unpacked, positive = await self._open(
+                headers, body, channel, self._decryption_keys(channel), request, positive_mdn
+            )
         except _Failure as failure:
             return await self._refuse(
                 failure.error, raw, headers, message_id, profile, channel, request, remote
@@ -250,19 +259,8 @@ class As2Inbound:
             reason=f"AS2 transmission {message_id} as received; its EDI content is stored with the same "
             f"correlation id ({unpacked.mic.header_value})",
         )
-        # The positive MDN is signed on a crypto thread while the commits run; it is sent only
-        # after they succeed (and replaced by an error MDN if the store refused the payload).
-        positive = (
-            asyncio.ensure_future(self._mdn(headers, message_id, channel, request, None, unpacked.mic))
-            if request.requested
-            else None
-        )
-        try:  # one transaction; a replayed Message-ID adds no second archive copy
-            outcome = await self._receive(unpacked.payload, edi_meta, companion=archive)
-        except BaseException:
-            if positive is not None:
-                positive.cancel()
-            raise
+        # one transaction; a replayed Message-ID adds no second archive copy
+        outcome = await self._receive(unpacked.payload, edi_meta, companion=archive)
         error: GatewayError | None = None
         if not outcome.created:
             log.info(
@@ -282,9 +280,7 @@ class As2Inbound:
         elif outcome.record.state is State.REJECTED:
             error = GatewayError(outcome.record.reason or "the payload was refused")
         if positive is not None and error is None:
-            return await self._deliver(profile.partner_id, channel, request, message_id, await positive)
-        if positive is not None:
-            positive.cancel()
+            return await self._deliver(profile.partner_id, channel, request, message_id, positive)
         return await self._answer(
             headers, message_id, profile.partner_id, channel, request, error, unpacked.mic
         )
@@ -324,7 +320,10 @@ class As2Inbound:
         channel: As2Channel,
         our_keys: list[SigningKey],
         request: MdnRequest,
-    ) -> Unpacked:
+        positive_mdn: dict[str, Any] | None,
+    ) -> tuple[Unpacked, Mdn | None]:
+        """Open the message and, when ``positive_mdn`` names its arguments, build that MDN
+        (with the message's MIC) in the same crypto-thread call."""
         trust = Trust(
             our_keys=our_keys,
             partner_certificates=[c.certificate for c in channel.certificates_at(datetime.now(UTC))],
@@ -332,7 +331,7 @@ class As2Inbound:
             require_encrypted=channel.require_encrypted,
         )
         try:
-            return await self._off_loop(unpack, headers, body, trust, request.micalgs)
+            return await self._off_loop(_open_and_answer, headers, body, trust, request.micalgs, positive_mdn)
         except GatewayError as exc:
             raise _Failure(exc) from exc
         except Exception as exc:  # a library bug must still produce a stored payload and an MDN
@@ -357,7 +356,7 @@ class As2Inbound:
             filename=f"{_our_id_token(message_id or 'unknown')}.as2",
             content_type=header_value(headers, "content-type"),
             remote=remote,
-            headers={k.lower(): v for k in KEPT_HEADERS if (v := header_value(headers, k)) is not None},
+            headers={k.lower(): v for k, v in _kept(headers)},
         )
         await self._store.save_payloads([NewPayload(raw, meta, state=State.REJECTED, reason=reason)])
         log.warning(
@@ -406,25 +405,33 @@ class As2Inbound:
         request: MdnRequest,
         error: GatewayError | None,
         mic: Mic | None,
-    ) -> tuple[list[tuple[str, str]], bytes]:
+    ) -> Mdn:
         """The MDN's headers and body, signed (on a crypto thread) when the sender asked for it."""
+        args = self._mdn_args(headers, message_id, channel, request, error)
+        return await self._off_loop(build_mdn, mic=mic, **args)
+
+    def _mdn_args(
+        self,
+        headers: Sequence[tuple[str, str]],
+        message_id: str,
+        channel: As2Channel | None,
+        request: MdnRequest,
+        error: GatewayError | None,
+    ) -> dict[str, Any]:
+        """What :func:`build_mdn` needs besides the MIC."""
         our_id = channel.our_as2_id if channel is not None else _unquote(header_value(headers, "as2-to"))
         partner_name = _unquote(header_value(headers, "as2-from"))
-        sign_with = self._signing_key(channel) if request.signed else None
-        digest = _mdn_digest(request, channel)
-        return await self._off_loop(
-            build_mdn,
-            original_message_id=message_id or "unknown",
-            our_as2_id=our_id or "unknown",
-            partner_as2_id=partner_name or "unknown",
-            message_id=f"<edigate-mdn-{uuid.uuid4()}@{_our_id_token(our_id)}>",
-            error=error.as2_disposition if error is not None else None,
-            mic=mic,
-            text=_MDN_TEXT_OK if error is None else _MDN_TEXT_ERROR.format(reason=error.message),
-            sign_with=sign_with,
-            digest=digest,
-            scheme=channel.signature_scheme.value if channel is not None else "pkcs1v15",
-        )
+        return {
+            "original_message_id": message_id or "unknown",
+            "our_as2_id": our_id or "unknown",
+            "partner_as2_id": partner_name or "unknown",
+            "message_id": f"<edigate-mdn-{uuid.uuid4()}@{_our_id_token(our_id)}>",
+            "error": error.as2_disposition if error is not None else None,
+            "text": _MDN_TEXT_OK if error is None else _MDN_TEXT_ERROR.format(reason=error.message),
+            "sign_with": self._signing_key(channel) if request.signed else None,
+            "digest": _mdn_digest(request, channel),
+            "scheme": channel.signature_scheme.value if channel is not None else "pkcs1v15",
+        }
 
     async def _deliver(
         self,
@@ -432,7 +439,7 @@ class As2Inbound:
         channel: As2Channel | None,
         request: MdnRequest,
         message_id: str,
-        mdn: tuple[list[tuple[str, str]], bytes],
+        mdn: Mdn,
     ) -> Reply:
         """The MDN in the HTTP response, or stored for async delivery (known partners only)."""
         mdn_headers, mdn_body = mdn
@@ -453,6 +460,35 @@ class As2Inbound:
         )
         await self._store.save_payloads([NewPayload(build_entity(headers, body), meta, Direction.OUTBOUND)])
         self._wake_sender()
+
+
+def _open_and_answer(
+    headers: Sequence[tuple[str, str]],
+    body: bytes,
+    trust: Trust,
+    micalgs: Sequence[str],
+    positive_mdn: dict[str, Any] | None,
+) -> tuple[Unpacked, Mdn | None]:
+    """On a crypto thread: open the message, then sign its positive MDN (if one is wanted).
+
+    A failure to build the MDN is not the message's failure: it is logged, and the MDN is
+    built again (and its error reported) the ordinary way after the commit."""
+    unpacked = unpack(headers, body, trust, micalgs)
+    if positive_mdn is None:
+        return unpacked, None
+    try:
+        return unpacked, build_mdn(mic=unpacked.mic, **positive_mdn)
+    except Exception:
+        log.exception("building the positive MDN failed; it is built again after the commit")
+        return unpacked, None
+
+
+def _kept(headers: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The headers stored with a transmission (the first of each name), in ``KEPT_HEADERS`` order."""
+    first: dict[str, str] = {}
+    for key, value in headers:
+        first.setdefault(key.lower(), value)
+    return [(name, first[lower]) for name, lower in _KEPT_LOWER if lower in first]
 
 
 def _mdn_digest(request: MdnRequest, channel: As2Channel | None) -> str:

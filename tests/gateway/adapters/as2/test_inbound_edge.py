@@ -19,7 +19,8 @@ import aiohttp
 import pytest
 import pytest_asyncio
 
-from gateway.adapters.as2.protocol import build_entity, parse_entity
+from gateway.adapters.as2 import inbound as inbound_module
+from gateway.adapters.as2.protocol import build_entity, build_mdn, parse_entity
 from gateway.domain.runtime.lifecycle import State
 from gateway.runtime import Gateway
 from tests.gateway.adapters.as2.conftest import Identity, run_openssl
@@ -225,6 +226,29 @@ async def test_replayed_message_id_gets_a_positive_mdn_and_is_not_routed_again(
     assert [e.state for e in trail if e.state == "duplicate"] == ["duplicate", "duplicate"]
     [archive] = await transmissions(env.gw, message.message_id, channel="as2-raw")  # one copy, not three
     assert archive.correlation_id == edi.correlation_id
+
+
+async def test_a_failure_building_the_early_mdn_only_delays_it(
+    env: Env, ours: Identity, peer: Identity, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The positive MDN is signed on the crypto thread right after opening; if that fails, the
+    message is still stored as received and the MDN is built again after the commit."""
+    calls: list[str] = []
+    real = build_mdn
+
+    def flaky(**kwargs: Any) -> Any:
+        calls.append(kwargs["original_message_id"])
+        if len(calls) == 1:
+            raise RuntimeError("signing failed once")
+        return real(**kwargs)
+
+    monkeypatch.setattr(inbound_module, "build_mdn", flaky)
+    headers, body, message = build(*sender("STRICT-AS2", peer, ours, sign=True, encrypt=True), SAMPLE_850)
+    assert mdn_outcome(message, *await post(env.url, headers, body)) == ("processed", None)
+    assert calls == [message.message_id, message.message_id]
+    [edi] = await by_message_id(env.gw, message.message_id)
+    assert edi.state is not State.REJECTED
+    assert len(await transmissions(env.gw, message.message_id, channel="as2-raw")) == 1
 
 
 async def test_a_body_over_the_limit_gets_an_error_mdn_and_its_headers_are_kept(
