@@ -25,7 +25,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
@@ -54,6 +53,7 @@ from gateway.domain.profiles import As2Channel, PartnerProfile
 from gateway.domain.profiles.identity import normalise_as2_name
 from gateway.domain.runtime.correlation import current_correlation_id
 from gateway.domain.runtime.errors import GatewayError, PayloadTooLarge
+from gateway.domain.runtime.ids import new_uuid
 from gateway.domain.runtime.lifecycle import Direction, State
 from gateway.domain.runtime.records import ChannelMeta, NewPayload, StoreOutcome
 from gateway.domain.runtime.store import Store
@@ -232,7 +232,7 @@ class As2Inbound:
         meta_headers = {k.lower(): v for k, v in kept if not k.lower().startswith("content-")}
         meta_headers["as2-security"] = ",".join(unpacked.layers) or "none"
         meta_headers["as2-mic"] = unpacked.mic.header_value
-        correlation = current_correlation_id() or str(uuid.uuid4())  # the request's, as logged
+        correlation = current_correlation_id() or str(new_uuid())  # the request's, as logged
         edi_meta = ChannelMeta(
             channel="as2",
             partner_id=profile.partner_id,
@@ -425,7 +425,7 @@ class As2Inbound:
             "original_message_id": message_id or "unknown",
             "our_as2_id": our_id or "unknown",
             "partner_as2_id": partner_name or "unknown",
-            "message_id": f"<edigate-mdn-{uuid.uuid4()}@{_our_id_token(our_id)}>",
+            "message_id": f"<edigate-mdn-{new_uuid()}@{_our_id_token(our_id)}>",
             "error": error.as2_disposition if error is not None else None,
             "text": _MDN_TEXT_OK if error is None else _MDN_TEXT_ERROR.format(reason=error.message),
             "sign_with": self._signing_key(channel) if request.signed else None,

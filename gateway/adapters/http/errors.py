@@ -17,13 +17,13 @@ from __future__ import annotations
 import logging
 import re
 import time
-import uuid
 from typing import Any
 
 from aiohttp import web
 
 from gateway.adapters.http.base import Handler
 from gateway.domain.runtime.errors import GatewayError
+from gateway.domain.runtime.ids import new_uuid
 from gateway.logging import correlation_scope
 
 __all__ = ["CORRELATION_HEADER", "gateway_middleware", "problem_response"]
@@ -75,7 +75,7 @@ def _from_http_exception(exc: web.HTTPException, correlation: str) -> web.Respon
 
 def _correlation(request: web.Request) -> str:
     given = request.headers.get(CORRELATION_HEADER, "")
-    return given if _SANE_ID.fullmatch(given) else str(uuid.uuid4())
+    return given if _SANE_ID.fullmatch(given) else str(new_uuid())
 
 
 def _log_request(request: web.Request, status: int, started: float) -> None:

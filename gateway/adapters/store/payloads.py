@@ -7,7 +7,6 @@ records, documents and outbox rows in :mod:`.envelopes`.
 from __future__ import annotations
 
 import hashlib
-import uuid
 from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
@@ -20,6 +19,7 @@ from gateway.adapters.store.bulk import BulkInserter
 from gateway.adapters.store.envelopes import advance_envelopes
 from gateway.adapters.store.rows import now, payload_from_row
 from gateway.domain.runtime.errors import Conflict, NotFound
+from gateway.domain.runtime.ids import new_uuid
 from gateway.domain.runtime.lifecycle import Direction, State, Step
 from gateway.domain.runtime.records import NewPayload, PayloadRecord, StoreOutcome
 
@@ -70,7 +70,7 @@ class PayloadOps:
 
     def _row(self, new: NewPayload) -> dict[str, Any]:
         at = now()
-        pid = new.payload_id or str(uuid.uuid4())
+        pid = new.payload_id or str(new_uuid())
         return {
             "id": pid,
             "received_at": at,
