@@ -49,7 +49,7 @@ from gateway.adapters.as2.protocol import (
     unpack,
 )
 from gateway.adapters.as2.protocol.errors import MalformedMessage, UnknownPartner, UnsupportedAlgorithm
-from gateway.adapters.as2.protocol.mime import header_value
+from gateway.adapters.as2.protocol.mime import header_value, parse_content_type, parse_entity
 from gateway.domain.profiles import As2Channel, PartnerProfile
 from gateway.domain.profiles.identity import normalise_as2_name
 from gateway.domain.runtime.correlation import current_correlation_id
@@ -373,6 +373,7 @@ class As2Inbound:
             error,
             None,
             status=error.http_status,
+            may_post=False,  # never POST to a URL named by a message we could not open and verify
         )
 
     async def _answer(
@@ -386,11 +387,14 @@ class As2Inbound:
         mic: Mic | None,
         *,
         status: int = 200,
+        may_post: bool = True,
     ) -> Reply:
         if not request.requested:
             text = "received" if error is None else f"{error.as2_disposition}: {error.message}"
             return Reply(status, [("Content-Type", "text/plain")], text.encode())
         mdn = await self._mdn(headers, message_id, channel, request, error, mic)
+        if not may_post:
+            return Reply(200, *mdn)  # the MDN carries the error, as a sync one always does
         return await self._deliver(partner_id, channel, request, message_id, mdn)
 
     async def _mdn(
@@ -460,8 +464,39 @@ def _mdn_digest(request: MdnRequest, channel: As2Channel | None) -> str:
 
 
 def _looks_like_mdn(headers: Sequence[tuple[str, str]], body: bytes) -> bool:
-    """An MDN posted to the message endpoint (some partners use one URL for both)."""
-    content_type = (header_value(headers, "content-type") or "").lower()
-    if content_type.startswith("multipart/report"):
+    """An MDN posted to the message endpoint (some partners use one URL for both).
+
+    An MDN is a ``multipart/report``, bare or as the first part of a ``multipart/signed``.
+    A transmission that asks for an MDN (``Disposition-Notification-To``) is a message, and
+    a signed message is told apart by the content type of its signed part, not by words
+    anywhere in its body (an EDI payload may well contain "disposition-notification").
+    """
+    if header_value(headers, "disposition-notification-to") is not None:
+        return False
+    content_type, params = parse_content_type(header_value(headers, "content-type") or "")
+    if content_type == "multipart/report":
         return True
-    return content_type.startswith("multipart/signed") and b"disposition-notification" in body[:4096].lower()
+    if content_type != "multipart/signed":
+        return False
+    return _first_part_type(body, params.get("boundary", "")) == "multipart/report"
+
+
+def _first_part_type(body: bytes, boundary: str) -> str | None:
+    """The content type of a multipart body's first part, read from its first 64 KB only."""
+    if not boundary or len(boundary) > 200:
+        return None
+    head = body[:65536]
+    delimiter = b"--" + boundary.encode("latin-1", "replace")
+    at = head.find(delimiter)
+    while at > 0 and head[at - 1 : at] != b"\n":
+        at = head.find(delimiter, at + len(delimiter))
+    if at < 0:
+        return None
+    line_end = head.find(b"\n", at)
+    if line_end < 0:
+        return None
+    try:
+        part = parse_entity(head[line_end + 1 :])
+    except MalformedMessage:
+        return None
+    return part.content_type
