@@ -372,6 +372,15 @@ def test_sftp_poll(tmp_path: Path) -> None:
     assert {p for p, _ in problems} == {"channels.sftp.paths.inbox", "channels.sftp.port"}
 
 
+def test_sftp_poll_needs_a_pinned_host_key(tmp_path: Path) -> None:
+    """We never poll a server whose host key we have not pinned (no trust on first use)."""
+    unpinned = {k: v for k, v in POLL.items() if k != "known_host_key"}
+    problems = check(tmp_path, {"channels.sftp": unpinned})
+    assert [p for p, _ in problems] == ["channels.sftp.known_host_key"]
+    problems = check(tmp_path, {"channels.sftp": {**POLL, "known_host_key": "not a key"}})
+    assert [p for p, _ in problems] == ["channels.sftp.known_host_key"]
+
+
 @pytest.mark.parametrize(
     ("schedule", "reason"),
     [
