@@ -69,69 +69,102 @@ def is_code(text: str) -> bool:
 
 def line(reader: OrderReader, seg: Segment, pos: int) -> int:
     """PO1 / IT1 with a quantity, a unit price and complete, valid ID pairs (PO106/PO107 ...); with
-    its PID and PO4 too when the line is whole (see :func:`_whole`)."""
+    its PID and PO4 too when the line is whole (see :func:`_whole`), and then the lines that follow
+    it for as long as each of them is whole too. Returns how many segments it mapped (0: none)."""
     kind = reader.kind
     if reader.in_summary or seg.id != kind.line_id:
         return 0
-    raw = seg.raw  # split here, not cached on the segment: the parsed interchange stays as read
-    if raw is None:
-        v = [e.strip() for e in seg.elements]
-    else:
-        v = raw.split(reader.element)
-        if " " in raw or not raw.isprintable():  # padding or other whitespace: strip as the handlers do
-            v = [e.strip() for e in v]
-    size = len(v)
-    if size < 5 or not size & 1:
-        return 0
-    number_text, qty_text, unit, price_text, basis = v[0], v[1], v[2], v[3], v[4]
-    if not qty_text or not price_text:
-        return 0
-    if number_text and number_text not in _LINE_NUMBERS and not line_number_ok(number_text):
-        return 0
-    qty_value = _NUMBERS.get(qty_text) or number(qty_text)
-    price_value = _NUMBERS.get(price_text) or number(price_text)
-    if qty_value is None or price_value is None:
-        return 0
-    if unit:
-        uom = reader.uom_map
-        if uom is not None:
-            unit = uom.get(unit, unit)
-        if unit not in _CODES and not is_code(unit):
-            return 0
-    if basis:
-        bases = reader.basis_map
-        if bases is not None:
-            basis = bases.get(basis, basis)
-        if basis not in _CODES and not is_code(basis):
-            return 0
-    item: dict[str, Any] = {}
-    other: list[dict[str, Any]] | None = None
-    for i in range(5, size, 2):
-        qualifier, value = v[i], v[i + 1]
-        if not qualifier or not value:
-            if qualifier or value:
-                return 0  # an incomplete pair: the general handler keeps it in an overlay
-            continue
-        name = ITEM_FIELDS.get(qualifier)
-        if name is not None and name not in item:
-            if name in _DIGIT_FIELDS:
-                if value.isascii() and value.isdigit() and 6 <= len(value) <= 14:
-                    item[name] = value
-                    continue
-            elif len(value) <= 80 and (value.isprintable() or IDENTIFIER.match(value)):
-                item[name] = value  # v is stripped: a printable value is a trimmed single line
+    segments = reader.segments
+    end = len(segments) - 1 if segments[-1].id == "SE" else len(segments)
+    line_id, element, whole = kind.line_id, reader.element, reader.whole_lines
+    uom, bases = reader.uom_map, reader.basis_map
+    numbers, codes, line_numbers, item_fields = _NUMBERS, _CODES, _LINE_NUMBERS, ITEM_FIELDS
+    done = 0
+    while True:
+        raw = seg.raw  # split here, not cached on the segment: the parsed interchange stays as read
+        if raw is None:
+            v = [e.strip() for e in seg.elements]
+        else:
+            v = raw.split(element)
+            if " " in raw or not raw.isprintable():  # padding or other whitespace: strip as the handlers do
+                v = [e.strip() for e in v]
+        size = len(v)
+        if size < 5 or not size & 1:
+            return done
+        number_text, qty_text, unit, price_text, basis = v[0], v[1], v[2], v[3], v[4]
+        if not qty_text or not price_text:
+            return done
+        if number_text and number_text not in line_numbers and not line_number_ok(number_text):
+            return done
+        qty_value = numbers.get(qty_text) or number(qty_text)
+        price_value = numbers.get(price_text) or number(price_text)
+        if qty_value is None or price_value is None:
+            return done
+        if unit:
+            if uom is not None:
+                unit = uom.get(unit, unit)
+            if unit not in codes and not is_code(unit):
+                return done
+        if basis:
+            if bases is not None:
+                basis = bases.get(basis, basis)
+            if basis not in codes and not is_code(basis):
+                return done
+        item: dict[str, Any] = {}
+        other: list[dict[str, Any]] | None = None
+        for i in range(5, size, 2):
+            qualifier, value = v[i], v[i + 1]
+            if not qualifier or not value:
+                if qualifier or value:
+                    return done  # an incomplete pair: the general handler keeps it in an overlay
                 continue
-        if not is_code(qualifier) or len(value) > 80 or not (value.isprintable() or IDENTIFIER.match(value)):
-            return 0  # the general handler names the bad element
-        if other is None:
-            other = item["other"] = []
-        other.append({"qualifier": qualifier, "value": value})
-    quantity = _quantity_unit(qty_value, unit) if unit else _quantity(qty_value)
-    price = _price_basis(price_value, basis) if basis else _price(price_value)
-    if reader.whole_lines and other is None:
-        made = _whole(reader, number_text, quantity, price, item, pos)
-        if made:
-            return made
+            name = item_fields.get(qualifier)
+            if name is not None and name not in item:
+                if name in _DIGIT_FIELDS:
+                    if value.isascii() and value.isdigit() and 6 <= len(value) <= 14:
+                        item[name] = value
+                        continue
+                elif len(value) <= 80 and (value.isprintable() or IDENTIFIER.match(value)):
+                    item[name] = value  # v is stripped: a printable value is a trimmed single line
+                    continue
+            if (
+                not is_code(qualifier)
+                or len(value) > 80
+                or not (value.isprintable() or IDENTIFIER.match(value))
+            ):
+                return done  # the general handler names the bad element
+            if other is None:
+                other = item["other"] = []
+            other.append({"qualifier": qualifier, "value": value})
+        quantity = _quantity_unit(qty_value, unit) if unit else _quantity(qty_value)
+        price = _price_basis(price_value, basis) if basis else _price(price_value)
+        made = _whole(reader, number_text, quantity, price, item, pos, end) if whole and other is None else 0
+        if not made:
+            if done:  # this line is read again, by itself, when the walker comes to it
+                return done
+            _open(reader, seg.id, number_text, quantity, price, item, pos)
+            return 1
+        done += made
+        index = pos - 1 + made  # the segment after the ones just mapped (ST is position 1)
+        if index >= end:
+            return done
+        seg = segments[index]
+        if seg.id != line_id:
+            return done
+        pos += made
+
+
+def _open(
+    reader: OrderReader,
+    line_id: str,
+    number_text: str,
+    quantity: Any,
+    price: Any,
+    item: dict[str, Any],
+    pos: int,
+) -> None:
+    """The line as a dict the segments that follow it can still add to (finished by ``finish``)."""
+    kind = reader.kind
     doc_line: dict[str, Any] = {"line_number": number_text} if number_text else {}
     doc_line[kind.quantity] = quantity
     doc_line["unit_price"] = price
@@ -139,24 +172,23 @@ def line(reader: OrderReader, seg: Segment, pos: int) -> int:
     reader.doc.setdefault("lines", []).append(doc_line)
     reader.line_dicts.append(doc_line)
     reader.line_positions.append(pos)
-    reader.target, reader.caps, reader.loop, reader.party = doc_line, kind.line, seg.id, None
+    reader.target, reader.caps, reader.loop, reader.party = doc_line, kind.line, line_id, None
     if reader.line_sources:
         reader.open_line(doc_line)
     else:
         reader.captured = None
-    return 1
 
 
 def _whole(
-    reader: OrderReader, number_text: str, quantity: Any, price: Any, item: dict[str, Any], pos: int
+    reader: OrderReader, number_text: str, quantity: Any, price: Any, item: dict[str, Any], pos: int, end: int
 ) -> int:
     """Read ahead: when the line's PID and PO4 (each optional) are in their clean shape and the next
     segment starts another line or the summary, nothing else can join this line, so its model is
     made now, as :meth:`OrderReader.finish` would make it from the line's dict, and the segments
-    read ahead are skipped. Returns how many segments it mapped, or 0 (nothing made)."""
+    read ahead are skipped. Returns how many segments it mapped, or 0 (nothing made). ``end`` is
+    the index of the set's SE (its length when it has none)."""
     segments = reader.segments
     index = pos  # segments[pos] is the segment after the PO1 (ST is position 1)
-    end = len(segments) - 1 if segments[-1].id == "SE" else len(segments)
     following = segments[index] if index < end else None
     description = None
     if following is not None and following.id == "PID":
