@@ -68,17 +68,25 @@ def is_code(text: str) -> bool:
 
 
 def line(reader: OrderReader, seg: Segment, pos: int) -> int:
-    """PO1 / IT1 with a quantity, a unit price and complete, valid ID pairs (PO106/PO107 ...); with
-    its PID and PO4 too when the line is whole (see :func:`_whole`), and then the lines that follow
-    it for as long as each of them is whole too. Returns how many segments it mapped (0: none)."""
+    """PO1 / IT1 with a quantity, a unit price and complete, valid ID pairs (PO106/PO107 ...).
+
+    When the line is whole (its PID and PO4, each optional, in their clean shape, and the next
+    segment starting another line or the summary), nothing else can join it, so its model is
+    made now, as :meth:`OrderReader.finish` would make it from the line's dict, and the segments
+    read ahead are skipped; then the lines that follow are read the same way for as long as each
+    is whole. A line that is not whole becomes a dict the following segments can add to (the
+    first line read here), or is left to the next call (a later one). Returns how many segments
+    it mapped (0: none, the general handler maps the segment)."""
     kind = reader.kind
     if reader.in_summary or seg.id != kind.line_id:
         return 0
     segments = reader.segments
-    end = len(segments) - 1 if segments[-1].id == "SE" else len(segments)
-    line_id, element, whole = kind.line_id, reader.element, reader.whole_lines
-    uom, bases = reader.uom_map, reader.basis_map
-    numbers, codes, line_numbers, item_fields = _NUMBERS, _CODES, _LINE_NUMBERS, ITEM_FIELDS
+    end = len(segments) - 1 if segments[-1].id == "SE" else len(segments)  # the index of SE
+    line_id, line_ends, element, whole = kind.line_id, kind.line_ends, reader.element, reader.whole_lines
+    uom, bases, prefix = reader.uom_map, reader.basis_map, reader.pid_prefix
+    numbers, codes, line_numbers, item_fields, item_makers = (
+        _NUMBERS, _CODES, _LINE_NUMBERS, ITEM_FIELDS, _ITEM_MAKERS)  # fmt: skip
+    lines: list[Any] | None = None  # the document's lines, once this call has made one
     done = 0
     while True:
         raw = seg.raw  # split here, not cached on the segment: the parsed interchange stays as read
@@ -90,33 +98,35 @@ def line(reader: OrderReader, seg: Segment, pos: int) -> int:
                 v = [e.strip() for e in v]
         size = len(v)
         if size < 5 or not size & 1:
-            return done
+            break
         number_text, qty_text, unit, price_text, basis = v[0], v[1], v[2], v[3], v[4]
         if not qty_text or not price_text:
-            return done
+            break
         if number_text and number_text not in line_numbers and not line_number_ok(number_text):
-            return done
+            break
         qty_value = numbers.get(qty_text) or number(qty_text)
         price_value = numbers.get(price_text) or number(price_text)
         if qty_value is None or price_value is None:
-            return done
+            break
         if unit:
             if uom is not None:
                 unit = uom.get(unit, unit)
             if unit not in codes and not is_code(unit):
-                return done
+                break
         if basis:
             if bases is not None:
                 basis = bases.get(basis, basis)
             if basis not in codes and not is_code(basis):
-                return done
+                break
         item: dict[str, Any] = {}
         other: list[dict[str, Any]] | None = None
+        bad = False
         for i in range(5, size, 2):
             qualifier, value = v[i], v[i + 1]
             if not qualifier or not value:
                 if qualifier or value:
-                    return done  # an incomplete pair: the general handler keeps it in an overlay
+                    bad = True  # an incomplete pair: the general handler keeps it in an overlay
+                    break
                 continue
             name = item_fields.get(qualifier)
             if name is not None and name not in item:
@@ -132,26 +142,94 @@ def line(reader: OrderReader, seg: Segment, pos: int) -> int:
                 or len(value) > 80
                 or not (value.isprintable() or IDENTIFIER.match(value))
             ):
-                return done  # the general handler names the bad element
+                bad = True  # the general handler names the bad element
+                break
             if other is None:
                 other = item["other"] = []
             other.append({"qualifier": qualifier, "value": value})
+        if bad:
+            break
+        # Read ahead (when the line can be whole): its PID, its PO4, and what follows them.
+        index = pos  # segments[pos] is the segment after the PO1 (ST is position 1)
+        following = segments[index] if index < end else None
+        description = None
+        pack_count = 0
+        if whole and other is None:
+            if following is not None and following.id == "PID":
+                text = following.raw
+                if text is None or not text.startswith(prefix):
+                    following = seg  # not whole (a PO1 is never a line end for this test)
+                else:
+                    description = text[len(prefix) :]
+                    if element in description:
+                        following = seg
+                    else:
+                        description = description.strip()
+                        # Trimmed text: printable (the common case, no regex needed) or as IDENTIFIER says.
+                        if (
+                            not description
+                            or len(description) > 1000
+                            or (not description.isprintable() and IDENTIFIER.match(description) is None)
+                        ):
+                            following = seg
+                        else:
+                            index += 1
+                            following = segments[index] if index < end else None
+            if following is not None and following.id == "PO4":
+                text = following.raw
+                pack_count = int(text) if text is not None and text.isascii() and text.isdigit() else 0
+                if pack_count < 1:
+                    following = seg
+                else:
+                    index += 1
+                    following = segments[index] if index < end else None
         quantity = _quantity_unit(qty_value, unit) if unit else _quantity(qty_value)
         price = _price_basis(price_value, basis) if basis else _price(price_value)
-        made = _whole(reader, number_text, quantity, price, item, pos, end) if whole and other is None else 0
-        if not made:
-            if done:  # this line is read again, by itself, when the walker comes to it
-                return done
-            _open(reader, seg.id, number_text, quantity, price, item, pos)
-            return 1
-        done += made
-        index = pos - 1 + made  # the segment after the ones just mapped (ST is position 1)
+        if (
+            not whole
+            or other is not None
+            or following is seg
+            or (following is not None and following.id not in line_ends)
+            or not (item or description)
+        ):
+            if (
+                not done
+            ):  # the line as a dict; a later line is read again, by itself, when the walker gets to it
+                _open(reader, seg.id, number_text, quantity, price, item, pos)
+                return 1
+            break
+        if description is not None:
+            item["description"] = description
+        keys = tuple(item)
+        new_item = item_makers.get(keys)
+        if new_item is None:
+            new_item = item_makers[keys] = fixed(ItemIdentifiers, *keys)
+        made = new_item(*item.values())
+        if pack_count:
+            pack = _pack(pack_count)
+            made = kind.whole_number_pack(number_text, quantity, price, made, pack) if number_text else (
+                kind.whole_pack(quantity, price, made, pack))  # fmt: skip
+        else:
+            made = kind.whole_number(number_text, quantity, price, made) if number_text else (
+                kind.whole_bare(quantity, price, made))  # fmt: skip
+        if lines is None:
+            lines = reader.doc.setdefault("lines", [])
+        lines.append(made)
+        reader.line_dicts.append(made)
+        reader.line_positions.append(pos)
+        done += 1 + index - pos
         if index >= end:
-            return done
+            break
         seg = segments[index]
         if seg.id != line_id:
-            return done
-        pos += made
+            break
+        pos = index + 1
+    if (
+        done
+    ):  # nothing can reach the lines made any more (the next segment starts another line or the summary)
+        reader.target, reader.caps, reader.loop, reader.party = {}, kind.line, line_id, None
+        reader.captured = None
+    return done
 
 
 def _open(
@@ -177,70 +255,6 @@ def _open(
         reader.open_line(doc_line)
     else:
         reader.captured = None
-
-
-def _whole(
-    reader: OrderReader, number_text: str, quantity: Any, price: Any, item: dict[str, Any], pos: int, end: int
-) -> int:
-    """Read ahead: when the line's PID and PO4 (each optional) are in their clean shape and the next
-    segment starts another line or the summary, nothing else can join this line, so its model is
-    made now, as :meth:`OrderReader.finish` would make it from the line's dict, and the segments
-    read ahead are skipped. Returns how many segments it mapped, or 0 (nothing made). ``end`` is
-    the index of the set's SE (its length when it has none)."""
-    segments = reader.segments
-    index = pos  # segments[pos] is the segment after the PO1 (ST is position 1)
-    following = segments[index] if index < end else None
-    description = None
-    if following is not None and following.id == "PID":
-        raw = following.raw
-        prefix = reader.pid_prefix
-        if raw is None or not raw.startswith(prefix):
-            return 0
-        description = raw[len(prefix) :]
-        if reader.element in description:
-            return 0
-        description = description.strip()
-        # Trimmed text: printable (the common case, no regex needed) or as IDENTIFIER says.
-        if not description or len(description) > 1000:
-            return 0
-        if not description.isprintable() and IDENTIFIER.match(description) is None:
-            return 0
-        index += 1
-        following = segments[index] if index < end else None
-    pack = None
-    if following is not None and following.id == "PO4":
-        raw = following.raw
-        if raw is None or not (raw.isascii() and raw.isdigit()):
-            return 0
-        count = int(raw)
-        if count < 1:
-            return 0
-        pack = _pack(count)
-        index += 1
-        following = segments[index] if index < end else None
-    kind = reader.kind
-    if (following is not None and following.id not in kind.line_ends) or not (item or description):
-        return 0
-    if description is not None:
-        item["description"] = description
-    keys = tuple(item)
-    new_item = _ITEM_MAKERS.get(keys)
-    if new_item is None:
-        new_item = _ITEM_MAKERS[keys] = fixed(ItemIdentifiers, *keys)
-    made = new_item(*item.values())
-    if number_text:
-        line = kind.whole_number_pack(number_text, quantity, price, made, pack) if pack is not None else (
-            kind.whole_number(number_text, quantity, price, made))  # fmt: skip
-    else:
-        line = kind.whole_pack(quantity, price, made, pack) if pack is not None else (
-            kind.whole_bare(quantity, price, made))  # fmt: skip
-    reader.doc.setdefault("lines", []).append(line)
-    reader.line_dicts.append(line)
-    reader.line_positions.append(pos)
-    # Nothing can reach the line any more (the next segment starts another line or the summary).
-    reader.target, reader.caps, reader.loop, reader.party = {}, kind.line, kind.line_id, None
-    reader.captured = None
-    return 1 + index - pos
 
 
 def product_description(walker: Walker, seg: Segment, pos: int) -> bool:
