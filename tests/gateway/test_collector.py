@@ -38,6 +38,6 @@ def test_an_order_in_flight_no_longer_triggers_a_young_collection() -> None:
     tune_collector()
     gc.collect()
     collections = gc.get_stats()[0]["collections"]
-    held = [[] for _ in range(1300)]
+    held: list[list[int]] = [[] for _ in range(1300)]
     assert gc.get_stats()[0]["collections"] == collections
     del held
