@@ -158,7 +158,7 @@ def line(reader: OrderReader, seg: Segment, pos: int) -> int:
             if following is not None and following.id == "PID":
                 text = following.raw
                 if text is None or not text.startswith(prefix):
-                    following = seg  # not whole (a PO1 is never a line end for this test)
+                    following = seg  # marks the line as not whole (the test below)
                 else:
                     description = text[len(prefix) :]
                     if element in description:
@@ -192,9 +192,8 @@ def line(reader: OrderReader, seg: Segment, pos: int) -> int:
             or (following is not None and following.id not in line_ends)
             or not (item or description)
         ):
-            if (
-                not done
-            ):  # the line as a dict; a later line is read again, by itself, when the walker gets to it
+            if not done:
+                # The line as a dict; a later line is read again, by itself, when the walker gets to it.
                 _open(reader, seg.id, number_text, quantity, price, item, pos)
                 return 1
             break
@@ -224,9 +223,8 @@ def line(reader: OrderReader, seg: Segment, pos: int) -> int:
         if seg.id != line_id:
             break
         pos = index + 1
-    if (
-        done
-    ):  # nothing can reach the lines made any more (the next segment starts another line or the summary)
+    if done:
+        # Nothing can reach the lines made any more (the next segment starts another line or the summary).
         reader.target, reader.caps, reader.loop, reader.party = {}, kind.line, line_id, None
         reader.captured = None
     return done
