@@ -259,7 +259,12 @@ class As2Inbound:
                 positive.cancel()
             raise
         error: GatewayError | None = None
+        asked_url = request.async_url
         if not outcome.created:
+            # a repeat is answered where the original asked (the URL is in no signature)
+            original = outcome.record.meta.get("headers")
+            stored_url = original.get("receipt-delivery-option") if isinstance(original, dict) else None
+            asked_url = stored_url if isinstance(stored_url, str) else None
             log.info(
                 "repeated AS2 Message-ID: positive MDN, not routed again",
                 extra={
@@ -276,13 +281,39 @@ class As2Inbound:
             )
         elif outcome.record.state is State.REJECTED:
             error = GatewayError(outcome.record.reason or "the payload was refused")
+        reply_to = await self._reply_to(asked_url, profile.partner_id, channel, message_id, outcome.record.id)
         if positive is not None and error is None:
-            return await self._deliver(profile.partner_id, channel, request, message_id, await positive)
+            return await self._deliver(profile.partner_id, channel, reply_to, message_id, await positive)
         if positive is not None:
             positive.cancel()
         return await self._answer(
-            headers, message_id, profile.partner_id, channel, request, error, unpacked.mic
+            headers, message_id, profile.partner_id, channel, request, error, unpacked.mic, reply_to=reply_to
         )
+
+    async def _reply_to(
+        self, url: str | None, partner_id: str, channel: As2Channel, message_id: str, payload_id: str
+    ) -> str | None:
+        """The URL to POST the async MDN to, or ``None`` (answer in the HTTP response).
+
+        A URL the partner's profile does not allow (``mdn.return_url_hosts``) is never used:
+        the MDN goes back synchronously and the refusal is logged and audited.
+        """
+        if url is None:
+            return None
+        problem = channel.mdn_url_problem(url)
+        if problem is None:
+            return url
+        log.warning(
+            "AS2 async MDN URL refused; the MDN is answered synchronously",
+            extra={"partner_id": partner_id, "message_id": message_id, "url": url, "reason": problem},
+        )
+        await self._store.add_audit(
+            "payload",
+            payload_id,
+            "mdn-url-refused",
+            detail=f"Receipt-Delivery-Option {url!r} refused ({problem}); the MDN was answered synchronously",
+        )
+        return None
 
     def _partner(self, headers: Sequence[tuple[str, str]]) -> tuple[PartnerProfile | None, As2Channel | None]:
         sender = _unquote(header_value(headers, "as2-from"))
@@ -388,6 +419,7 @@ class As2Inbound:
         *,
         status: int = 200,
         may_post: bool = True,
+        reply_to: str | None = None,
     ) -> Reply:
         if not request.requested:
             text = "received" if error is None else f"{error.as2_disposition}: {error.message}"
@@ -395,7 +427,7 @@ class As2Inbound:
         mdn = await self._mdn(headers, message_id, channel, request, error, mic)
         if not may_post:
             return Reply(200, *mdn)  # the MDN carries the error, as a sync one always does
-        return await self._deliver(partner_id, channel, request, message_id, mdn)
+        return await self._deliver(partner_id, channel, reply_to, message_id, mdn)
 
     async def _mdn(
         self,
@@ -429,14 +461,15 @@ class As2Inbound:
         self,
         partner_id: str | None,
         channel: As2Channel | None,
-        request: MdnRequest,
+        reply_to: str | None,
         message_id: str,
         mdn: tuple[list[tuple[str, str]], bytes],
     ) -> Reply:
-        """The MDN in the HTTP response, or stored for async delivery (known partners only)."""
+        """The MDN in the HTTP response, or stored for async delivery to ``reply_to`` (a URL the
+        partner's profile allows, see :meth:`_reply_to`)."""
         mdn_headers, mdn_body = mdn
-        if request.async_url and channel is not None and partner_id is not None:
-            await self._queue_async_mdn(partner_id, request.async_url, message_id, mdn_headers, mdn_body)
+        if reply_to and channel is not None and partner_id is not None:
+            await self._queue_async_mdn(partner_id, reply_to, message_id, mdn_headers, mdn_body)
             return Reply(200, [("Content-Type", "text/plain")], b"received; the MDN follows asynchronously")
         return Reply(200, mdn_headers, mdn_body)
 
