@@ -17,7 +17,8 @@ Order of work, so a receipt only ever confirms what is durable:
    outbound payload on channel ``as2-mdn`` that the Sender delivers with retries.
 
 A repeated Message-ID from the same partner is recognised by the store (``created=False``):
-it gets a positive MDN and nothing is routed again.
+it is answered as the original was (a positive MDN, or the original's error MDN when the
+original was rejected) and nothing is routed again.
 """
 
 from __future__ import annotations
@@ -265,19 +266,24 @@ class As2Inbound:
             original = outcome.record.meta.get("headers")
             stored_url = original.get("receipt-delivery-option") if isinstance(original, dict) else None
             asked_url = stored_url if isinstance(stored_url, str) else None
+            answered = "answered as the original"
+            if outcome.record.state is State.REJECTED:  # a retry of a refused payload is refused again
+                error = GatewayError(outcome.record.reason or "the payload was refused")
+                answered = "answered with the original's error (the original was rejected)"
             log.info(
-                "repeated AS2 Message-ID: positive MDN, not routed again",
+                "repeated AS2 Message-ID: not routed again",
                 extra={
                     "partner_id": profile.partner_id,
                     "message_id": message_id,
                     "payload_id": outcome.record.id,
+                    "answer": answered,
                 },
             )
             await self._store.add_audit(
                 "payload",
                 outcome.record.id,
                 "duplicate",
-                detail=f"AS2 Message-ID {message_id} received again; answered as the original, not routed",
+                detail=f"AS2 Message-ID {message_id} received again; {answered}, not routed",
             )
         elif outcome.record.state is State.REJECTED:
             error = GatewayError(outcome.record.reason or "the payload was refused")
