@@ -24,12 +24,13 @@ original was rejected) and nothing is routed again.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import re
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import Executor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any, TypeVar
@@ -267,7 +268,10 @@ class As2Inbound:
             stored_url = original.get("receipt-delivery-option") if isinstance(original, dict) else None
             asked_url = stored_url if isinstance(stored_url, str) else None
             answered = "answered as the original"
-            if outcome.record.state is State.REJECTED:  # a retry of a refused payload is refused again
+            sha256 = await self._off_loop(lambda: hashlib.sha256(unpacked.payload).hexdigest())
+            if sha256 != outcome.record.sha256:  # the ID was reused: keep these bytes, refuse them
+                error, answered = await self._reused_message_id(raw, raw_meta, message_id, outcome.record.id)
+            elif outcome.record.state is State.REJECTED:  # a retry of a refused payload is refused again
                 error = GatewayError(outcome.record.reason or "the payload was refused")
                 answered = "answered with the original's error (the original was rejected)"
             log.info(
@@ -294,6 +298,35 @@ class As2Inbound:
             positive.cancel()
         return await self._answer(
             headers, message_id, profile.partner_id, channel, request, error, unpacked.mic, reply_to=reply_to
+        )
+
+    async def _reused_message_id(
+        self, raw: bytes, raw_meta: ChannelMeta, message_id: str, original_id: str
+    ) -> tuple[GatewayError, str]:
+        """A known Message-ID with other content: the transmission is stored as received
+        (rejected, not routed) and answered with an error, never acknowledged as the original."""
+        error = MalformedMessage(
+            f"Message-ID {message_id} was already used for a message with different content; "
+            "this message was not processed (send it with a new Message-ID)"
+        )
+        kept = replace(raw_meta, channel="as2")  # like any refused message: no Message-ID key
+        reason = (
+            f"{error.as2_disposition}: AS2 Message-ID {message_id} reused with different content "
+            f"(the original is payload {original_id}); kept as received, not processed"
+        )
+        [copy] = await self._store.save_payloads([NewPayload(raw, kept, state=State.REJECTED, reason=reason)])
+        log.warning(
+            "AS2 Message-ID reused with different content: stored rejected, error MDN",
+            extra={
+                "partner_id": kept.partner_id,
+                "message_id": message_id,
+                "payload_id": copy.record.id,
+                "original_payload_id": original_id,
+            },
+        )
+        return (
+            error,
+            f"different content, stored as payload {copy.record.id} (rejected); answered with an error",
         )
 
     async def _reply_to(

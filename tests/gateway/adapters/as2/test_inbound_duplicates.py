@@ -99,3 +99,61 @@ async def test_a_retry_of_a_message_the_store_rejected_gets_the_originals_error(
     assert "the original was rejected" in (event.detail or "")
     assert await payloads(env.gw, "strict-co", state=State.RECEIVED) == []  # nothing to route, ever
     assert await transmissions(env.gw, message.message_id, channel="as2-raw") != []
+
+
+def with_message_id(headers: dict[str, str], message_id: str) -> dict[str, str]:
+    out = {k: v for k, v in headers.items() if k.lower() != "message-id"}
+    out["Message-ID"] = f"<{message_id}>"
+    return out
+
+
+async def test_the_same_message_id_with_other_content_is_kept_and_refused(
+    env: Env, ours: Identity, peer: Identity
+) -> None:
+    first_headers, first_body, first = build(*sender(ours, peer), SAMPLE_850)
+    other = SAMPLE_850.replace(b"PO-778812", b"PO-999999")
+    assert other != SAMPLE_850
+    headers, body, second = build(*sender(ours, peer), other)
+    headers = with_message_id(headers, first.message_id)
+    second.message_id = first.message_id
+    assert mdn_outcome(first, *await post(env.url, first_headers, first_body)) == ("processed", None)
+    reply_headers, reply = await post(env.url, headers, body)
+    assert mdn_outcome(second, reply_headers, reply) == ("processed/error", "unexpected-processing-error")
+    mdn_text = raw_http(reply_headers, reply)
+    assert b"was already used for a message with different content" in mdn_text  # signed, so clear text
+    [original] = await by_message_id(env.gw, first.message_id)  # the original is untouched
+    assert original.state is State.RECEIVED
+    assert b"PO-778812" in await env.gw.store.payload_content(original.id)
+    [kept] = [p for p in await transmissions(env.gw, first.message_id) if p.id != original.id]
+    assert kept.state is State.REJECTED
+    assert kept.partner_id == "strict-co"
+    assert (kept.reason or "").startswith("unexpected-processing-error: ")
+    assert f"AS2 Message-ID {first.message_id} reused with different content" in (kept.reason or "")
+    assert original.id in (kept.reason or "")
+    assert body in await env.gw.store.payload_content(kept.id)  # the second transmission, as received
+    trail = await env.gw.store.audit_trail("payload", original.id)
+    [event] = [e for e in trail if e.state == "duplicate"]
+    assert "different content" in (event.detail or "")
+    assert kept.id in (event.detail or "")
+
+
+async def test_the_same_content_sent_again_under_its_message_id_is_acknowledged(
+    env: Env, ours: Identity, peer: Identity
+) -> None:
+    """A retransmission is re-signed and re-encrypted (other bytes on the wire), same content."""
+    first_headers, first_body, first = build(*sender(ours, peer), SAMPLE_850)
+    headers, body, again = build(*sender(ours, peer), SAMPLE_850)
+    assert body != first_body
+    headers = with_message_id(headers, first.message_id)
+    again.message_id = first.message_id
+    assert mdn_outcome(first, *await post(env.url, first_headers, first_body)) == ("processed", None)
+    assert mdn_outcome(again, *await post(env.url, headers, body)) == ("processed", None)
+    assert [p.state for p in await transmissions(env.gw, first.message_id)] == [State.RECEIVED]
+    [event] = [
+        e
+        for e in await env.gw.store.audit_trail(
+            "payload", (await by_message_id(env.gw, first.message_id))[0].id
+        )
+        if e.state == "duplicate"
+    ]
+    assert "answered as the original" in (event.detail or "")
