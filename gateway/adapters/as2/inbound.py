@@ -85,6 +85,9 @@ KEPT_HEADERS = (
     "EDIINT-Features",
     "User-Agent",
 )
+#: The longest Message-ID kept as the payload's key (the store's ``as2_message_id`` column);
+#: a longer one is refused as malformed (stored rejected, without the key).
+MAX_MESSAGE_ID = 255
 _MDN_TEXT_OK = "The AS2 message has been received, verified and stored for processing."
 _MDN_TEXT_ERROR = "The AS2 message could not be processed: {reason}"
 
@@ -210,6 +213,13 @@ class As2Inbound:
                 )
             if not message_id:
                 raise _Failure(MalformedMessage("the message has no Message-ID header"))
+            if len(message_id) > MAX_MESSAGE_ID:
+                raise _Failure(
+                    MalformedMessage(
+                        f"the Message-ID is {len(message_id)} characters long; at most {MAX_MESSAGE_ID} "
+                        "are accepted"
+                    )
+                )
             unpacked = await self._open(headers, body, channel, self._decryption_keys(channel), request)
         except _Failure as failure:
             return await self._refuse(

@@ -2,11 +2,13 @@
 
 - the store fails while receiving: HTTP 5xx and no MDN at all (sync or async), so the
   partner retries instead of taking a receipt for bytes we do not hold;
+- a Message-ID longer than the store's key column is refused as malformed with an error MDN
+  and kept (rejected), on SQLite and PostgreSQL, never an HTTP 500;
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -17,19 +19,24 @@ from aiohttp import web
 
 from gateway.adapters.as2 import install_as2
 from gateway.domain.runtime.errors import TransientFailure
-from gateway.domain.runtime.lifecycle import Direction
+from gateway.domain.runtime.lifecycle import Direction, State
 from gateway.domain.runtime.records import ChannelMeta, StoreOutcome
 from gateway.runtime import Gateway
 from tests.gateway.adapters.as2.conftest import Identity
 from tests.gateway.adapters.as2.harness import (
     SAMPLE_850,
     as2_profile,
+    by_message_id,
+    edigate_as2,
+    gateway_on_database,
     gateway_on_sqlite,
     payloads,
     serve,
+    transmissions,
     write_profiles,
 )
-from tests.support.pyas2_peer import build, organization, partner
+from tests.support.postgres import create_database, drop_database
+from tests.support.pyas2_peer import as2, build, organization, partner, raw_http
 
 
 @asynccontextmanager
@@ -80,3 +87,55 @@ async def test_a_store_failure_while_receiving_is_a_5xx_and_no_mdn(
         queued = await payloads(gw, channel="as2-mdn", direction=Direction.OUTBOUND)
         assert queued == []  # and none queued for later either
         assert message.message_id not in str([p.meta for p in await payloads(gw)])
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path}/gateway.db"
+        return
+    url = create_database()
+    yield url
+    drop_database(url)
+
+
+async def test_a_message_id_longer_than_the_store_keeps_is_refused_and_kept(
+    database_url: str, tmp_path: Path, ours: Identity, peer: Identity
+) -> None:
+    profiles = write_profiles(
+        tmp_path / "partners",
+        as2_profile(partner_id="strict-co", as2_name="STRICT-AS2", ours=ours, partner_certs=[peer.cert_path]),
+    )
+    org = organization("STRICT-AS2", peer.key_pem, peer.cert_pem)
+    to_us = partner(
+        "EDIGATE-AS2", ours.cert_pem, sign=True, encrypt=True, mdn_mode="SYNC", mdn_digest_alg="sha256"
+    )
+    async with gateway_on_database(database_url, tmp_path, profiles) as gw, edigate_as2(gw) as (_, url):
+        for length, expected in ((255, "processed"), (256, "processed/error"), (1000, "processed/error")):
+            headers, body, message = build(org, to_us, SAMPLE_850)
+            message_id = f"{'m' * (length - len('@long'))}@long"
+            assert len(message_id) == length
+            headers = {k: v for k, v in headers.items() if k.lower() != "message-id"}
+            headers["Message-ID"] = f"<{message_id}>"
+            message.message_id = message_id
+            async with (
+                aiohttp.ClientSession() as session,
+                session.post(f"{url}/as2", headers=headers, data=body) as r,
+            ):
+                assert r.status == 200  # an MDN, never an HTTP 500
+                reply_headers, reply = dict(r.headers), await r.read()
+            status, detail = as2.Mdn().parse(
+                raw_http(reply_headers, reply), find_message_cb=lambda _m, _r, m=message: m
+            )
+            assert str(status) == expected, (length, detail)
+            if expected == "processed":
+                [edi] = await by_message_id(gw, message_id)
+                assert edi.state is State.RECEIVED
+                continue
+            assert detail == "unexpected-processing-error"
+            assert await by_message_id(gw, message_id) == []  # nothing for the pipeline
+            [kept] = await transmissions(gw, message_id)
+            assert kept.state is State.REJECTED
+            assert kept.partner_id == "strict-co"
+            assert f"the Message-ID is {length} characters long" in (kept.reason or "")
+            assert body in await gw.store.payload_content(kept.id)
