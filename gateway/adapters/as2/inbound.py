@@ -405,6 +405,7 @@ class As2Inbound:
             partner_certificates=[c.certificate for c in channel.certificates_at(datetime.now(UTC))],
             require_signed=channel.require_signed,
             require_encrypted=channel.require_encrypted,
+            max_decompressed=self._max,  # a compressed layer inflates no further than a body may be
         )
         try:
             return await self._off_loop(unpack, headers, body, trust, request.micalgs)

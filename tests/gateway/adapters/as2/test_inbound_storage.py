@@ -4,6 +4,8 @@
   partner retries instead of taking a receipt for bytes we do not hold;
 - a Message-ID longer than the store's key column is refused as malformed with an error MDN
   and kept (rejected), on SQLite and PostgreSQL, never an HTTP 500;
+- a compressed layer inflates no further than the payload limit, even before the message
+  is authenticated (an encrypted "zip bomb" needs only our public certificate).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import pytest
 from aiohttp import web
 
 from gateway.adapters.as2 import install_as2
+from gateway.adapters.as2.protocol import PackOptions, pack
 from gateway.domain.runtime.errors import TransientFailure
 from gateway.domain.runtime.lifecycle import Direction, State
 from gateway.domain.runtime.records import ChannelMeta, StoreOutcome
@@ -139,3 +142,37 @@ async def test_a_message_id_longer_than_the_store_keeps_is_refused_and_kept(
             assert kept.partner_id == "strict-co"
             assert f"the Message-ID is {length} characters long" in (kept.reason or "")
             assert body in await gw.store.payload_content(kept.id)
+
+
+async def test_a_compressed_bomb_stops_inflating_at_the_payload_limit(
+    tmp_path: Path, ours: Identity, peer: Identity
+) -> None:
+    limit = 1_000_000
+    bomb = b"A" * (limit * 5)
+    packed = pack(bomb, "application/edi-x12", None, PackOptions(compress=True, encrypt_for=ours.cert))
+    assert len(packed.body) < limit // 50  # a small body, well under the limit itself
+    profiles = write_profiles(
+        tmp_path / "partners",
+        as2_profile(partner_id="strict-co", as2_name="STRICT-AS2", ours=ours, partner_certs=[peer.cert_path]),
+    )
+    headers = dict(packed.headers) | {
+        "AS2-From": "STRICT-AS2",
+        "AS2-To": "EDIGATE-AS2",
+        "Message-ID": "<bomb-1@attacker>",
+        "Disposition-Notification-To": "edi@attacker.example",
+    }
+    async with (
+        gateway_on_sqlite(tmp_path, profiles) as gw,
+        edigate_as2(gw, max_payload_bytes=limit) as (_, url),
+        aiohttp.ClientSession() as session,
+        session.post(f"{url}/as2", headers=headers, data=packed.body) as r,
+    ):
+        assert r.status == 200
+        reply = await r.read()
+        assert b"unexpected-processing-error" in reply  # an unsigned MDN (none was asked signed)
+        [kept] = await transmissions(gw, "bomb-1@attacker")
+        assert kept.state is State.REJECTED
+        assert (kept.reason or "") == (
+            f"unexpected-processing-error: the compressed content inflates beyond the limit of {limit} bytes"
+        )
+        assert packed.body in await gw.store.payload_content(kept.id)  # kept as received
