@@ -90,6 +90,9 @@ KEPT_HEADERS = (
 MAX_MESSAGE_ID = 255
 _MDN_TEXT_OK = "The AS2 message has been received, verified and stored for processing."
 _MDN_TEXT_ERROR = "The AS2 message could not be processed: {reason}"
+_OUR_FAILURE_TEXT = (
+    "an error on the receiving side; the message was kept and the receiver's support has the details"
+)
 
 Receiver = Callable[[bytes, ChannelMeta], Awaitable[StoreOutcome]]
 _T = TypeVar("_T")
@@ -107,6 +110,16 @@ class Reply:
 class _Failure(Exception):
     def __init__(self, error: GatewayError) -> None:
         self.error = error
+
+
+class _OurFailure(GatewayError):
+    """A failure on our side (our key, a bug): its message is stored and logged, but the
+    sender is only told that it was ours (:func:`_told`); it may name files or internals."""
+
+
+def _told(error: GatewayError) -> str:
+    """The error's text as the sender may see it (in the MDN or the HTTP answer)."""
+    return _OUR_FAILURE_TEXT if isinstance(error, _OurFailure) else error.message
 
 
 def _unquote(name: str | None) -> str:
@@ -378,7 +391,7 @@ class As2Inbound:
             return self._keys.decryption_keys(channel)
         except KeyLoadError as exc:
             log.error("our AS2 key cannot be loaded", extra={"reason": str(exc)})
-            raise _Failure(GatewayError(f"our private key is unavailable: {exc}")) from exc
+            raise _Failure(_OurFailure(f"our private key is unavailable: {exc}")) from exc
 
     def _signing_key(self, channel: As2Channel | None) -> SigningKey | None:
         """Our key for signing the MDN; ``None`` (an unsigned MDN) when none can be loaded."""
@@ -413,7 +426,7 @@ class As2Inbound:
             raise _Failure(exc) from exc
         except Exception as exc:  # a library bug must still produce a stored payload and an MDN
             log.exception("unexpected error opening an AS2 message")
-            raise _Failure(GatewayError(f"unexpected error: {type(exc).__name__}: {exc}")) from exc
+            raise _Failure(_OurFailure(f"unexpected error: {type(exc).__name__}: {exc}")) from exc
 
     async def _refuse(
         self,
@@ -472,7 +485,7 @@ class As2Inbound:
         reply_to: str | None = None,
     ) -> Reply:
         if not request.requested:
-            text = "received" if error is None else f"{error.as2_disposition}: {error.message}"
+            text = "received" if error is None else f"{error.as2_disposition}: {_told(error)}"
             return Reply(status, [("Content-Type", "text/plain")], text.encode())
         mdn = await self._mdn(headers, message_id, channel, request, error, mic)
         if not may_post:
@@ -501,7 +514,7 @@ class As2Inbound:
             message_id=f"<edigate-mdn-{uuid.uuid4()}@{_our_id_token(our_id)}>",
             error=error.as2_disposition if error is not None else None,
             mic=mic,
-            text=_MDN_TEXT_OK if error is None else _MDN_TEXT_ERROR.format(reason=error.message),
+            text=_MDN_TEXT_OK if error is None else _MDN_TEXT_ERROR.format(reason=_told(error)),
             sign_with=sign_with,
             digest=digest,
             scheme=channel.signature_scheme.value if channel is not None else "pkcs1v15",
