@@ -18,7 +18,10 @@ Order of work, so a receipt only ever confirms what is durable:
 
 A repeated Message-ID from the same partner is recognised by the store (``created=False``):
 it is answered as the original was (a positive MDN, or the original's error MDN when the
-original was rejected) and nothing is routed again.
+original was rejected), at the original's async URL if any, and nothing is routed again.
+The same Message-ID with other content is stored as received (rejected) and refused.
+An async MDN goes only to a URL the partner's profile allows (``mdn.return_url_hosts``);
+any other is answered synchronously.
 """
 
 from __future__ import annotations

@@ -250,3 +250,22 @@ async def test_the_profiles_algorithms_are_the_ones_on_the_wire(
         signature = got.pop("signature")
         assert signature in expected.pop("signature")
         assert got == expected
+
+
+async def test_a_redirect_from_the_partner_fails_the_send_without_retries(make_setup: Any) -> None:
+    async with AsyncExitStack() as stack:
+        s = await make_setup(
+            stack,
+            receiver_expects={"sign": True, "encrypt": True},
+            retry={"limit": 3, "backoff_seconds": 0.05},
+        )
+        s.receiver.answers = [307]
+        payload_id = await queue(s.gw)
+        await s.gw.send_pending()
+        record = await s.gw.store.get_payload(payload_id)
+        assert record is not None
+        assert record.state is State.FAILED  # at once: a redirect is not retried
+        reason = await last_event(s.gw, payload_id)
+        assert "answered HTTP 307" in reason
+        assert "redirects are not followed" in reason
+        assert s.receiver.received == []  # and nothing was posted anywhere else
