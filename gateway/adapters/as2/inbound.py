@@ -88,14 +88,14 @@ KEPT_HEADERS = (
     "EDIINT-Features",
     "User-Agent",
 )
-#: The longest Message-ID kept as the payload's key (the store's ``as2_message_id`` column);
-#: a longer one is refused as malformed (stored rejected, without the key).
-MAX_MESSAGE_ID = 255
 _MDN_TEXT_OK = "The AS2 message has been received, verified and stored for processing."
 _MDN_TEXT_ERROR = "The AS2 message could not be processed: {reason}"
 _OUR_FAILURE_TEXT = (
     "an error on the receiving side; the message was kept and the receiver's support has the details"
 )
+#: The longest Message-ID kept as the payload's key (the store's ``as2_message_id`` column);
+#: a longer one is refused as malformed (stored rejected, without the key).
+MAX_MESSAGE_ID = 255
 
 Receiver = Callable[[bytes, ChannelMeta], Awaitable[StoreOutcome]]
 _T = TypeVar("_T")
@@ -227,8 +227,6 @@ class As2Inbound:
                         f"to AS2-To {header_value(headers, 'as2-to')!r}"
                     )
                 )
-            if not message_id:
-                raise _Failure(MalformedMessage("the message has no Message-ID header"))
             if len(message_id) > MAX_MESSAGE_ID:
                 raise _Failure(
                     MalformedMessage(
@@ -236,6 +234,8 @@ class As2Inbound:
                         "are accepted"
                     )
                 )
+            if not message_id:
+                raise _Failure(MalformedMessage("the message has no Message-ID header"))
             unpacked = await self._open(headers, body, channel, self._decryption_keys(channel), request)
         except _Failure as failure:
             return await self._refuse(
@@ -318,12 +318,13 @@ class As2Inbound:
         elif outcome.record.state is State.REJECTED:
             error = GatewayError(outcome.record.reason or "the payload was refused")
         reply_to = await self._reply_to(asked_url, profile.partner_id, channel, message_id, outcome.record.id)
+        request = replace(request, async_url=reply_to)  # an allowed URL, or None: answer sync
         if positive is not None and error is None:
-            return await self._deliver(profile.partner_id, channel, reply_to, message_id, await positive)
+            return await self._deliver(profile.partner_id, channel, request, message_id, await positive)
         if positive is not None:
             positive.cancel()
         return await self._answer(
-            headers, message_id, profile.partner_id, channel, request, error, unpacked.mic, reply_to=reply_to
+            headers, message_id, profile.partner_id, channel, request, error, unpacked.mic
         )
 
     async def _reused_message_id(
@@ -485,7 +486,6 @@ class As2Inbound:
         *,
         status: int = 200,
         may_post: bool = True,
-        reply_to: str | None = None,
     ) -> Reply:
         if not request.requested:
             text = "received" if error is None else f"{error.as2_disposition}: {_told(error)}"
@@ -493,7 +493,7 @@ class As2Inbound:
         mdn = await self._mdn(headers, message_id, channel, request, error, mic)
         if not may_post:
             return Reply(200, *mdn)  # the MDN carries the error, as a sync one always does
-        return await self._deliver(partner_id, channel, reply_to, message_id, mdn)
+        return await self._deliver(partner_id, channel, request, message_id, mdn)
 
     async def _mdn(
         self,
@@ -527,15 +527,17 @@ class As2Inbound:
         self,
         partner_id: str | None,
         channel: As2Channel | None,
-        reply_to: str | None,
+        request: MdnRequest,
         message_id: str,
         mdn: tuple[list[tuple[str, str]], bytes],
     ) -> Reply:
-        """The MDN in the HTTP response, or stored for async delivery to ``reply_to`` (a URL the
-        partner's profile allows, see :meth:`_reply_to`)."""
+        """The MDN in the HTTP response, or stored for async delivery (known partners only).
+
+        ``request.async_url`` is already checked against the profile here (:meth:`_reply_to`).
+        """
         mdn_headers, mdn_body = mdn
-        if reply_to and channel is not None and partner_id is not None:
-            await self._queue_async_mdn(partner_id, reply_to, message_id, mdn_headers, mdn_body)
+        if request.async_url and channel is not None and partner_id is not None:
+            await self._queue_async_mdn(partner_id, request.async_url, message_id, mdn_headers, mdn_body)
             return Reply(200, [("Content-Type", "text/plain")], b"received; the MDN follows asynchronously")
         return Reply(200, mdn_headers, mdn_body)
 
