@@ -20,6 +20,7 @@ from aiohttp import web
 
 from gateway.adapters.http.app import build_admin_app
 from gateway.adapters.metrics import Metrics
+from gateway.collector import tune_collector
 from gateway.config import ApiToken, Role, Settings
 from gateway.domain.profiles import SecretRef
 from gateway.logging import configure_logging
@@ -70,6 +71,7 @@ def _ssl_context(settings: Settings) -> ssl.SSLContext | None:
 
 async def serve(settings: Settings, *, ready: asyncio.Event | None = None) -> int:
     configure_logging(settings.log_level)
+    collector = tune_collector()  # the process's cycle-collector policy (see gateway.collector)
     settings = ensure_admin_token(settings)
     metrics = Metrics()
     gateway = await Gateway.open(settings, observer=metrics)
@@ -85,6 +87,7 @@ async def serve(settings: Settings, *, ready: asyncio.Event | None = None) -> in
         await gateway.start()
         await site.start()
         lines = ["edigate is running", *settings.banner()]
+        lines.append(f"collector     gc thresholds {'/'.join(map(str, collector))} (gateway.collector)")
         if settings.api_tokens and settings.api_tokens[0].name == "local-admin":
             lines.append(f"admin token   {settings.api_tokens[0].token.target} (bearer token, role admin)")
         print("\n  ".join(lines), file=sys.stderr, flush=True)

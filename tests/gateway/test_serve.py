@@ -56,6 +56,7 @@ async def test_serve_runs_the_embedded_default_and_answers_http(tmp_path: Path) 
             assert "sqlite" in banner
             assert "var/spool" in banner
             assert "admin token" in banner
+            assert "collector     gc thresholds 10000/" in banner  # gateway.collector's policy is applied
             token_file = tmp_path / "var" / "admin-token"
             assert oct(token_file.stat().st_mode & 0o777) == "0o600"
             token = token_file.read_text()

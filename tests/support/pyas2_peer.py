@@ -36,13 +36,14 @@ def _import_oscrypto() -> None:
 _import_oscrypto()
 
 from pyas2lib import as2  # noqa: E402
-from pyas2lib.cms import compress_message, decompress_message  # noqa: E402
+from pyas2lib.cms import compress_message, decompress_message, decrypt_message  # noqa: E402
 
 __all__ = [
     "as2",
     "build",
     "compress_message",
     "decompress_message",
+    "decrypt_message",
     "organization",
     "parse_message",
     "partner",
@@ -118,6 +119,8 @@ class Pyas2Receiver:
       (``chunked``: with chunked transfer encoding, else with a Content-Length);
     * ``drop_async``: an async MDN is never sent;
     * ``mdn_ssl``: the ``ssl`` argument for the async MDN POST (an HTTPS MDN URL).
+
+    ``wire`` keeps every request as it came (headers, body), for tests that read the CMS.
     """
 
     def __init__(self, org: as2.Organization, sender: as2.Partner) -> None:
@@ -134,6 +137,7 @@ class Pyas2Receiver:
         self.drop_async = False
         self.mdn_ssl: Any = None
         self.received: list[tuple[as2.Message, str, Any]] = []
+        self.wire: list[tuple[dict[str, str], bytes]] = []  # each request's headers and body, as sent
         self.async_posts: list[int] = []
         self._tasks: set[Any] = set()
 
@@ -166,6 +170,7 @@ class Pyas2Receiver:
         from aiohttp import web
 
         body = await request.read()
+        self.wire.append((dict(request.headers), body))
         if self.answers:
             return web.Response(status=self.answers.pop(0), text="try again later")
         message, status, exception, mdn = parse_message(

@@ -20,7 +20,7 @@ from email.utils import formatdate
 
 from cryptography import x509
 
-from gateway.adapters.as2.client import HttpClient
+from gateway.adapters.as2.client import HttpClient, redirect_refusal
 from gateway.adapters.as2.keys import KeyLoadError, KeyStore
 from gateway.adapters.as2.protocol import PackOptions, micalg_label, pack, parse_mdn, peek_original_message_id
 from gateway.adapters.as2.protocol.errors import MalformedMessage
@@ -140,6 +140,8 @@ class As2PartnerChannel:
         )
         await remember(self._store, sent)
         response = await self._client.post(channel.url, headers, packed.body, tls=channel.tls)
+        if (redirected := redirect_refusal(channel.url, response)) is not None:
+            raise GatewayError(f"{redirected}; configure the final URL in channels.as2.url")
         if not 200 <= response.status < 300:
             text = response.body[:200].decode("utf-8", "replace")
             raise TransientFailure(f"the partner answered HTTP {response.status}: {text}")

@@ -2,7 +2,10 @@
 
 A transport failure (refused connection, TLS error, timeout, reset) becomes
 :class:`TransientFailure`; a response of any status is returned as is, its body read in
-full (however many network reads it takes) up to ``max_response_bytes``.
+full (however many network reads it takes) up to ``max_response_bytes``. Redirects are
+never followed (a 3xx is returned like any other status, and :func:`redirect_refusal` words
+the failure): a partner's endpoint, or a URL named in a message, must not be able to send
+our POST somewhere else.
 
 HTTPS server certificates are verified against the system trust store, unless the
 partner's profile says otherwise (:class:`gateway.domain.profiles.As2Tls`): with a
@@ -25,7 +28,7 @@ import aiohttp
 from gateway.domain.profiles.as2 import As2Tls
 from gateway.domain.runtime.errors import TransientFailure
 
-__all__ = ["HttpClient", "HttpResponse", "TlsTrust"]
+__all__ = ["HttpClient", "HttpResponse", "TlsTrust", "redirect_refusal"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +39,15 @@ class HttpResponse:
 
 
 SslArg = ssl.SSLContext | aiohttp.Fingerprint | bool
+
+
+def redirect_refusal(url: str, response: HttpResponse) -> str | None:
+    """The failure reason for a redirect answer (3xx), ``None`` for any other status."""
+    if not 300 <= response.status < 400:
+        return None
+    location = next((v for k, v in response.headers if k.lower() == "location"), None)
+    where = f" to {location[:200]!r}" if location else ""
+    return f"{url} answered HTTP {response.status} (a redirect{where}); redirects are not followed"
 
 
 class TlsTrust:
@@ -89,7 +101,9 @@ class HttpClient:
         """POST ``body`` and return the whole response (``tls``: the partner's HTTPS trust)."""
         ssl_arg = self.trust.for_partner(tls) if url.startswith("https:") else True
         try:
-            async with self._client().post(url, data=body, headers=list(headers), ssl=ssl_arg) as response:
+            async with self._client().post(
+                url, data=body, headers=list(headers), ssl=ssl_arg, allow_redirects=False
+            ) as response:
                 declared = response.content_length
                 if declared is not None and declared > self._max:
                     raise TransientFailure(

@@ -17,17 +17,22 @@ Order of work, so a receipt only ever confirms what is durable:
    outbound payload on channel ``as2-mdn`` that the Sender delivers with retries.
 
 A repeated Message-ID from the same partner is recognised by the store (``created=False``):
-it gets a positive MDN and nothing is routed again.
+it is answered as the original was (a positive MDN, or the original's error MDN when the
+original was rejected), at the original's async URL if any, and nothing is routed again.
+The same Message-ID with other content is stored as received (rejected) and refused.
+An async MDN goes only to a URL the partner's profile allows (``mdn.return_url_hosts``);
+any other is answered synchronously.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import re
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import Executor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any, Protocol, TypeVar
@@ -48,7 +53,7 @@ from gateway.adapters.as2.protocol import (
     unpack,
 )
 from gateway.adapters.as2.protocol.errors import MalformedMessage, UnknownPartner, UnsupportedAlgorithm
-from gateway.adapters.as2.protocol.mime import header_value
+from gateway.adapters.as2.protocol.mime import header_value, parse_content_type, parse_entity
 from gateway.domain.profiles import As2Channel, PartnerProfile
 from gateway.domain.profiles.identity import normalise_as2_name
 from gateway.domain.runtime.correlation import current_correlation_id
@@ -85,6 +90,12 @@ KEPT_HEADERS = (
 _KEPT_LOWER = [(name, name.lower()) for name in KEPT_HEADERS]
 _MDN_TEXT_OK = "The AS2 message has been received, verified and stored for processing."
 _MDN_TEXT_ERROR = "The AS2 message could not be processed: {reason}"
+_OUR_FAILURE_TEXT = (
+    "an error on the receiving side; the message was kept and the receiver's support has the details"
+)
+#: The longest Message-ID kept as the payload's key (the store's ``as2_message_id`` column);
+#: a longer one is refused as malformed (stored rejected, without the key).
+MAX_MESSAGE_ID = 255
 
 
 class Receiver(Protocol):
@@ -112,6 +123,16 @@ class Reply:
 class _Failure(Exception):
     def __init__(self, error: GatewayError) -> None:
         self.error = error
+
+
+class _OurFailure(GatewayError):
+    """A failure on our side (our key, a bug): its message is stored and logged, but the
+    sender is only told that it was ours (:func:`_told`); it may name files or internals."""
+
+
+def _told(error: GatewayError) -> str:
+    """The error's text as the sender may see it (in the MDN or the HTTP answer)."""
+    return _OUR_FAILURE_TEXT if isinstance(error, _OurFailure) else error.message
 
 
 def _unquote(name: str | None) -> str:
@@ -215,6 +236,13 @@ class As2Inbound:
                         f"to AS2-To {header_value(headers, 'as2-to')!r}"
                     )
                 )
+            if len(message_id) > MAX_MESSAGE_ID:
+                raise _Failure(
+                    MalformedMessage(
+                        f"the Message-ID is {len(message_id)} characters long; at most {MAX_MESSAGE_ID} "
+                        "are accepted"
+                    )
+                )
             if not message_id:
                 raise _Failure(MalformedMessage("the message has no Message-ID header"))
             # The positive MDN is signed in the same trip to a crypto thread as the opening; it
@@ -262,28 +290,97 @@ class As2Inbound:
         # one transaction; a replayed Message-ID adds no second archive copy
         outcome = await self._receive(unpacked.payload, edi_meta, companion=archive)
         error: GatewayError | None = None
+        asked_url = request.async_url
         if not outcome.created:
+            # a repeat is answered where the original asked (the URL is in no signature)
+            original = outcome.record.meta.get("headers")
+            stored_url = original.get("receipt-delivery-option") if isinstance(original, dict) else None
+            asked_url = stored_url if isinstance(stored_url, str) else None
+            answered = "answered as the original"
+            sha256 = await self._off_loop(lambda: hashlib.sha256(unpacked.payload).hexdigest())
+            if sha256 != outcome.record.sha256:  # the ID was reused: keep these bytes, refuse them
+                error, answered = await self._reused_message_id(raw, raw_meta, message_id, outcome.record.id)
+            elif outcome.record.state is State.REJECTED:  # a retry of a refused payload is refused again
+                error = GatewayError(outcome.record.reason or "the payload was refused")
+                answered = "answered with the original's error (the original was rejected)"
             log.info(
-                "repeated AS2 Message-ID: positive MDN, not routed again",
+                "repeated AS2 Message-ID: not routed again",
                 extra={
                     "partner_id": profile.partner_id,
                     "message_id": message_id,
                     "payload_id": outcome.record.id,
+                    "answer": answered,
                 },
             )
             await self._store.add_audit(
                 "payload",
                 outcome.record.id,
                 "duplicate",
-                detail=f"AS2 Message-ID {message_id} received again; answered as the original, not routed",
+                detail=f"AS2 Message-ID {message_id} received again; {answered}, not routed",
             )
         elif outcome.record.state is State.REJECTED:
             error = GatewayError(outcome.record.reason or "the payload was refused")
+        reply_to = await self._reply_to(asked_url, profile.partner_id, channel, message_id, outcome.record.id)
+        request = replace(request, async_url=reply_to)  # an allowed URL, or None: answer sync
         if positive is not None and error is None:
             return await self._deliver(profile.partner_id, channel, request, message_id, positive)
         return await self._answer(
             headers, message_id, profile.partner_id, channel, request, error, unpacked.mic
         )
+
+    async def _reused_message_id(
+        self, raw: bytes, raw_meta: ChannelMeta, message_id: str, original_id: str
+    ) -> tuple[GatewayError, str]:
+        """A known Message-ID with other content: the transmission is stored as received
+        (rejected, not routed) and answered with an error, never acknowledged as the original."""
+        error = MalformedMessage(
+            f"Message-ID {message_id} was already used for a message with different content; "
+            "this message was not processed (send it with a new Message-ID)"
+        )
+        kept = replace(raw_meta, channel="as2")  # like any refused message: no Message-ID key
+        reason = (
+            f"{error.as2_disposition}: AS2 Message-ID {message_id} reused with different content "
+            f"(the original is payload {original_id}); kept as received, not processed"
+        )
+        [copy] = await self._store.save_payloads([NewPayload(raw, kept, state=State.REJECTED, reason=reason)])
+        log.warning(
+            "AS2 Message-ID reused with different content: stored rejected, error MDN",
+            extra={
+                "partner_id": kept.partner_id,
+                "message_id": message_id,
+                "payload_id": copy.record.id,
+                "original_payload_id": original_id,
+            },
+        )
+        return (
+            error,
+            f"different content, stored as payload {copy.record.id} (rejected); answered with an error",
+        )
+
+    async def _reply_to(
+        self, url: str | None, partner_id: str, channel: As2Channel, message_id: str, payload_id: str
+    ) -> str | None:
+        """The URL to POST the async MDN to, or ``None`` (answer in the HTTP response).
+
+        A URL the partner's profile does not allow (``mdn.return_url_hosts``) is never used:
+        the MDN goes back synchronously and the refusal is logged and audited.
+        """
+        if url is None:
+            return None
+        problem = channel.mdn_url_problem(url)
+        if problem is None:
+            return url
+        log.warning(
+            "AS2 async MDN URL refused; the MDN is answered synchronously",
+            extra={"partner_id": partner_id, "message_id": message_id, "url": url, "reason": problem},
+        )
+        await self._store.add_audit(
+            "payload",
+            payload_id,
+            "mdn-url-refused",
+            detail=f"Receipt-Delivery-Option {url!r} refused ({problem}); the MDN was answered synchronously",
+        )
+        return None
 
     def _partner(self, headers: Sequence[tuple[str, str]]) -> tuple[PartnerProfile | None, As2Channel | None]:
         sender = _unquote(header_value(headers, "as2-from"))
@@ -299,7 +396,7 @@ class As2Inbound:
             return self._keys.decryption_keys(channel)
         except KeyLoadError as exc:
             log.error("our AS2 key cannot be loaded", extra={"reason": str(exc)})
-            raise _Failure(GatewayError(f"our private key is unavailable: {exc}")) from exc
+            raise _Failure(_OurFailure(f"our private key is unavailable: {exc}")) from exc
 
     def _signing_key(self, channel: As2Channel | None) -> SigningKey | None:
         """Our key for signing the MDN; ``None`` (an unsigned MDN) when none can be loaded."""
@@ -329,6 +426,7 @@ class As2Inbound:
             partner_certificates=[c.certificate for c in channel.certificates_at(datetime.now(UTC))],
             require_signed=channel.require_signed,
             require_encrypted=channel.require_encrypted,
+            max_decompressed=self._max,  # a compressed layer inflates no further than a body may be
         )
         try:
             return await self._off_loop(_open_and_answer, headers, body, trust, request.micalgs, positive_mdn)
@@ -336,7 +434,7 @@ class As2Inbound:
             raise _Failure(exc) from exc
         except Exception as exc:  # a library bug must still produce a stored payload and an MDN
             log.exception("unexpected error opening an AS2 message")
-            raise _Failure(GatewayError(f"unexpected error: {type(exc).__name__}: {exc}")) from exc
+            raise _Failure(_OurFailure(f"unexpected error: {type(exc).__name__}: {exc}")) from exc
 
     async def _refuse(
         self,
@@ -377,6 +475,7 @@ class As2Inbound:
             error,
             None,
             status=error.http_status,
+            may_post=False,  # never POST to a URL named by a message we could not open and verify
         )
 
     async def _answer(
@@ -390,11 +489,14 @@ class As2Inbound:
         mic: Mic | None,
         *,
         status: int = 200,
+        may_post: bool = True,
     ) -> Reply:
         if not request.requested:
-            text = "received" if error is None else f"{error.as2_disposition}: {error.message}"
+            text = "received" if error is None else f"{error.as2_disposition}: {_told(error)}"
             return Reply(status, [("Content-Type", "text/plain")], text.encode())
         mdn = await self._mdn(headers, message_id, channel, request, error, mic)
+        if not may_post:
+            return Reply(200, *mdn)  # the MDN carries the error, as a sync one always does
         return await self._deliver(partner_id, channel, request, message_id, mdn)
 
     async def _mdn(
@@ -427,7 +529,7 @@ class As2Inbound:
             "partner_as2_id": partner_name or "unknown",
             "message_id": f"<edigate-mdn-{new_uuid()}@{_our_id_token(our_id)}>",
             "error": error.as2_disposition if error is not None else None,
-            "text": _MDN_TEXT_OK if error is None else _MDN_TEXT_ERROR.format(reason=error.message),
+            "text": _MDN_TEXT_OK if error is None else _MDN_TEXT_ERROR.format(reason=_told(error)),
             "sign_with": self._signing_key(channel) if request.signed else None,
             "digest": _mdn_digest(request, channel),
             "scheme": channel.signature_scheme.value if channel is not None else "pkcs1v15",
@@ -441,7 +543,10 @@ class As2Inbound:
         message_id: str,
         mdn: Mdn,
     ) -> Reply:
-        """The MDN in the HTTP response, or stored for async delivery (known partners only)."""
+        """The MDN in the HTTP response, or stored for async delivery (known partners only).
+
+        ``request.async_url`` is already checked against the profile here (:meth:`_reply_to`).
+        """
         mdn_headers, mdn_body = mdn
         if request.async_url and channel is not None and partner_id is not None:
             await self._queue_async_mdn(partner_id, request.async_url, message_id, mdn_headers, mdn_body)
@@ -501,8 +606,39 @@ def _mdn_digest(request: MdnRequest, channel: As2Channel | None) -> str:
 
 
 def _looks_like_mdn(headers: Sequence[tuple[str, str]], body: bytes) -> bool:
-    """An MDN posted to the message endpoint (some partners use one URL for both)."""
-    content_type = (header_value(headers, "content-type") or "").lower()
-    if content_type.startswith("multipart/report"):
+    """An MDN posted to the message endpoint (some partners use one URL for both).
+
+    An MDN is a ``multipart/report``, bare or as the first part of a ``multipart/signed``.
+    A transmission that asks for an MDN (``Disposition-Notification-To``) is a message, and
+    a signed message is told apart by the content type of its signed part, not by words
+    anywhere in its body (an EDI payload may well contain "disposition-notification").
+    """
+    if header_value(headers, "disposition-notification-to") is not None:
+        return False
+    content_type, params = parse_content_type(header_value(headers, "content-type") or "")
+    if content_type == "multipart/report":
         return True
-    return content_type.startswith("multipart/signed") and b"disposition-notification" in body[:4096].lower()
+    if content_type != "multipart/signed":
+        return False
+    return _first_part_type(body, params.get("boundary", "")) == "multipart/report"
+
+
+def _first_part_type(body: bytes, boundary: str) -> str | None:
+    """The content type of a multipart body's first part, read from its first 64 KB only."""
+    if not boundary or len(boundary) > 200:
+        return None
+    head = body[:65536]
+    delimiter = b"--" + boundary.encode("latin-1", "replace")
+    at = head.find(delimiter)
+    while at > 0 and head[at - 1 : at] != b"\n":
+        at = head.find(delimiter, at + len(delimiter))
+    if at < 0:
+        return None
+    line_end = head.find(b"\n", at)
+    if line_end < 0:
+        return None
+    try:
+        part = parse_entity(head[line_end + 1 :])
+    except MalformedMessage:
+        return None
+    return part.content_type

@@ -9,8 +9,9 @@ MIC recorded at send time. Every MDN is stored as received (:func:`.verdicts.kee
 * A negative one or a MIC mismatch marks it ``failed`` (step ``send``) with the reason.
 * An MDN we refuse (bad signature, unsigned when a signed one was asked for, malformed)
   gets a 4xx, and when it names one of our messages to this partner, that payload is
-  marked ``failed`` with the reason too: its receipt cannot be trusted, so it must be
-  looked at and resent. (Message-IDs carry a random part, so a stranger cannot aim this.)
+  marked ``failed`` with the reason too, so support sees it at once. A verified MDN that
+  arrives later for the same message still settles it (``delivered`` or ``failed``): a
+  forged or broken receipt cannot block the partner's genuine one.
 
 The partner gets HTTP 200 once the outcome is stored.
 """
@@ -28,7 +29,7 @@ from gateway.adapters.as2.inbound import Reply, read_body
 from gateway.adapters.as2.protocol import parse_mdn, peek_original_message_id
 from gateway.adapters.as2.protocol.mime import header_value
 from gateway.adapters.as2.receipts import SentMessage, judge_mdn, recall
-from gateway.adapters.as2.verdicts import keep_mdn, settle
+from gateway.adapters.as2.verdicts import REFUSED_PREFIX, keep_mdn, settle
 from gateway.domain.profiles.identity import normalise_as2_name
 from gateway.domain.runtime.errors import GatewayError, PayloadTooLarge
 from gateway.domain.runtime.lifecycle import State
@@ -164,7 +165,7 @@ class As2MdnReceiver:
         )
         if sent is not None:
             await self._settled(sent.payload_id)
-            await settle(self._store, sent, False, f"the async MDN was refused: {why}")
+            await settle(self._store, sent, False, f"{REFUSED_PREFIX}: {why}")
         log.warning(
             "MDN refused",
             extra={"partner_id": partner_id, "reason": error.message, "payload_id": sent and sent.payload_id},

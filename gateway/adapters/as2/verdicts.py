@@ -10,7 +10,8 @@
 * :func:`settle` applies an async verdict to our payload: ``delivered`` (a verified
   positive MDN with our MIC; the same state a verified sync MDN leads to) or ``failed``
   (step ``send``, with the reason; resendable). It acts only while the payload awaits its
-  MDN (``sent``), or when it failed because the MDN was late; otherwise (already
+  MDN (``sent``), or when it failed because the MDN was late or because an MDN naming it
+  was refused (so a forged receipt cannot block the genuine one); otherwise (already
   delivered, acknowledged by a 997, resent) the MDN is only noted in the audit trail.
 * :func:`expire_overdue` fails payloads whose async MDN has not come within the
   profile's ``mdn.async_timeout_seconds`` of the send.
@@ -31,13 +32,17 @@ from gateway.domain.runtime.records import ChannelMeta, NewPayload, PayloadRecor
 from gateway.domain.runtime.store import MessageFilter, Store
 from gateway.domain.usecases.registry import ProfileRegistry
 
-__all__ = ["MDN_CHANNEL", "OVERDUE_PREFIX", "expire_overdue", "keep_mdn", "settle"]
+__all__ = ["MDN_CHANNEL", "OVERDUE_PREFIX", "REFUSED_PREFIX", "expire_overdue", "keep_mdn", "settle"]
 
 log = logging.getLogger("edigate.as2")
 
 MDN_CHANNEL = "as2-mdn"
 #: The reason of a payload failed for a missing async MDN (a late MDN may still settle it).
 OVERDUE_PREFIX = "no async MDN received within"
+#: The reason of a payload failed because an MDN naming it was refused (bad signature,
+#: unsigned, malformed). A verified MDN that comes later still settles it: a forged or broken
+#: receipt must not stand in the way of the partner's genuine one.
+REFUSED_PREFIX = "the async MDN was refused"
 _KEPT = (
     "AS2-Version",
     "AS2-From",
@@ -96,7 +101,7 @@ async def keep_mdn(
 def _awaits_verdict(record: PayloadRecord) -> bool:
     if record.state is State.SENT:
         return True
-    return record.state is State.FAILED and (record.reason or "").startswith(OVERDUE_PREFIX)
+    return record.state is State.FAILED and (record.reason or "").startswith((OVERDUE_PREFIX, REFUSED_PREFIX))
 
 
 async def settle(store: Store, sent: SentMessage, accepted: bool, reason: str) -> bool:

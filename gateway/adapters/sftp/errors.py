@@ -5,6 +5,8 @@
     SftpError                       base; never a paramiko exception
     ├── PathRefused                 a partner path outside its root, traversal, symlink, or a
     │                               write where the partner may not write -> SFTP permission denied
+    ├── UploadStillOpen             a rename of a temporary upload that is still being written
+    │                               -> SFTP failure (a partial file never enters the pipeline)
     ├── CommitFailed                the store did not take an upload -> SFTP failure, nothing acked
     │   └── CommitPending           the store did not answer in time; the commit may still land
     ├── PollFailed                  a poll run failed on our side (store, disk, a bug): retry
@@ -33,6 +35,7 @@ __all__ = [
     "RemoteTransferFailed",
     "RemoteUnavailable",
     "SftpError",
+    "UploadStillOpen",
 ]
 
 
@@ -45,6 +48,16 @@ class SftpError(Exception):
 
 class PathRefused(SftpError):
     """The partner asked for a path it may not use (shown to the client as permission denied)."""
+
+
+class UploadStillOpen(SftpError):
+    """A temporary upload was renamed while a handle still writes to it (here or on another connection).
+
+    Renaming it to its final name would commit what has arrived so far; the client must close
+    the file first. Trying again after the close succeeds.
+    """
+
+    retryable = True
 
 
 class CommitFailed(SftpError):

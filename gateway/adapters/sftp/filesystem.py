@@ -29,7 +29,7 @@ from typing import Any, TypeVar
 import paramiko
 
 from gateway.adapters.sftp.codes import SFTP_FAILURE, SFTP_OK, SFTP_PERMISSION_DENIED, errno_code
-from gateway.adapters.sftp.errors import CommitFailed, CommitPending, PathRefused
+from gateway.adapters.sftp.errors import CommitFailed, CommitPending, PathRefused, UploadStillOpen
 from gateway.adapters.sftp.policy import Area, Layout, Location, is_temporary
 from gateway.adapters.sftp.session import Session
 from gateway.domain.runtime.records import StoreOutcome
@@ -50,6 +50,9 @@ def _guard(action: Callable[[], T]) -> T | int:
         return SFTP_PERMISSION_DENIED
     except CommitFailed as exc:
         log.error("sftp commit failed: %s", exc)
+        return SFTP_FAILURE
+    except UploadStillOpen as exc:
+        log.warning("sftp rename refused: %s", exc)
         return SFTP_FAILURE
     except OSError as exc:
         return errno_code(exc.errno)
@@ -372,6 +375,12 @@ class PartnerFilesystem(paramiko.SFTPServerInterface):  # type: ignore[misc]  # 
                 raise PathRefused(f"{old.path}: only temporary uploads can be renamed")
             src = self.storage.file(old)
             self.storage.lstat(src)
+            if self.session.services.is_open(src):
+                if self.session.account is not None:
+                    detail = f"{old.path} is still being written; rename to {new.path} refused"
+                    partner_id = self.session.account.partner_id
+                    self.session.services.audit(partner_id, "sftp.rename_refused", detail)
+                raise UploadStillOpen(f"{old.path} is still open for writing; close it before renaming it")
             if is_temporary(new.name):
                 os.link(src, self.storage.file(new), follow_symlinks=False)
                 os.unlink(src)

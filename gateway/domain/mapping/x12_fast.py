@@ -68,70 +68,179 @@ def is_code(text: str) -> bool:
 
 
 def line(reader: OrderReader, seg: Segment, pos: int) -> int:
-    """PO1 / IT1 with a quantity, a unit price and complete, valid ID pairs (PO106/PO107 ...); with
-    its PID and PO4 too when the line is whole (see :func:`_whole`)."""
+    """PO1 / IT1 with a quantity, a unit price and complete, valid ID pairs (PO106/PO107 ...).
+
+    When the line is whole (its PID and PO4, each optional, in their clean shape, and the next
+    segment starting another line or the summary), nothing else can join it, so its model is
+    made now, as :meth:`OrderReader.finish` would make it from the line's dict, and the segments
+    read ahead are skipped; then the lines that follow are read the same way for as long as each
+    is whole. A line that is not whole becomes a dict the following segments can add to (the
+    first line read here), or is left to the next call (a later one). Returns how many segments
+    it mapped (0: none, the general handler maps the segment)."""
     kind = reader.kind
     if reader.in_summary or seg.id != kind.line_id:
         return 0
-    raw = seg.raw  # split here, not cached on the segment: the parsed interchange stays as read
-    if raw is None:
-        v = [e.strip() for e in seg.elements]
-    else:
-        v = raw.split(reader.element)
-        if " " in raw or not raw.isprintable():  # padding or other whitespace: strip as the handlers do
-            v = [e.strip() for e in v]
-    size = len(v)
-    if size < 5 or not size & 1:
-        return 0
-    number_text, qty_text, unit, price_text, basis = v[0], v[1], v[2], v[3], v[4]
-    if not qty_text or not price_text:
-        return 0
-    if number_text and number_text not in _LINE_NUMBERS and not line_number_ok(number_text):
-        return 0
-    qty_value = _NUMBERS.get(qty_text) or number(qty_text)
-    price_value = _NUMBERS.get(price_text) or number(price_text)
-    if qty_value is None or price_value is None:
-        return 0
-    if unit:
-        uom = reader.uom_map
-        if uom is not None:
-            unit = uom.get(unit, unit)
-        if unit not in _CODES and not is_code(unit):
-            return 0
-    if basis:
-        bases = reader.basis_map
-        if bases is not None:
-            basis = bases.get(basis, basis)
-        if basis not in _CODES and not is_code(basis):
-            return 0
-    item: dict[str, Any] = {}
-    other: list[dict[str, Any]] | None = None
-    for i in range(5, size, 2):
-        qualifier, value = v[i], v[i + 1]
-        if not qualifier or not value:
-            if qualifier or value:
-                return 0  # an incomplete pair: the general handler keeps it in an overlay
-            continue
-        name = ITEM_FIELDS.get(qualifier)
-        if name is not None and name not in item:
-            if name in _DIGIT_FIELDS:
-                if value.isascii() and value.isdigit() and 6 <= len(value) <= 14:
-                    item[name] = value
-                    continue
-            elif len(value) <= 80 and (value.isprintable() or IDENTIFIER.match(value)):
-                item[name] = value  # v is stripped: a printable value is a trimmed single line
+    segments = reader.segments
+    end = len(segments) - 1 if segments[-1].id == "SE" else len(segments)  # the index of SE
+    line_id, line_ends, element, whole = kind.line_id, kind.line_ends, reader.element, reader.whole_lines
+    uom, bases, prefix = reader.uom_map, reader.basis_map, reader.pid_prefix
+    numbers, codes, line_numbers, item_fields, item_makers = (
+        _NUMBERS, _CODES, _LINE_NUMBERS, ITEM_FIELDS, _ITEM_MAKERS)  # fmt: skip
+    lines: list[Any] | None = None  # the document's lines, once this call has made one
+    done = 0
+    while True:
+        raw = seg.raw  # split here, not cached on the segment: the parsed interchange stays as read
+        if raw is None:
+            v = [e.strip() for e in seg.elements]
+        else:
+            v = raw.split(element)
+            if " " in raw or not raw.isprintable():  # padding or other whitespace: strip as the handlers do
+                v = [e.strip() for e in v]
+        size = len(v)
+        if size < 5 or not size & 1:
+            break
+        number_text, qty_text, unit, price_text, basis = v[0], v[1], v[2], v[3], v[4]
+        if not qty_text or not price_text:
+            break
+        if number_text and number_text not in line_numbers and not line_number_ok(number_text):
+            break
+        qty_value = numbers.get(qty_text) or number(qty_text)
+        price_value = numbers.get(price_text) or number(price_text)
+        if qty_value is None or price_value is None:
+            break
+        if unit:
+            if uom is not None:
+                unit = uom.get(unit, unit)
+            if unit not in codes and not is_code(unit):
+                break
+        if basis:
+            if bases is not None:
+                basis = bases.get(basis, basis)
+            if basis not in codes and not is_code(basis):
+                break
+        item: dict[str, Any] = {}
+        other: list[dict[str, Any]] | None = None
+        bad = False
+        for i in range(5, size, 2):
+            qualifier, value = v[i], v[i + 1]
+            if not qualifier or not value:
+                if qualifier or value:
+                    bad = True  # an incomplete pair: the general handler keeps it in an overlay
+                    break
                 continue
-        if not is_code(qualifier) or len(value) > 80 or not (value.isprintable() or IDENTIFIER.match(value)):
-            return 0  # the general handler names the bad element
-        if other is None:
-            other = item["other"] = []
-        other.append({"qualifier": qualifier, "value": value})
-    quantity = _quantity_unit(qty_value, unit) if unit else _quantity(qty_value)
-    price = _price_basis(price_value, basis) if basis else _price(price_value)
-    if reader.whole_lines and other is None:
-        made = _whole(reader, number_text, quantity, price, item, pos)
-        if made:
-            return made
+            name = item_fields.get(qualifier)
+            if name is not None and name not in item:
+                if name in _DIGIT_FIELDS:
+                    if value.isascii() and value.isdigit() and 6 <= len(value) <= 14:
+                        item[name] = value
+                        continue
+                elif len(value) <= 80 and (value.isprintable() or IDENTIFIER.match(value)):
+                    item[name] = value  # v is stripped: a printable value is a trimmed single line
+                    continue
+            if (
+                not is_code(qualifier)
+                or len(value) > 80
+                or not (value.isprintable() or IDENTIFIER.match(value))
+            ):
+                bad = True  # the general handler names the bad element
+                break
+            if other is None:
+                other = item["other"] = []
+            other.append({"qualifier": qualifier, "value": value})
+        if bad:
+            break
+        # Read ahead (when the line can be whole): its PID, its PO4, and what follows them.
+        index = pos  # segments[pos] is the segment after the PO1 (ST is position 1)
+        following = segments[index] if index < end else None
+        description = None
+        pack_count = 0
+        if whole and other is None:
+            if following is not None and following.id == "PID":
+                text = following.raw
+                if text is None or not text.startswith(prefix):
+                    following = seg  # marks the line as not whole (the test below)
+                else:
+                    description = text[len(prefix) :]
+                    if element in description:
+                        following = seg
+                    else:
+                        description = description.strip()
+                        # Trimmed text: printable (the common case, no regex needed) or as IDENTIFIER says.
+                        if (
+                            not description
+                            or len(description) > 1000
+                            or (not description.isprintable() and IDENTIFIER.match(description) is None)
+                        ):
+                            following = seg
+                        else:
+                            index += 1
+                            following = segments[index] if index < end else None
+            if following is not None and following.id == "PO4":
+                text = following.raw
+                pack_count = int(text) if text is not None and text.isascii() and text.isdigit() else 0
+                if pack_count < 1:
+                    following = seg
+                else:
+                    index += 1
+                    following = segments[index] if index < end else None
+        quantity = _quantity_unit(qty_value, unit) if unit else _quantity(qty_value)
+        price = _price_basis(price_value, basis) if basis else _price(price_value)
+        if (
+            not whole
+            or other is not None
+            or following is seg
+            or (following is not None and following.id not in line_ends)
+            or not (item or description)
+        ):
+            if not done:
+                # The line as a dict; a later line is read again, by itself, when the walker gets to it.
+                _open(reader, seg.id, number_text, quantity, price, item, pos)
+                return 1
+            break
+        if description is not None:
+            item["description"] = description
+        keys = tuple(item)
+        new_item = item_makers.get(keys)
+        if new_item is None:
+            new_item = item_makers[keys] = fixed(ItemIdentifiers, *keys)
+        made = new_item(*item.values())
+        if pack_count:
+            pack = _pack(pack_count)
+            made = kind.whole_number_pack(number_text, quantity, price, made, pack) if number_text else (
+                kind.whole_pack(quantity, price, made, pack))  # fmt: skip
+        else:
+            made = kind.whole_number(number_text, quantity, price, made) if number_text else (
+                kind.whole_bare(quantity, price, made))  # fmt: skip
+        if lines is None:
+            lines = reader.doc.setdefault("lines", [])
+        lines.append(made)
+        reader.line_dicts.append(made)
+        reader.line_positions.append(pos)
+        done += 1 + index - pos
+        if index >= end:
+            break
+        seg = segments[index]
+        if seg.id != line_id:
+            break
+        pos = index + 1
+    if done:
+        # Nothing can reach the lines made any more (the next segment starts another line or the summary).
+        reader.target, reader.caps, reader.loop, reader.party = {}, kind.line, line_id, None
+        reader.captured = None
+    return done
+
+
+def _open(
+    reader: OrderReader,
+    line_id: str,
+    number_text: str,
+    quantity: Any,
+    price: Any,
+    item: dict[str, Any],
+    pos: int,
+) -> None:
+    """The line as a dict the segments that follow it can still add to (finished by ``finish``)."""
+    kind = reader.kind
     doc_line: dict[str, Any] = {"line_number": number_text} if number_text else {}
     doc_line[kind.quantity] = quantity
     doc_line["unit_price"] = price
@@ -139,76 +248,11 @@ def line(reader: OrderReader, seg: Segment, pos: int) -> int:
     reader.doc.setdefault("lines", []).append(doc_line)
     reader.line_dicts.append(doc_line)
     reader.line_positions.append(pos)
-    reader.target, reader.caps, reader.loop, reader.party = doc_line, kind.line, seg.id, None
+    reader.target, reader.caps, reader.loop, reader.party = doc_line, kind.line, line_id, None
     if reader.line_sources:
         reader.open_line(doc_line)
     else:
         reader.captured = None
-    return 1
-
-
-def _whole(
-    reader: OrderReader, number_text: str, quantity: Any, price: Any, item: dict[str, Any], pos: int
-) -> int:
-    """Read ahead: when the line's PID and PO4 (each optional) are in their clean shape and the next
-    segment starts another line or the summary, nothing else can join this line, so its model is
-    made now, as :meth:`OrderReader.finish` would make it from the line's dict, and the segments
-    read ahead are skipped. Returns how many segments it mapped, or 0 (nothing made)."""
-    segments = reader.segments
-    index = pos  # segments[pos] is the segment after the PO1 (ST is position 1)
-    end = len(segments) - 1 if segments[-1].id == "SE" else len(segments)
-    following = segments[index] if index < end else None
-    description = None
-    if following is not None and following.id == "PID":
-        raw = following.raw
-        prefix = reader.pid_prefix
-        if raw is None or not raw.startswith(prefix):
-            return 0
-        description = raw[len(prefix) :]
-        if reader.element in description:
-            return 0
-        description = description.strip()
-        # Trimmed text: printable (the common case, no regex needed) or as IDENTIFIER says.
-        if not description or len(description) > 1000:
-            return 0
-        if not description.isprintable() and IDENTIFIER.match(description) is None:
-            return 0
-        index += 1
-        following = segments[index] if index < end else None
-    pack = None
-    if following is not None and following.id == "PO4":
-        raw = following.raw
-        if raw is None or not (raw.isascii() and raw.isdigit()):
-            return 0
-        count = int(raw)
-        if count < 1:
-            return 0
-        pack = _pack(count)
-        index += 1
-        following = segments[index] if index < end else None
-    kind = reader.kind
-    if (following is not None and following.id not in kind.line_ends) or not (item or description):
-        return 0
-    if description is not None:
-        item["description"] = description
-    keys = tuple(item)
-    new_item = _ITEM_MAKERS.get(keys)
-    if new_item is None:
-        new_item = _ITEM_MAKERS[keys] = fixed(ItemIdentifiers, *keys)
-    made = new_item(*item.values())
-    if number_text:
-        line = kind.whole_number_pack(number_text, quantity, price, made, pack) if pack is not None else (
-            kind.whole_number(number_text, quantity, price, made))  # fmt: skip
-    else:
-        line = kind.whole_pack(quantity, price, made, pack) if pack is not None else (
-            kind.whole_bare(quantity, price, made))  # fmt: skip
-    reader.doc.setdefault("lines", []).append(line)
-    reader.line_dicts.append(line)
-    reader.line_positions.append(pos)
-    # Nothing can reach the line any more (the next segment starts another line or the summary).
-    reader.target, reader.caps, reader.loop, reader.party = {}, kind.line, kind.line_id, None
-    reader.captured = None
-    return 1 + index - pos
 
 
 def product_description(walker: Walker, seg: Segment, pos: int) -> bool:

@@ -17,10 +17,13 @@ deliver to it): a CA bundle, or the server's own certificate pinned by fingerpri
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
@@ -146,8 +149,44 @@ class Certificate(StrictModel):
         return self.not_before <= moment < self.not_after
 
 
+_HOST_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+_HOST_NAME = re.compile(rf"{_HOST_LABEL}(?:\.{_HOST_LABEL})*\.?")
+
+
+def _host_problem(host: str) -> str | None:
+    """Why ``host`` is not a bare host name or IP address (``None``: it is one)."""
+    if not host:
+        return "is empty"
+    bare = host[1:-1] if host.startswith("[") and host.endswith("]") else host
+    try:
+        ipaddress.ip_address(bare)
+        return None
+    except ValueError:
+        pass
+    if len(host) <= 253 and _HOST_NAME.fullmatch(host.lower()):
+        return None
+    return (
+        f"{host!r} is not a host name or IP address: give the host alone "
+        "(e.g. as2.partner.example), without scheme, port, path or wildcard"
+    )
+
+
+def _normal_host(host: str) -> str:
+    bare = host[1:-1] if host.startswith("[") and host.endswith("]") else host
+    try:
+        return str(ipaddress.ip_address(bare))
+    except ValueError:
+        return host.lower().rstrip(".")
+
+
 class As2Mdn(StrictModel):
-    """Which receipt we ask for on outbound messages."""
+    """Which receipt we ask for on outbound messages, and where the partner may have ours sent.
+
+    ``return_url_hosts`` bounds the ``Receipt-Delivery-Option`` URL of the partner's
+    messages: an async MDN is POSTed only to an http(s) URL on one of these hosts (any port).
+    Unset, the host of the channel's ``url`` is the only one allowed; an empty list allows
+    none (every MDN is then answered synchronously).
+    """
 
     mode: Literal["sync", "async"] = "sync"
     async_url: HttpUrl | None = Field(default=None, description="where the partner posts async MDNs")
@@ -158,13 +197,22 @@ class As2Mdn(StrictModel):
         le=7 * 86_400,
         description="an async MDN not received this long after the send fails the payload (resendable)",
     )
+    return_url_hosts: list[str] | None = Field(
+        default=None,
+        description="hosts the partner may ask us to POST async MDNs to (default: the host of url)",
+    )
 
     @model_validator(mode="after")
     def _url_for_async(self) -> As2Mdn:
+        problems: list[tuple[Loc, str]] = []
         if self.mode == "async" and self.async_url is None:
-            raise FieldProblems([(("async_url",), "async MDNs need async_url")])
+            problems.append((("async_url",), "async MDNs need async_url"))
         if self.mode == "sync" and self.async_url is not None:
-            raise FieldProblems([(("async_url",), "async_url is only used with mode: async")])
+            problems.append((("async_url",), "async_url is only used with mode: async"))
+        for index, host in enumerate(self.return_url_hosts or []):
+            if (problem := _host_problem(host)) is not None:
+                problems.append((("return_url_hosts", index), problem))
+        FieldProblems.raise_if_any(problems)
         return self
 
 
@@ -300,6 +348,37 @@ class As2Channel(StrictModel):
         else:
             self._own = tuple(self.our_keys)
         return self
+
+    def mdn_return_hosts(self) -> list[str]:
+        """The hosts our async MDNs may be POSTed to (``mdn.return_url_hosts``, default: ``url``'s host)."""
+        if self.mdn.return_url_hosts is not None:
+            return [_normal_host(h) for h in self.mdn.return_url_hosts]
+        own = urlsplit(self.url).hostname
+        return [_normal_host(own)] if own else []
+
+    def mdn_url_problem(self, url: str) -> str | None:
+        """Why our async MDN must not be POSTed to ``url`` (``None``: the profile allows it).
+
+        The URL comes from a message header (``Receipt-Delivery-Option``) that no signature
+        covers, so it is checked against the profile before anything is sent there.
+        """
+        if any(ch.isspace() or ord(ch) < 32 for ch in url):
+            return "the URL contains whitespace or control characters"
+        try:
+            parts = urlsplit(url)
+            _ = parts.port  # an unreadable port is refused like any other malformed URL
+        except ValueError as exc:
+            return f"the URL is malformed: {exc}"
+        if parts.scheme.lower() not in ("http", "https"):
+            return "only http:// and https:// URLs are allowed"
+        if parts.username is not None or parts.password is not None:
+            return "the URL embeds credentials"
+        host = _normal_host(parts.hostname or "")
+        allowed = self.mdn_return_hosts()
+        if host not in allowed:
+            listed = ", ".join(allowed) or "none"
+            return f"host {host!r} is not one the partner's profile allows (mdn.return_url_hosts: {listed})"
+        return None
 
     def own_keys(self) -> list[OwnKey]:
         """Our key pairs in profile order (``our_key`` as a one-entry list)."""

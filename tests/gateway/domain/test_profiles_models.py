@@ -372,6 +372,15 @@ def test_sftp_poll(tmp_path: Path) -> None:
     assert {p for p, _ in problems} == {"channels.sftp.paths.inbox", "channels.sftp.port"}
 
 
+def test_sftp_poll_needs_a_pinned_host_key(tmp_path: Path) -> None:
+    """We never poll a server whose host key we have not pinned (no trust on first use)."""
+    unpinned = {k: v for k, v in POLL.items() if k != "known_host_key"}
+    problems = check(tmp_path, {"channels.sftp": unpinned})
+    assert [p for p, _ in problems] == ["channels.sftp.known_host_key"]
+    problems = check(tmp_path, {"channels.sftp": {**POLL, "known_host_key": "not a key"}})
+    assert [p for p, _ in problems] == ["channels.sftp.known_host_key"]
+
+
 @pytest.mark.parametrize(
     ("schedule", "reason"),
     [
@@ -592,3 +601,56 @@ def test_usage_mismatch_is_a_reason_to_refuse_the_interchange(tmp_path: Path) ->
     assert check(tmp_path, {"accept_test_interchanges": True}) == [
         ("accept_test_interchanges", "applies to production partners; a test partner takes test data")
     ]
+
+
+def test_mdn_return_url_hosts_must_be_bare_hosts(tmp_path: Path) -> None:
+    problems = dict(
+        check(
+            tmp_path,
+            {
+                "channels.as2.mdn": {
+                    "return_url_hosts": [
+                        "mdn.example.com",
+                        "https://x.example/mdn",
+                        "x.example:8443",
+                        "",
+                        "::1",
+                    ]
+                }
+            },
+        )
+    )
+    base = "channels.as2.mdn.return_url_hosts"
+    assert set(problems) == {f"{base}[1]", f"{base}[2]", f"{base}[3]"}
+    assert "without scheme, port, path" in problems[f"{base}[1]"]
+    assert "without scheme, port, path" in problems[f"{base}[2]"]
+    assert problems[f"{base}[3]"] == "is empty"
+
+
+def test_async_mdn_urls_default_to_the_host_of_the_partners_url(tmp_path: Path) -> None:
+    from gateway.domain.profiles import PartnerProfile
+
+    def channel(changes: dict[str, Any]) -> Any:
+        data = copy.deepcopy(BASE)
+        for dotted, value in changes.items():
+            _set(data, dotted, value)
+        profile = PartnerProfile.model_validate(data)
+        assert profile.channels.as2 is not None
+        return profile.channels.as2
+
+    default = channel({})
+    assert default.mdn_return_hosts() == ["as2.example.com"]
+    assert default.mdn_url_problem("https://AS2.example.com:8443/mdn") is None  # any port, any path
+    assert default.mdn_url_problem("http://as2.example.com/mdn") is None
+    assert "not one the partner's profile allows" in (default.mdn_url_problem("http://127.0.0.1/x") or "")
+    assert "http:// and https://" in (default.mdn_url_problem("mailto:edi@as2.example.com") or "")
+    assert "credentials" in (default.mdn_url_problem("http://u:p@as2.example.com/") or "")
+    assert "whitespace" in (default.mdn_url_problem("http://as2.example.com/\r\nX: y") or "")
+    listed = channel({"channels.as2.mdn": {"return_url_hosts": ["mdn.example.net", "[::1]"]}})
+    assert listed.mdn_url_problem("https://mdn.example.net/r") is None
+    assert listed.mdn_url_problem("http://[::1]:8080/r") is None
+    assert listed.mdn_url_problem("https://as2.example.com/r") is not None  # the list replaces the default
+    assert (
+        channel({"channels.as2.mdn": {"return_url_hosts": []}}).mdn_url_problem("https://as2.example.com/r")
+        is not None
+    )  # an empty list: every MDN is sync

@@ -1,6 +1,8 @@
 """CMS CompressedData with zlib (RFC 3274), as AS2 uses it (RFC 5402).
 
-Decompression is bounded, so a small "zip bomb" cannot exhaust memory.
+Decompression is bounded, so a small "zip bomb" cannot exhaust memory: it stops after
+``max_size`` bytes (the receiver passes its payload limit, so a compressed layer can never
+inflate to more than a body may be, whether or not the message was authenticated yet).
 """
 
 from __future__ import annotations
@@ -50,7 +52,7 @@ def decompress(der: bytes, max_size: int = DEFAULT_MAX_DECOMPRESSED) -> bytes:
     except zlib.error as exc:
         raise MalformedMessage(f"the compressed content does not inflate: {exc}") from exc
     if len(out) > max_size:
-        raise MalformedMessage(f"the compressed content inflates beyond {max_size} bytes")
+        raise MalformedMessage(f"the compressed content inflates beyond the limit of {max_size} bytes")
     if not engine.eof:
         raise MalformedMessage("the compressed content is truncated")
     return out

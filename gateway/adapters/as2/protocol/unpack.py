@@ -101,10 +101,29 @@ def _verify_multipart(
         verified = verify_signature(signature, signed_bytes, certs)
     except DigestMismatch:
         canonical = canonical_crlf(signed_bytes)
-        if canonical == signed_bytes:
+        if canonical == signed_bytes or not _line_ends_are_not_content(signed_bytes):
             raise
         verified = verify_signature(signature, canonical, certs)  # a signer that hashed CRLF text
+        return parse_entity(canonical), verified  # the bytes the signature covers, not the received ones
     return parse_entity(signed_bytes), verified
+
+
+def _line_ends_are_not_content(entity: bytes) -> bool:
+    """Whether the entity is one whose line ends RFC 5751 (3.1.1) canonicalises to CRLF.
+
+    That is text: ``text/*``, and the EDI types that are text in practice
+    (``application/edi-x12``, ``application/edifact``, ``application/edi-consent``), or a
+    base64 body (its decoded bytes do not depend on line ends). For any other entity the
+    line ends are content: a signature over CRLF does not cover bare LFs, and the message
+    is refused as altered.
+    """
+    try:
+        part = parse_entity(entity)
+    except MalformedMessage:
+        return False
+    kind = part.content_type
+    encoding = (part.header("content-transfer-encoding") or "").strip().lower()
+    return kind.startswith(("text/", "application/edi")) or encoding == "base64"
 
 
 def _mic_label(part: MimePart, verified: VerifiedSignature) -> str | None:

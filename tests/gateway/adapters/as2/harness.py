@@ -79,8 +79,19 @@ def write_profiles(directory: Path, *profiles: dict[str, Any]) -> Path:
 
 @asynccontextmanager
 async def gateway_on_sqlite(tmp_path: Path, partners_dir: Path, **pipeline: Any) -> AsyncIterator[Gateway]:
+    async with gateway_on_database(
+        f"sqlite:///{tmp_path}/gateway.db", tmp_path, partners_dir, **pipeline
+    ) as gw:
+        yield gw
+
+
+@asynccontextmanager
+async def gateway_on_database(
+    database_url: str, tmp_path: Path, partners_dir: Path, **pipeline: Any
+) -> AsyncIterator[Gateway]:
+    """A gateway on ``database_url`` (SQLite or an empty PostgreSQL database)."""
     settings = Settings(
-        database_url=f"sqlite:///{tmp_path}/gateway.db",
+        database_url=database_url,
         partners_dir=partners_dir,
         mappings_dir=REPO / "mappings",
         var_dir=tmp_path / "var",

@@ -62,3 +62,34 @@ async def test_a_response_over_the_limit_is_a_transient_failure(chunked: bool) -
                 await client.post(url, [], b"ping")
     finally:
         await client.close()
+
+
+async def test_a_redirect_is_returned_not_followed() -> None:
+    from aiohttp import web
+
+    from gateway.adapters.as2.client import redirect_refusal
+    from tests.gateway.adapters.as2.harness import serve
+
+    hits: list[str] = []
+
+    async def handle(request: web.Request) -> web.Response:
+        hits.append(request.path)
+        if request.path == "/as2":
+            raise web.HTTPPermanentRedirect("/elsewhere")
+        return web.Response(text="followed")
+
+    app = web.Application()
+    app.router.add_post("/{tail:.*}", handle)
+    client = HttpClient()
+    try:
+        async with serve(app) as base:
+            response = await client.post(f"{base}/as2", [("Content-Type", "text/plain")], b"ping")
+    finally:
+        await client.close()
+    assert hits == ["/as2"]
+    assert response.status == 308
+    reason = redirect_refusal(f"{base}/as2", response)
+    assert reason is not None
+    assert "HTTP 308" in reason
+    assert "'/elsewhere'" in reason
+    assert "not followed" in reason

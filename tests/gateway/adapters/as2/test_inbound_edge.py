@@ -21,7 +21,7 @@ import pytest_asyncio
 
 from gateway.adapters.as2 import inbound as inbound_module
 from gateway.adapters.as2.protocol import build_entity, build_mdn, parse_entity
-from gateway.domain.runtime.lifecycle import State
+from gateway.domain.runtime.lifecycle import Direction, State
 from gateway.runtime import Gateway
 from tests.gateway.adapters.as2.conftest import Identity, run_openssl
 from tests.gateway.adapters.as2.harness import (
@@ -30,6 +30,7 @@ from tests.gateway.adapters.as2.harness import (
     by_message_id,
     edigate_as2,
     gateway_on_sqlite,
+    payloads,
     transmissions,
     write_profiles,
 )
@@ -369,3 +370,61 @@ async def test_openssl_signed_and_encrypted_message_over_http_and_our_mdn_verifi
     assert f"Received-Content-MIC: {expected_mic}, sha-384".encode() in report
     [edi] = await by_message_id(env.gw, message_id)
     assert await env.gw.store.payload_content(edi.id) == SAMPLE_850
+
+
+async def test_an_error_mdn_is_never_posted_to_the_url_of_a_message_we_could_not_verify(
+    env: Env, ours: Identity, stranger: Identity
+) -> None:
+    """A forger who names someone else's URL must not make us POST there: the error MDN is sync."""
+    org = organization("OPEN-AS2", stranger.key_pem, stranger.cert_pem, mdn_url="http://127.0.0.1:9/victim")
+    to_us = partner("EDIGATE-AS2", ours.cert_pem, sign=True, mdn_mode="ASYNC", mdn_digest_alg="sha256")
+    headers, body, message = build(org, to_us, SAMPLE_850)
+    assert {k.lower(): v for k, v in headers.items()}[
+        "receipt-delivery-option"
+    ] == "http://127.0.0.1:9/victim"
+    reply_headers, reply = await post(env.url, headers, body)
+    assert reply_headers["Content-Type"].lower().startswith(("multipart/signed", "multipart/report"))
+    assert mdn_outcome(message, reply_headers, reply) == ("processed/error", "authentication-failed")
+    await assert_refused(env.gw, message.message_id, "authentication-failed", "open-co")
+    queued = await payloads(env.gw, channel="as2-mdn", direction=Direction.OUTBOUND)
+    assert [
+        p for p in queued if p.meta.get("headers", {}).get("original-message-id") == message.message_id
+    ] == []
+
+
+async def test_an_async_mdn_is_posted_for_a_message_that_verified(
+    env: Env, ours: Identity, peer: Identity
+) -> None:
+    org = organization("OPEN-AS2", peer.key_pem, peer.cert_pem, mdn_url="http://127.0.0.1:9/partner-mdn")
+    to_us = partner("EDIGATE-AS2", ours.cert_pem, sign=True, mdn_mode="ASYNC", mdn_digest_alg="sha256")
+    headers, body, message = build(org, to_us, SAMPLE_850)
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(f"{env.url}/as2", headers=headers, data=body) as r,
+    ):
+        assert r.status == 200
+        assert "asynchronously" in await r.text()
+    queued = await payloads(env.gw, channel="as2-mdn", direction=Direction.OUTBOUND)
+    [mdn] = [p for p in queued if p.meta.get("headers", {}).get("original-message-id") == message.message_id]
+    assert mdn.meta["headers"]["receipt-delivery-option"] == "http://127.0.0.1:9/partner-mdn"
+
+
+async def test_a_signed_message_whose_payload_mentions_disposition_notification_is_a_message(
+    env: Env, ours: Identity, peer: Identity
+) -> None:
+    """Only a multipart/report (bare or signed) is an MDN; words in an EDI payload do not make one."""
+    content = SAMPLE_850.replace(b"PO-778812", b"disposition-notification")
+    assert b"disposition-notification" in content
+    org = organization("OPEN-AS2", peer.key_pem, peer.cert_pem)
+    headers, body, message = build(org, partner("EDIGATE-AS2", ours.cert_pem, sign=True), content)
+    assert "disposition-notification-to" not in {k.lower() for k in headers}  # no MDN asked for
+    assert b"disposition-notification" in body[:4096]
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(f"{env.url}/as2", headers=headers, data=body) as r,
+    ):
+        assert r.status == 200, await r.text()
+        assert await r.text() == "received"
+    [stored] = await by_message_id(env.gw, message.message_id)
+    assert stored.state is State.RECEIVED
+    assert stored.partner_id == "open-co"

@@ -192,6 +192,65 @@ async def test_an_async_mdn_addressed_to_another_as2_id_is_refused(make_setup: A
         await wait_state(s.gw, payload_id, State.DELIVERED)
 
 
+async def _post_mdn(s: Setup, mdn: Any, path: str = "/as2/mdn") -> int:
+    headers = {k: str(v) for k, v in mdn.headers.items()}
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(f"{s.edigate_url}{path}", headers=headers, data=mdn.content) as r,
+    ):
+        return r.status
+
+
+@pytest.mark.parametrize("signed", [True, False], ids=["signed-mdn", "unsigned-mdn"])
+async def test_an_async_mdn_posted_to_the_message_endpoint_settles_the_payload(
+    make_setup: Any, signed: bool
+) -> None:
+    """Partners that use one URL for both: a multipart/report, bare or signed, is an MDN."""
+    async with AsyncExitStack() as stack:
+        s = await make_setup(
+            stack, receiver_expects=SIGNED_ENCRYPTED, mdn={"mode": "async", "signed": signed}
+        )
+        s.receiver.drop_async = True
+        payload_id = await queue(s.gw)
+        await s.gw.send_pending()
+        await wait_state(s.gw, payload_id, State.SENT)
+        [(message, _, _)] = s.receiver.received
+        mdn = as2.Mdn(mdn_mode="ASYNC", digest_alg="sha256" if signed else None)
+        mdn.build(message=message, status="processed")
+        content_type = {k.lower(): str(v) for k, v in mdn.headers.items()}["content-type"]
+        assert content_type.startswith("multipart/signed" if signed else "multipart/report")
+        assert await _post_mdn(s, mdn, path="/as2") == 200
+        await wait_state(s.gw, payload_id, State.DELIVERED)
+        [kept] = await kept_mdns(s.gw, payload_id)
+        assert kept.state is State.DELIVERED
+
+
+async def test_a_forged_async_mdn_does_not_block_the_genuine_one(make_setup: Any, stranger: Identity) -> None:
+    """A refused MDN fails the payload for support to see; the partner's verified MDN still settles it."""
+    async with AsyncExitStack() as stack:
+        s = await make_setup(stack, receiver_expects=SIGNED_ENCRYPTED, mdn=ASYNC_SIGNED)
+        s.receiver.drop_async = True
+        payload_id = await queue(s.gw)
+        await s.gw.send_pending()
+        await wait_state(s.gw, payload_id, State.SENT)
+        [(message, status, _)] = s.receiver.received
+        assert status == "processed"
+        genuine_signer = message.receiver
+        message.receiver = organization("PEER-AS2", stranger.key_pem, stranger.cert_pem)
+        forged = as2.Mdn(mdn_mode="ASYNC", digest_alg="sha256")
+        forged.build(message=message, status="processed/Error", detailed_status="decryption-failed")
+        assert await _post_mdn(s, forged) == 401
+        record = await wait_state(s.gw, payload_id, State.FAILED)
+        assert (record.reason or "").startswith("the async MDN was refused: ")
+        message.receiver = genuine_signer
+        genuine = as2.Mdn(mdn_mode="ASYNC", digest_alg="sha256")
+        genuine.build(message=message, status="processed")
+        assert await _post_mdn(s, genuine) == 200
+        record = await wait_state(s.gw, payload_id, State.DELIVERED)
+        assert "MIC" in (record.reason or "") or "MIC" in await last_event(s.gw, payload_id)
+        assert sorted(m.state.value for m in await kept_mdns(s.gw, payload_id)) == ["delivered", "rejected"]
+
+
 async def test_an_async_mdn_that_never_comes_fails_the_payload_after_the_profile_timeout(
     make_setup: Any,
 ) -> None:

@@ -7,18 +7,23 @@ with pyas2lib and answers with pyas2lib's own MDNs, sync or async (to ``POST /as
 from __future__ import annotations
 
 import asyncio
+import base64
+import email
+import email.message
+import email.policy
 import json
 from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
 
 import pytest
+from asn1crypto import cms
 
 from gateway.domain.runtime.lifecycle import State
 from tests.gateway.adapters.as2.conftest import Identity
 from tests.gateway.adapters.as2.harness import SAMPLE_850
 from tests.gateway.adapters.as2.outbound_kit import kept_mdns, last_event, queue, start_setup, wait_state
-from tests.support.pyas2_peer import partner
+from tests.support.pyas2_peer import decrypt_message, partner
 
 
 @pytest.fixture
@@ -150,3 +155,117 @@ async def test_profile_retry_limit_fails_the_payload_and_keeps_it(make_setup: An
         assert "retry limit 1" in await last_event(s.gw, payload_id)
         assert s.receiver.answers == [503]  # two attempts were made: the first and one retry
         assert await s.gw.store.payload_content(payload_id) == SAMPLE_850  # never lost; resendable
+
+
+def _on_the_wire(headers: dict[str, str], body: bytes, receiver: Any) -> dict[str, Any]:
+    """The algorithms of a received message, read from its CMS with asn1crypto (decrypted by
+    pyas2lib with the receiver's key, the signed entity split by the standard library)."""
+    lowered = {k.lower(): v for k, v in headers.items()}
+    der = base64.b64decode(body) if lowered.get("content-transfer-encoding") == "base64" else body
+    info = cms.ContentInfo.load(der)
+    assert info["content_type"].native == "enveloped_data"
+    envelope = info["content"]
+    recipient = envelope["recipient_infos"][0].chosen
+    transport = recipient["key_encryption_algorithm"]
+    out: dict[str, Any] = {
+        "cipher": envelope["encrypted_content_info"]["content_encryption_algorithm"]["algorithm"].native,
+        "key_transport": transport["algorithm"].native,
+        "oaep_hash": (
+            transport["parameters"]["hash_algorithm"]["algorithm"].native
+            if transport["algorithm"].native == "rsaes_oaep"
+            else None
+        ),
+    }
+    _, inner = decrypt_message(der, receiver.org.decrypt_key)
+    signed = email.message_from_bytes(inner, policy=email.policy.compat32)
+    assert signed.get_content_type() == "multipart/signed"
+    parts = signed.get_payload()
+    assert isinstance(parts, list)
+    [_, signature_part] = parts
+    assert isinstance(signature_part, email.message.Message)
+    signed_data = cms.ContentInfo.load(signature_part.get_payload(decode=True))["content"]
+    signer = signed_data["signer_infos"][0]
+    out["digest"] = signer["digest_algorithm"]["algorithm"].native
+    out["signature"] = signer["signature_algorithm"]["algorithm"].native
+    out["pss_hash"] = (
+        signer["signature_algorithm"]["parameters"]["hash_algorithm"]["algorithm"].native
+        if out["signature"] == "rsassa_pss"
+        else None
+    )
+    return out
+
+
+@pytest.mark.parametrize(
+    ("ours_options", "expected"),
+    [
+        pytest.param(
+            {"encryption": "3des", "key_transport": "rsa_oaep_sha1"},
+            {
+                "cipher": "tripledes_3key",
+                "key_transport": "rsaes_oaep",
+                "oaep_hash": "sha1",
+                "digest": "sha256",
+                "signature": {"rsassa_pkcs1v15", "sha256_rsa"},
+                "pss_hash": None,
+            },
+            id="3des-oaep-sha1-pkcs1v15-sha256",
+        ),
+        pytest.param(
+            {"encryption": "aes192_cbc", "signature_digest": "sha512", "signature_scheme": "pss"},
+            {
+                "cipher": "aes192_cbc",
+                "key_transport": "rsaes_pkcs1v15",
+                "oaep_hash": None,
+                "digest": "sha512",
+                "signature": {"rsassa_pss"},
+                "pss_hash": "sha512",
+            },
+            id="aes192-pkcs1v15-pss-sha512",
+        ),
+        pytest.param(
+            {"encryption": "aes128_cbc", "signature_digest": "sha384"},
+            {
+                "cipher": "aes128_cbc",
+                "key_transport": "rsaes_pkcs1v15",
+                "oaep_hash": None,
+                "digest": "sha384",
+                "signature": {"rsassa_pkcs1v15", "sha384_rsa"},
+                "pss_hash": None,
+            },
+            id="aes128-pkcs1v15-sha384",
+        ),
+    ],
+)
+async def test_the_profiles_algorithms_are_the_ones_on_the_wire(
+    make_setup: Any, ours_options: dict[str, Any], expected: dict[str, Any]
+) -> None:
+    async with AsyncExitStack() as stack:
+        s = await make_setup(stack, receiver_expects={"sign": True, "encrypt": True}, **ours_options)
+        await queue(s.gw)
+        await s.gw.send_pending()
+        [(_, status, exception)] = s.receiver.received
+        assert status == "processed", exception
+        [(headers, body)] = s.receiver.wire
+        got = _on_the_wire(headers, body, s.receiver)
+        signature = got.pop("signature")
+        assert signature in expected.pop("signature")
+        assert got == expected
+
+
+async def test_a_redirect_from_the_partner_fails_the_send_without_retries(make_setup: Any) -> None:
+    async with AsyncExitStack() as stack:
+        s = await make_setup(
+            stack,
+            receiver_expects={"sign": True, "encrypt": True},
+            retry={"limit": 3, "backoff_seconds": 0.05},
+        )
+        s.receiver.answers = [307]
+        payload_id = await queue(s.gw)
+        await s.gw.send_pending()
+        record = await s.gw.store.get_payload(payload_id)
+        assert record is not None
+        assert record.state is State.FAILED  # at once: a redirect is not retried
+        reason = await last_event(s.gw, payload_id)
+        assert "answered HTTP 307" in reason
+        assert "redirects are not followed" in reason
+        assert s.receiver.received == []  # and nothing was posted anywhere else

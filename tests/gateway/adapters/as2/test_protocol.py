@@ -235,3 +235,50 @@ def test_a_content_key_of_the_wrong_size_means_not_our_message(ours: Identity, a
     tampered = info.dump(force=True)
     with pytest.raises(DecryptionFailed, match="not encrypted for"):
         envelope.decrypt(tampered, ours.key, ours.cert)
+
+
+def test_crlf_to_lf_in_a_signed_binary_payload_is_refused(peer: Identity) -> None:
+    """The line ends of a binary entity are content: changing them is altering it."""
+    entity = build_entity(
+        [("Content-Type", "application/octet-stream"), ("Content-Transfer-Encoding", "binary")],
+        b"BIN\r\nDATA\r\nEND",
+    )
+    signed_type, body = signed_multipart(entity, peer.signing, "sha256", "pkcs1v15")
+    altered = body.replace(b"BIN\r\nDATA\r\nEND", b"BIN\nDATA\nEND")
+    assert altered != body
+    trust = Trust(partner_certificates=[peer.cert], require_signed=True)
+    with pytest.raises(DigestMismatch):
+        unpack([("Content-Type", signed_type)], altered, trust)
+    assert unpack([("Content-Type", signed_type)], body, trust).payload == b"BIN\r\nDATA\r\nEND"
+
+
+@pytest.mark.parametrize(
+    "content_type", ["application/edi-x12", "application/EDI-X12", "application/edifact", "text/plain"]
+)
+def test_a_text_payload_signed_in_crlf_form_and_sent_with_lf_is_delivered_as_signed(
+    peer: Identity, content_type: str
+) -> None:
+    """RFC 5751 3.1.1: text is signed in canonical (CRLF) form; the payload is what was signed."""
+    edi = b"ISA*00*X~\r\nGS*PO~\r\nST*850*0001~\r\nSE*2*0001~\r\nGE*1*1~\r\nIEA*1*1~\r\n"
+    entity = build_entity([("Content-Type", content_type), ("Content-Transfer-Encoding", "binary")], edi)
+    signed_type, body = signed_multipart(entity, peer.signing, "sha256", "pkcs1v15")
+    altered = body.replace(entity, entity.replace(b"\r\n", b"\n"))
+    assert altered != body
+    got = unpack([("Content-Type", signed_type)], altered, Trust(partner_certificates=[peer.cert]))
+    assert got.layers == ("signed",)
+    assert got.payload == edi  # the signed bytes (CRLF), not the received ones (LF)
+    assert got.mic.value == base64.b64encode(hashlib.sha256(entity).digest()).decode()
+
+
+def test_a_base64_binary_payload_with_lf_line_ends_is_accepted(peer: Identity) -> None:
+    """Base64 lines are text: their line ends are not part of the decoded content."""
+    data = bytes(range(256)) * 4
+    entity = build_entity(
+        [("Content-Type", "application/octet-stream"), ("Content-Transfer-Encoding", "base64")],
+        base64.encodebytes(data).replace(b"\n", b"\r\n"),
+    )
+    signed_type, body = signed_multipart(entity, peer.signing, "sha256", "pkcs1v15")
+    altered = body.replace(entity, entity.replace(b"\r\n", b"\n"))
+    assert altered != body
+    got = unpack([("Content-Type", signed_type)], altered, Trust(partner_certificates=[peer.cert]))
+    assert got.payload == data

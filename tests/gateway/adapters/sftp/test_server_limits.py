@@ -67,6 +67,47 @@ async def test_interrupted_upload_never_enters_the_pipeline(
     assert await stored(gateway) == []
 
 
+async def test_a_temporary_upload_cannot_be_renamed_while_it_is_still_being_written(
+    gateway: Gateway, start_server: StartServer, client_keys: ClientKeys
+) -> None:
+    """Renaming an open .part would commit what has arrived so far: refused until it is closed."""
+    server = await start_server()
+
+    def rename_while_open(from_second_connection: bool) -> tuple[str, str]:
+        transport = _connect(server, client_keys.path("ed25519"))
+        other = _connect(server, client_keys.path("ed25519")) if from_second_connection else transport
+        try:
+            sftp = paramiko.SFTPClient.from_transport(transport)
+            renamer = paramiko.SFTPClient.from_transport(other)
+            assert sftp is not None
+            assert renamer is not None
+            name = "order-2" if from_second_connection else "order-1"
+            handle = sftp.open(f"/inbox/{name}.x12.part", "wb")
+            handle.write(SAMPLE_850[:100])
+            handle.flush()
+            with pytest.raises(OSError):
+                renamer.posix_rename(f"/inbox/{name}.x12.part", f"/inbox/{name}.x12")
+            with pytest.raises(OSError):  # nor to another temporary name, to dodge the check later
+                renamer.posix_rename(f"/inbox/{name}.x12.part", f"/inbox/{name}.x12.tmp")
+            handle.write(SAMPLE_850[100:])
+            handle.close()
+            renamer.posix_rename(f"/inbox/{name}.x12.part", f"/inbox/{name}.x12")  # closed: accepted
+            return name, "ok"
+        finally:
+            if other is not transport:
+                other.close()
+            transport.close()
+
+    for second in (False, True):
+        await asyncio.to_thread(rename_while_open, second)
+    payloads = await stored(gateway)
+    assert len(payloads) == 2
+    for record in payloads:
+        assert await gateway.store.payload_content(record.id) == SAMPLE_850  # whole, never 100 bytes
+    states = await audit_states(gateway, "sftp.rename_refused")
+    assert states.count("sftp.rename_refused") >= 2
+
+
 async def test_only_sftp_sessions_are_allowed(
     gateway: Gateway, start_server: StartServer, client_keys: ClientKeys
 ) -> None:

@@ -288,3 +288,98 @@ async def test_secrets_and_signatures_never_reach_the_logs(
         text = json.dumps(rec.__dict__, default=str)
         for secret in (INBOUND_SECRET, good, wrong):
             assert secret not in text
+
+
+NORTHWIND_SECRET = "whsec-northwind-portal-51c0e2"
+MARKETPLACE_SECRET = "whsec-acme-marketplace-9b33d1"
+REPO = Path(__file__).resolve().parents[4]
+
+
+@pytest.fixture
+def supplier_profiles(partners_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Northwind's portal posting acknowledgements, and ACME's marketplace posting orders, by webhook."""
+    monkeypatch.setenv("NORTHWIND_PORTAL_SECRET", NORTHWIND_SECRET)
+    monkeypatch.setenv("ACME_MARKETPLACE_SECRET", MARKETPLACE_SECRET)
+    northwind = (REPO / "partners/northwind-supply.yaml").read_text().replace("file:../", f"file:{REPO}/")
+    (partners_dir / "northwind-supply.yaml").write_text(northwind)
+    acme: dict[str, Any] = yaml.safe_load((REPO / "partners/acme-retail.yaml").read_text())
+    acme["channels"] = {"webhook": {"inbound": {"secret": "env:ACME_MARKETPLACE_SECRET"}}}
+    (partners_dir / "acme-retail.yaml").write_text(yaml.safe_dump(acme, sort_keys=False))
+    return partners_dir
+
+
+async def _delivered(gateway: Gateway, message_id: str) -> Any:
+    deadline = time.monotonic() + 15
+    final = None
+    while time.monotonic() < deadline:
+        final = await gateway.store.get_payload(message_id)
+        if final is not None and final.state in (State.DELIVERED, State.FAILED):
+            break
+        await asyncio.sleep(0.05)
+    return final
+
+
+@pytest.mark.parametrize(
+    ("partner_id", "document_type", "fixture", "secret", "document", "number"),
+    [
+        (
+            "northwind-supply",
+            "poack_json",
+            "northwind-poack.json",
+            NORTHWIND_SECRET,
+            "purchase_order_ack",
+            "PO-4711",
+        ),
+        ("acme-retail", "po_json", "acme-marketplace-po.json", MARKETPLACE_SECRET, "purchase_order", None),
+    ],
+    ids=["supplier-po-ack", "supplier-po"],
+)
+async def test_supplier_json_orders_and_acknowledgements_over_http_reach_the_erp(
+    supplier_profiles: Path,
+    endpoint: Endpoint,
+    gateway: Gateway,
+    partner_id: str,
+    document_type: str,
+    fixture: str,
+    secret: str,
+    document: str,
+    number: str | None,
+) -> None:
+    body = (REPO / "fixtures/mapping" / fixture).read_bytes()
+    status, answer, _ = await endpoint.post(body, url=endpoint.url(partner_id, document_type), secret=secret)
+    assert status == 202, answer
+    assert (answer["partner_id"], answer["document_type"]) == (partner_id, document_type)
+    await gateway.start()
+    final = await _delivered(gateway, answer["message_id"])
+    assert final is not None
+    assert final.state is State.DELIVERED, final
+    [erp] = _spooled(gateway, "erp")
+    assert erp["routing_key"] == f"erp.{document}.{partner_id}"
+    canonical = erp["body"]
+    assert canonical["header"]["source_channel"] == "webhook"
+    assert canonical["header"]["raw_document_id"] == answer["message_id"]
+    expected = number or json.loads(body)["order"]["id"]
+    assert canonical["po_number"] == expected
+    # Signed with another partner's secret: refused before anything is stored as this partner's.
+    status, _, _ = await endpoint.post(body, url=endpoint.url(partner_id, document_type))
+    assert status == 401
+
+
+async def test_an_invalid_supplier_acknowledgement_is_422_naming_each_field(
+    supplier_profiles: Path, endpoint: Endpoint, gateway: Gateway
+) -> None:
+    data = json.loads((REPO / "fixtures/mapping/northwind-poack.json").read_bytes())
+    data["decision"] = "maybe"
+    del data["purchaseOrder"]["number"]
+    status, answer, _ = await endpoint.post(
+        json.dumps(data).encode(),
+        url=endpoint.url("northwind-supply", "poack_json"),
+        secret=NORTHWIND_SECRET,
+    )
+    assert status == 422, answer
+    paths = [d["path"] for d in answer["details"]]
+    assert "purchaseOrder.number" in paths
+    assert "decision" in paths, answer
+    record = await gateway.store.get_payload(answer["message_id"])
+    assert record is not None
+    assert record.state is State.REJECTED
