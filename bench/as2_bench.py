@@ -29,6 +29,7 @@ import multiprocessing
 import os
 import statistics
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -49,6 +50,30 @@ SAMPLE = (REPO / "fixtures/x12/sample-850.edi").read_bytes()
 Message = tuple[dict[str, str], bytes]
 Reply = tuple[str, dict[str, str], bytes]  # (original Message-ID, MDN headers, MDN body)
 _SAMPLE = 5  # replies per round verified in full by pyas2lib (signature and MIC)
+_TASKS = Path("/proc/self/task")
+
+
+def _thread_cpu() -> dict[str, float]:
+    """CPU seconds so far of this process's threads, by role (Linux only; empty elsewhere)."""
+    if not _TASKS.is_dir():
+        return {}
+    names = {t.native_id: t.name for t in threading.enumerate()}
+    tick = os.sysconf("SC_CLK_TCK")
+    out: dict[str, float] = {}
+    for task in _TASKS.iterdir():
+        try:
+            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # the thread ended
+        name = names.get(int(task.name), "")
+        role = (
+            "event loop" if name == "MainThread"
+            else "crypto threads" if name.startswith("as2-crypto")
+            else "SQLite thread" if "_connection_worker_thread" in name
+            else "other threads"
+        )  # fmt: skip
+        out[role] = out.get(role, 0.0) + (int(fields[11]) + int(fields[12])) / tick
+    return out
 
 
 def _payload(size: int) -> bytes:
@@ -204,18 +229,23 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     pool = multiprocessing.get_context("spawn").Pool(1)
     loop = asyncio.get_running_loop()
     edigate, pyas2lib, rsa_limit = [], [], []
+    cpu: dict[str, list[float]] = {}  # ms of CPU per message, by thread role, per round
     try:
         for index, messages in enumerate(rounds):
             batch: list[Message] = messages
+            before = _thread_cpu()
             seconds, problems, sample = await loop.run_in_executor(
                 None, pool.apply, _client, (url, batch, args.concurrency)
             )
+            after = _thread_cpu()
             if problems:
                 raise RuntimeError(f"{len(problems)} bad replies, first: {problems[0]}")
             _verify_sample(sample, sent)
             if index == 0:
                 continue  # warm-up: imports, key cache, connection pool, SQLite file
             edigate.append(args.messages / seconds)
+            for role, spent in after.items():
+                cpu.setdefault(role, []).append(1000 * (spent - before.get(role, 0.0)) / args.messages)
             pyas2lib.append(args.messages / _pyas2lib_round(messages, keys))
             rsa_limit.append(args.messages / _rsa_round(key, args.messages))
         stored = await gw.store.list_payloads(
@@ -233,6 +263,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         "rsa_limit": statistics.median(rsa_limit),
         "size": len(payload),
         "raw": {"edigate": edigate, "pyas2lib": pyas2lib, "rsa_limit": rsa_limit},
+        "cpu": {role: statistics.median(values) for role, values in cpu.items()},
     }
 
 
@@ -256,6 +287,9 @@ def main() -> None:
     print(f"  edigate over HTTP     {e:8.1f} msgs/s   (rounds: {rounds('edigate')})")
     print(f"  pyas2lib in-process   {p:8.1f} msgs/s   (rounds: {rounds('pyas2lib')})")
     print(f"  RSA limit (2 ops/msg) {r:8.1f} msgs/s   (rounds: {rounds('rsa_limit')})")
+    if result["cpu"]:  # the gateway's CPU per message, by thread (the steadier figure under load)
+        spent = ", ".join(f"{role} {ms:.2f}" for role, ms in sorted(result["cpu"].items()))
+        print(f"  edigate CPU ms/msg    {spent}")
     print(f"  edigate / pyas2lib    {e / p:8.2f}x        target >= 8x: {'met' if e / p >= 8 else 'NOT met'}")
     print(
         f"  edigate / RSA limit   {100 * e / r:8.1f}%        "
