@@ -32,6 +32,7 @@ from gateway.domain.runtime.errors import TransientFailure
 from gateway.domain.runtime.lifecycle import Direction
 from gateway.domain.runtime.ports import Destination, DestinationHealth, OutboundSource, PartnerChannel
 from gateway.domain.runtime.records import ChannelMeta, ProcessingResult, StoreOutcome
+from gateway.domain.usecases.analysis_pool import AnalysisPool
 from gateway.domain.usecases.inbound import InboundPipeline
 from gateway.domain.usecases.outbound import OurParty, OutboundService
 from gateway.domain.usecases.registry import ProfileRegistry
@@ -152,6 +153,9 @@ class Gateway:
                 channels=self.channels,
                 max_payload_bytes=p.max_payload_bytes,
             )
+        self.analysis_pool = (
+            AnalysisPool(registry, schema_validator, p.analysis_processes) if p.analysis_processes else None
+        )
         self.inbound = InboundPipeline(
             store,
             registry,
@@ -160,6 +164,7 @@ class Gateway:
             observer=observer,
             ack_channel=self.channel_for,
             max_payload_bytes=p.max_payload_bytes,
+            analysis_pool=self.analysis_pool,
         )
         ident = settings.identity
         self.outbound = OutboundService(
@@ -233,6 +238,8 @@ class Gateway:
         except TransientFailure as exc:  # keep accepting input; the relay connects when it can
             log.warning("destination unavailable at start-up; documents wait in the outbox",
                         extra={"reason": exc.message})  # fmt: skip
+        if self.analysis_pool is not None:
+            await self.analysis_pool.start()
         me = s.instance_id
         sup = self.supervisor
         loops: list[Coroutine[Any, Any, None]] = [
@@ -267,6 +274,7 @@ class Gateway:
                 lease_seconds=p.lease_seconds,
                 poll_seconds=p.poll_seconds,
                 supervisor=sup,
+                batch=p.batch_size,
             ),
             overdue_scanner(
                 self.store, every_seconds=p.ack_scan_seconds, observer=self.observer, supervisor=sup
@@ -298,6 +306,8 @@ class Gateway:
                 log.error("a background loop did not stop in time", extra={"task": task.get_name()})
         self._tasks = []
         await _bounded(self.destination.close(), "closing the destination", grace_seconds)
+        if self.analysis_pool is not None:
+            await _bounded(self.analysis_pool.close(), "stopping the analysis processes", grace_seconds)
         await _bounded(self.store.close(), "closing the store", grace_seconds)
 
     async def process_now(self, payload_id: str) -> ProcessingResult | None:
