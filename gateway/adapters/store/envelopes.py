@@ -301,7 +301,10 @@ async def link_control_numbers(conn: AsyncConnection, items: Sequence[Item]) -> 
                 if value is None or (kind, value) in seen:
                     continue
                 seen.add((kind, value))
-                params.append({"b_alloc": e.allocation, "b_kind": kind, "b_value": value, "b_pid": pid})
+                params.append(
+                    {"b_partner": r.partner_id, "b_alloc": e.allocation, "b_kind": kind, "b_value": value,
+                     "b_pid": pid}
+                )  # fmt: skip
     if not params:
         return
     c = t.control_numbers_issued.c
@@ -309,6 +312,7 @@ async def link_control_numbers(conn: AsyncConnection, items: Sequence[Item]) -> 
         update(t.control_numbers_issued)
         .where(
             and_(
+                c.partner_id == bindparam("b_partner"),  # (partner, kind, value) is indexed: no scan
                 c.allocation == bindparam("b_alloc"),
                 c.kind == bindparam("b_kind"),
                 c.value == bindparam("b_value"),
