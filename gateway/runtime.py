@@ -15,6 +15,7 @@ connects and delivers once the broker is back.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any
@@ -282,6 +283,7 @@ class Gateway:
             sup.forever("outbound-consumer", lambda: self.outbound_source.run(self.outbound.handle)),
         ]
         self._tasks = [asyncio.create_task(c) for c in loops]
+        _freeze_startup_objects()
         if self.as2 is not None:
             await self.as2.start()
         if self.sftp is not None:
@@ -309,6 +311,7 @@ class Gateway:
         if self.analysis_pool is not None:
             await _bounded(self.analysis_pool.close(), "stopping the analysis processes", grace_seconds)
         await _bounded(self.store.close(), "closing the store", grace_seconds)
+        gc.unfreeze()  # what start() set aside is collectable again
 
     async def process_now(self, payload_id: str) -> ProcessingResult | None:
         """Run the pipeline for one stored payload in this process (``edigate ingest``)."""
@@ -333,6 +336,15 @@ class Gateway:
         worker = f"{self.settings.instance_id}/cli-sender"
         while records := await self.store.claim_payloads(worker, 64, 30, Direction.OUTBOUND):
             await self.sender.send_batch(records, worker)
+
+
+def _freeze_startup_objects() -> None:
+    """Set what start-up loaded (profiles, mappings, schemas, SQLAlchemy and aio-pika objects)
+    aside from the garbage collector: it lives as long as the gateway, and every full
+    collection would otherwise walk all of it again (about 0.2 s each under load, several
+    times a second at a few hundred documents per second)."""
+    gc.collect()
+    gc.freeze()
 
 
 async def _bounded(step: Coroutine[Any, Any, None], what: str, seconds: float) -> None:
