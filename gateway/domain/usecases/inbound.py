@@ -363,6 +363,4 @@ def _later(record: PayloadRecord) -> ProcessingResult:
 
 
 def _with_state(doc: DocumentRecord, state: State) -> DocumentRecord:
-    from dataclasses import replace
-
     return replace(doc, state=state)
