@@ -63,16 +63,23 @@ class FileDropChannel:
     def retry_policy(self, partner_id: str) -> RetryPolicy | None:
         return None  # the gateway-wide defaults
 
-    def _target(self, file: OutboundFile, taken: set[Path]) -> tuple[Path, Path]:
+    def _target(self, file: OutboundFile, taken: dict[Path, bytes]) -> tuple[Path, Path]:
+        """Where ``file`` goes: its own name, unless another content has that name already (on
+        disk, or earlier in this batch). The same content again keeps the name (a resend)."""
         folder = self.root / _SAFE.sub("_", file.partner_id or "unknown") / "outbox"
         if folder not in taken:  # once per folder and batch
             folder.mkdir(parents=True, exist_ok=True)
-            taken.add(folder)
+            taken[folder] = b""
         name = _SAFE.sub("_", os.path.basename(file.filename)) or f"{file.payload_id}.edi"
         target = folder / name
-        if target in taken or (target.exists() and target.read_bytes() != file.content):
+        earlier = taken.get(target)
+        if earlier is not None:
+            clash = earlier != file.content
+        else:
+            clash = target.exists() and target.read_bytes() != file.content
+        if clash:
             target = folder / f"{target.stem}.{file.payload_id}{target.suffix}"
-        taken.add(target)
+        taken[target] = file.content
         return target, folder / f".{name}.{file.payload_id}.tmp"
 
     def _write_many(self, files: Sequence[OutboundFile]) -> list[Path | OSError]:
@@ -80,7 +87,7 @@ class FileDropChannel:
         an error fails only the files it concerns."""
         out: list[Path | OSError] = []
         written: list[tuple[int, Path, Path]] = []
-        taken: set[Path] = set()
+        taken: dict[Path, bytes] = {}
         for start in range(0, len(files), _OPEN_FILES):
             chunk: list[tuple[int, Path, Path, BinaryIO]] = []
             for i, file in enumerate(files[start : start + _OPEN_FILES], start):

@@ -22,7 +22,7 @@ from sqlalchemy import ARRAY, BigInteger, bindparam, insert, select, text, updat
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gateway.adapters.store import tables as t
-from gateway.adapters.store.envelopes import audit_rows, write_results
+from gateway.adapters.store.envelopes import Deferred, audit_rows, supersede, write_results
 from gateway.adapters.store.payloads import PayloadOps, RowView, original_of, originals
 from gateway.adapters.store.rows import now, payload_from_row
 from gateway.domain.runtime.lifecycle import Direction, State
@@ -106,35 +106,54 @@ class FinishOps(PayloadOps):
                 for pid, r in done
             ],
         )
-        await write_results(conn, self.engine.dialect.name, done, at)
+        # Our acks (and acks sent again for duplicates) are payloads of their own: their rows and
+        # keys first (a duplicate's original may be in this very batch: its ack is looked up).
         outbound = [(pid, new, self._row(new)) for pid, r in done for new in r.outbound]
-        await self._insert_outbound(conn, outbound, at)
-        # after the batch's own acks: a duplicate's original may be in this very batch
-        await self._insert_outbound(conn, await self._acks_again(conn, done), at)
-        events: list[dict[str, Any]] = []
+        await self._insert_outbound(conn, outbound)
+        again = await self._acks_again(conn, done)
+        await self._insert_outbound(conn, again)
+        outbound += again
+        # Then every envelope record, document, outbox row, key and audit event of the batch,
+        # inbound and outbound together: one statement per table.
+        await supersede(conn, [pid for pid, _ in done], at)
+        acks = [
+            (row["id"], ProcessingResult(State.RECEIVED, row["partner_id"], envelopes=list(new.envelopes),
+                                         direction=new.direction))
+            for _, new, row in outbound
+            if new.envelopes
+        ]  # fmt: skip
+        deferred = Deferred()
+        await write_results(
+            conn,
+            self.engine.dialect.name,
+            [*done, *acks],
+            at,
+            fresh=True,
+            quiet={pid for pid, _ in acks},  # our acks' records: their payload trail says it all
+            deferred=deferred,
+        )
+        deferred.audit += audit_rows(
+            "payload",
+            [(row["id"], State.RECEIVED.value, f"outbound, produced while processing {pid}")
+             for pid, _, row in outbound],
+            at,
+        )  # fmt: skip
         for pid, r in done:
             trail = [(s.value, d) for s, d in r.events]
             if r.failed_step is not None:
                 trail.append((r.state.value, f"{r.failed_step.value}: {r.reason}"))
             elif not trail or trail[-1][0] != r.state.value:
                 trail.append((r.state.value, r.reason or r.state.value))
-            events += audit_rows("payload", [(pid, st, d) for st, d in trail], at)
-        await conn.execute(insert(t.audit_events), events)
+            deferred.audit += audit_rows("payload", [(pid, st, d) for st, d in trail], at)
+        await deferred.flush(conn)
 
     async def _insert_outbound(
-        self, conn: AsyncConnection, outbound: list[tuple[str, NewPayload, dict[str, Any]]], at: datetime
+        self, conn: AsyncConnection, outbound: list[tuple[str, NewPayload, dict[str, Any]]]
     ) -> None:
-        """Our acks (and acks sent again for duplicates): payload rows, envelopes, keys, audit."""
+        """The payload rows and correlation keys of acks to send (their envelopes come later)."""
         if not outbound:
             return
         await conn.execute(insert(t.payloads), [row for _, _, row in outbound])
-        envelopes = [
-            (row["id"], ProcessingResult(State.RECEIVED, row["partner_id"], envelopes=list(new.envelopes),
-                                         direction=new.direction))
-            for _, new, row in outbound
-            if new.envelopes
-        ]  # fmt: skip
-        await write_results(conn, self.engine.dialect.name, envelopes, at, fresh=True, audit=False)
         keys = [
             {"payload_id": row["id"], "kind": kind, "value": value}
             for _, new, row in outbound
@@ -142,15 +161,6 @@ class FinishOps(PayloadOps):
         ]
         if keys:
             await conn.execute(insert(t.correlation_keys), keys)
-        await conn.execute(
-            insert(t.audit_events),
-            audit_rows(
-                "payload",
-                [(row["id"], State.RECEIVED.value, f"outbound, produced while processing {pid}")
-                 for pid, _, row in outbound],
-                at,
-            ),
-        )  # fmt: skip
 
     async def _settle_duplicates(self, conn: AsyncConnection, items: list[Item]) -> list[Item]:
         """Check routed content against earlier payloads, atomically with the write (see module doc)."""

@@ -20,10 +20,12 @@ async def test_a_batch_is_written_whole_and_never_overwrites(tmp_path: Path) -> 
             OutboundFile("acme", "p2", b"two", "a.x12"),  # same name in the same batch
             OutboundFile("acme", "p3", b"three", "old.x12"),  # a different file already has it
             OutboundFile("beta", "p4", b"four", "../b.x12"),
+            OutboundFile("acme", "p5", b"one", "a.x12"),  # the same content again: the same file
         ]
     )
     assert all(r.ok for r in results)
-    assert [r.remote_reference for r in results] == ["a.x12", "a.p2.x12", "old.p3.x12", "b.x12"]
+    assert [r.remote_reference for r in results] == ["a.x12", "a.p2.x12", "old.p3.x12", "b.x12", "a.x12"]
+    assert len(list(outbox.iterdir())) == 4
     assert (outbox / "a.x12").read_bytes() == b"one"
     assert (outbox / "a.p2.x12").read_bytes() == b"two"
     assert (outbox / "old.x12").read_bytes() == b"someone else's"
