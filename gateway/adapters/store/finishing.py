@@ -14,11 +14,12 @@ serialised anyway.)
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ARRAY, BigInteger, bindparam, insert, select, text, update
+from sqlalchemy import ARRAY, BigInteger, String, bindparam, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gateway.adapters.store import tables as t
@@ -31,6 +32,19 @@ from gateway.domain.runtime.records import ChannelMeta, NewPayload, ProcessingRe
 __all__ = ["FinishOps"]
 
 Item = tuple[str, ProcessingResult]
+
+
+_RESULTS_PG = text(
+    "UPDATE payloads AS p SET state = v.state, reason = v.reason, failed_step = v.step,"
+    " duplicate_of = v.dup, partner_id = v.partner, findings = CAST(v.findings AS json),"
+    " claimed_by = NULL, claim_until = NULL, not_before = NULL, updated_at = :at"
+    " FROM unnest(:ids, :states, :reasons, :steps, :dups, :partners, :findings)"
+    " AS v(id, state, reason, step, dup, partner, findings) WHERE p.id = v.id"
+).bindparams(
+    *(bindparam(name, type_=ARRAY(String)) for name in
+      ("ids", "states", "reasons", "steps", "dups", "partners", "findings")),
+    bindparam("at", type_=t.TS),
+)  # fmt: skip
 
 
 def _lock_key(partner: str | None, sha256: str) -> int:
@@ -77,35 +91,7 @@ class FinishOps(PayloadOps):
         return [pid in owned for pid in ids]
 
     async def _write_done(self, conn: AsyncConnection, done: list[Item], at: datetime) -> None:
-        p = t.payloads.c
-        await conn.execute(
-            update(t.payloads)
-            .where(p.id == bindparam("b_id"))
-            .values(
-                state=bindparam("b_state"),
-                reason=bindparam("b_reason"),
-                failed_step=bindparam("b_step"),
-                duplicate_of=bindparam("b_dup"),
-                partner_id=bindparam("b_partner"),
-                findings=bindparam("b_findings"),
-                claimed_by=None,
-                claim_until=None,
-                not_before=None,
-                updated_at=at,
-            ),
-            [
-                {
-                    "b_id": pid,
-                    "b_state": r.state.value,
-                    "b_reason": r.reason,
-                    "b_step": r.failed_step.value if r.failed_step else None,
-                    "b_dup": r.duplicate_of,
-                    "b_partner": r.partner_id,
-                    "b_findings": r.findings or None,
-                }
-                for pid, r in done
-            ],
-        )
+        await self._payload_results(conn, done, at)
         # Our acks (and acks sent again for duplicates) are payloads of their own: their rows and
         # keys first (a duplicate's original may be in this very batch: its ack is looked up).
         outbound = [(pid, new, self._row(new)) for pid, r in done for new in r.outbound]
@@ -146,6 +132,53 @@ class FinishOps(PayloadOps):
                 trail.append((r.state.value, r.reason or r.state.value))
             deferred.audit += audit_rows("payload", [(pid, st, d) for st, d in trail], at)
         await deferred.flush(conn)
+
+    async def _payload_results(self, conn: AsyncConnection, done: list[Item], at: datetime) -> None:
+        """Each payload's new state, reason, partner and findings; its lease is given back."""
+        if conn.dialect.name == "postgresql":  # one statement, not one execution per payload
+            await conn.execute(
+                _RESULTS_PG,
+                {
+                    "ids": [pid for pid, _ in done],
+                    "states": [r.state.value for _, r in done],
+                    "reasons": [r.reason for _, r in done],
+                    "steps": [r.failed_step.value if r.failed_step else None for _, r in done],
+                    "dups": [r.duplicate_of for _, r in done],
+                    "partners": [r.partner_id for _, r in done],
+                    "findings": [json.dumps(r.findings or None) for _, r in done],
+                    "at": at,
+                },
+            )
+            return
+        p = t.payloads.c
+        await conn.execute(
+            update(t.payloads)
+            .where(p.id == bindparam("b_id"))
+            .values(
+                state=bindparam("b_state"),
+                reason=bindparam("b_reason"),
+                failed_step=bindparam("b_step"),
+                duplicate_of=bindparam("b_dup"),
+                partner_id=bindparam("b_partner"),
+                findings=bindparam("b_findings"),
+                claimed_by=None,
+                claim_until=None,
+                not_before=None,
+                updated_at=at,
+            ),
+            [
+                {
+                    "b_id": pid,
+                    "b_state": r.state.value,
+                    "b_reason": r.reason,
+                    "b_step": r.failed_step.value if r.failed_step else None,
+                    "b_dup": r.duplicate_of,
+                    "b_partner": r.partner_id,
+                    "b_findings": r.findings or None,
+                }
+                for pid, r in done
+            ],
+        )
 
     async def _insert_outbound(
         self, conn: AsyncConnection, outbound: list[tuple[str, NewPayload, dict[str, Any]]]
