@@ -14,15 +14,16 @@ serialised anyway.)
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ARRAY, BigInteger, bindparam, insert, select, text, update
+from sqlalchemy import ARRAY, BigInteger, String, bindparam, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gateway.adapters.store import tables as t
-from gateway.adapters.store.envelopes import audit_rows, write_results
+from gateway.adapters.store.envelopes import Deferred, audit_rows, supersede, write_results
 from gateway.adapters.store.payloads import PayloadOps, RowView, original_of, originals
 from gateway.adapters.store.rows import now, payload_from_row
 from gateway.domain.runtime.lifecycle import Direction, State
@@ -31,6 +32,19 @@ from gateway.domain.runtime.records import ChannelMeta, NewPayload, ProcessingRe
 __all__ = ["FinishOps"]
 
 Item = tuple[str, ProcessingResult]
+
+
+_RESULTS_PG = text(
+    "UPDATE payloads AS p SET state = v.state, reason = v.reason, failed_step = v.step,"
+    " duplicate_of = v.dup, partner_id = v.partner, findings = CAST(v.findings AS json),"
+    " claimed_by = NULL, claim_until = NULL, not_before = NULL, updated_at = :at"
+    " FROM unnest(:ids, :states, :reasons, :steps, :dups, :partners, :findings)"
+    " AS v(id, state, reason, step, dup, partner, findings) WHERE p.id = v.id"
+).bindparams(
+    *(bindparam(name, type_=ARRAY(String)) for name in
+      ("ids", "states", "reasons", "steps", "dups", "partners", "findings")),
+    bindparam("at", type_=t.TS),
+)  # fmt: skip
 
 
 def _lock_key(partner: str | None, sha256: str) -> int:
@@ -77,6 +91,65 @@ class FinishOps(PayloadOps):
         return [pid in owned for pid in ids]
 
     async def _write_done(self, conn: AsyncConnection, done: list[Item], at: datetime) -> None:
+        await self._payload_results(conn, done, at)
+        # Our acks (and acks sent again for duplicates) are payloads of their own: their rows and
+        # keys first (a duplicate's original may be in this very batch: its ack is looked up).
+        outbound = [(pid, new, self._row(new)) for pid, r in done for new in r.outbound]
+        await self._insert_outbound(conn, outbound)
+        again = await self._acks_again(conn, done)
+        await self._insert_outbound(conn, again)
+        outbound += again
+        # Then every envelope record, document, outbox row, key and audit event of the batch,
+        # inbound and outbound together: one statement per table.
+        await supersede(conn, [pid for pid, _ in done], at)
+        acks = [
+            (row["id"], ProcessingResult(State.RECEIVED, row["partner_id"], envelopes=list(new.envelopes),
+                                         direction=new.direction))
+            for _, new, row in outbound
+            if new.envelopes
+        ]  # fmt: skip
+        deferred = Deferred()
+        await write_results(
+            conn,
+            self.engine.dialect.name,
+            [*done, *acks],
+            at,
+            fresh=True,
+            quiet={pid for pid, _ in acks},  # our acks' records: their payload trail says it all
+            deferred=deferred,
+        )
+        deferred.audit += audit_rows(
+            "payload",
+            [(row["id"], State.RECEIVED.value, f"outbound, produced while processing {pid}")
+             for pid, _, row in outbound],
+            at,
+        )  # fmt: skip
+        for pid, r in done:
+            trail = [(s.value, d) for s, d in r.events]
+            if r.failed_step is not None:
+                trail.append((r.state.value, f"{r.failed_step.value}: {r.reason}"))
+            elif not trail or trail[-1][0] != r.state.value:
+                trail.append((r.state.value, r.reason or r.state.value))
+            deferred.audit += audit_rows("payload", [(pid, st, d) for st, d in trail], at)
+        await deferred.flush(conn)
+
+    async def _payload_results(self, conn: AsyncConnection, done: list[Item], at: datetime) -> None:
+        """Each payload's new state, reason, partner and findings; its lease is given back."""
+        if conn.dialect.name == "postgresql":  # one statement, not one execution per payload
+            await conn.execute(
+                _RESULTS_PG,
+                {
+                    "ids": [pid for pid, _ in done],
+                    "states": [r.state.value for _, r in done],
+                    "reasons": [r.reason for _, r in done],
+                    "steps": [r.failed_step.value if r.failed_step else None for _, r in done],
+                    "dups": [r.duplicate_of for _, r in done],
+                    "partners": [r.partner_id for _, r in done],
+                    "findings": [json.dumps(r.findings or None) for _, r in done],
+                    "at": at,
+                },
+            )
+            return
         p = t.payloads.c
         await conn.execute(
             update(t.payloads)
@@ -106,35 +179,14 @@ class FinishOps(PayloadOps):
                 for pid, r in done
             ],
         )
-        await write_results(conn, self.engine.dialect.name, done, at)
-        outbound = [(pid, new, self._row(new)) for pid, r in done for new in r.outbound]
-        await self._insert_outbound(conn, outbound, at)
-        # after the batch's own acks: a duplicate's original may be in this very batch
-        await self._insert_outbound(conn, await self._acks_again(conn, done), at)
-        events: list[dict[str, Any]] = []
-        for pid, r in done:
-            trail = [(s.value, d) for s, d in r.events]
-            if r.failed_step is not None:
-                trail.append((r.state.value, f"{r.failed_step.value}: {r.reason}"))
-            elif not trail or trail[-1][0] != r.state.value:
-                trail.append((r.state.value, r.reason or r.state.value))
-            events += audit_rows("payload", [(pid, st, d) for st, d in trail], at)
-        await conn.execute(insert(t.audit_events), events)
 
     async def _insert_outbound(
-        self, conn: AsyncConnection, outbound: list[tuple[str, NewPayload, dict[str, Any]]], at: datetime
+        self, conn: AsyncConnection, outbound: list[tuple[str, NewPayload, dict[str, Any]]]
     ) -> None:
-        """Our acks (and acks sent again for duplicates): payload rows, envelopes, keys, audit."""
+        """The payload rows and correlation keys of acks to send (their envelopes come later)."""
         if not outbound:
             return
         await conn.execute(insert(t.payloads), [row for _, _, row in outbound])
-        envelopes = [
-            (row["id"], ProcessingResult(State.RECEIVED, row["partner_id"], envelopes=list(new.envelopes),
-                                         direction=new.direction))
-            for _, new, row in outbound
-            if new.envelopes
-        ]  # fmt: skip
-        await write_results(conn, self.engine.dialect.name, envelopes, at, fresh=True, audit=False)
         keys = [
             {"payload_id": row["id"], "kind": kind, "value": value}
             for _, new, row in outbound
@@ -142,15 +194,6 @@ class FinishOps(PayloadOps):
         ]
         if keys:
             await conn.execute(insert(t.correlation_keys), keys)
-        await conn.execute(
-            insert(t.audit_events),
-            audit_rows(
-                "payload",
-                [(row["id"], State.RECEIVED.value, f"outbound, produced while processing {pid}")
-                 for pid, _, row in outbound],
-                at,
-            ),
-        )  # fmt: skip
 
     async def _settle_duplicates(self, conn: AsyncConnection, items: list[Item]) -> list[Item]:
         """Check routed content against earlier payloads, atomically with the write (see module doc)."""

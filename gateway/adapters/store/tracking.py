@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -14,7 +15,7 @@ from gateway.adapters.store import tables as t
 from gateway.adapters.store.envelopes import audit_rows
 from gateway.adapters.store.rows import aware, now
 from gateway.domain.runtime.lifecycle import AckStatus, State, Step
-from gateway.domain.runtime.store import IssuedNumber, SentGroup
+from gateway.domain.runtime.store import IssuedNumber, NumberRequest, SentGroup
 
 __all__ = ["TrackingOps"]
 
@@ -39,39 +40,45 @@ class TrackingOps:
         recorded under ``allocation``; storing the payload that uses it links the two,
         so gaps (issued but never used, e.g. after a crash) show in :meth:`control_numbers`.
         """
-        if count < 1:
-            return []
-        s = t.control_sequences.c
-        ins = (postgresql.insert if self.engine.dialect.name == "postgresql" else sqlite.insert)(
-            t.control_sequences
-        ).values(partner_id=partner_id, kind=kind, value=start - 1)
-        at = now()
-        async with self.engine.begin() as conn:
-            await conn.execute(ins.on_conflict_do_nothing(index_elements=["partner_id", "kind"]))
-            top = (
-                await conn.execute(
-                    update(t.control_sequences)
-                    .where(s.partner_id == partner_id, s.kind == kind)
-                    .values(value=s.value + count)
-                    .returning(s.value)
-                )
-            ).scalar_one()
-            span = maximum - start + 1
-            numbers = [start + ((n - start) % span) for n in range(top - count + 1, top + 1)]
-            await conn.execute(
-                insert(t.control_numbers_issued),
-                [
-                    {
-                        "partner_id": partner_id,
-                        "kind": kind,
-                        "value": n,
-                        "issued_at": at,
-                        "allocation": allocation,
-                    }
-                    for n in numbers
-                ],
-            )
+        [numbers] = await self.allocate_control_numbers(
+            [NumberRequest(partner_id, kind, count, start, maximum, allocation)]
+        )
         return numbers
+
+    async def allocate_control_numbers(self, requests: Sequence[NumberRequest]) -> list[list[int]]:
+        """Several :meth:`next_control_numbers` allocations in one transaction, in order."""
+        out: list[list[int]] = [[] for _ in requests]
+        wanted = [(i, r) for i, r in enumerate(requests) if r.count >= 1]
+        if not wanted:
+            return out
+        s = t.control_sequences.c
+        dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
+        at = now()
+        issued: list[dict[str, Any]] = []
+        async with self.engine.begin() as conn:
+            # one (partner, kind) after the other in a fixed order: two batches never deadlock
+            for i, r in sorted(wanted, key=lambda x: (x[1].partner_id, x[1].kind, x[0])):
+                ins = dialect.insert(t.control_sequences).values(
+                    partner_id=r.partner_id, kind=r.kind, value=r.start - 1
+                )
+                await conn.execute(ins.on_conflict_do_nothing(index_elements=["partner_id", "kind"]))
+                top = (
+                    await conn.execute(
+                        update(t.control_sequences)
+                        .where(s.partner_id == r.partner_id, s.kind == r.kind)
+                        .values(value=s.value + r.count)
+                        .returning(s.value)
+                    )
+                ).scalar_one()
+                span = r.maximum - r.start + 1
+                out[i] = [r.start + ((n - r.start) % span) for n in range(top - r.count + 1, top + 1)]
+                issued += [
+                    {"partner_id": r.partner_id, "kind": r.kind, "value": n, "issued_at": at,
+                     "allocation": r.allocation}
+                    for n in out[i]
+                ]  # fmt: skip
+            await conn.execute(insert(t.control_numbers_issued), issued)
+        return out
 
     async def control_numbers(
         self, partner_id: str, *, kind: str | None = None, unused_only: bool = False, limit: int = 100

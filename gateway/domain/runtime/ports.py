@@ -8,15 +8,17 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from gateway.domain.profiles import RetryPolicy
 from gateway.domain.runtime.errors import BrokerAction
 from gateway.domain.runtime.records import OutboxMessage, PublishResult
 
 __all__ = [
+    "BatchSending",
     "Destination",
     "DestinationHealth",
+    "OutboundFile",
     "OutboundHandler",
     "OutboundRequest",
     "OutboundSendResult",
@@ -109,3 +111,21 @@ class PartnerChannel(Protocol):
         """How often and how patiently a failed send to this partner is retried (the partner
         profile's ``retry`` for this channel); None: the gateway-wide defaults."""
         ...
+
+
+@dataclass(frozen=True, slots=True)
+class OutboundFile:
+    """One stored outbound payload to hand over, as :meth:`PartnerChannel.send` takes it."""
+
+    partner_id: str
+    payload_id: str
+    content: bytes
+    filename: str
+
+
+@runtime_checkable
+class BatchSending(Protocol):
+    """A channel that hands over many payloads at once more cheaply than one by one (e.g. one
+    fsync of a directory for a batch of files). Each payload still gets its own outcome."""
+
+    async def send_many(self, files: Sequence[OutboundFile]) -> list[OutboundSendResult]: ...

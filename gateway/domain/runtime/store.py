@@ -22,7 +22,7 @@ from gateway.domain.runtime.records import (
     StoreOutcome,
 )
 
-__all__ = ["AuditEvent", "IssuedNumber", "MessageFilter", "SentGroup", "Store"]
+__all__ = ["AuditEvent", "IssuedNumber", "MessageFilter", "NumberRequest", "SentGroup", "Store"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +78,18 @@ class IssuedNumber:
     value: int
     issued_at: datetime
     payload_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class NumberRequest:
+    """``count`` control numbers of one (partner, kind) sequence, wrapping in ``[start, maximum]``."""
+
+    partner_id: str
+    kind: str
+    count: int = 1
+    start: int = 1
+    maximum: int = 999_999_999
+    allocation: str | None = None
 
 
 class Store(Protocol):
@@ -218,6 +230,10 @@ class Store(Protocol):
         """Allocate numbers atomically across instances; each issue is recorded under
         ``allocation``, and linked to the payload that uses it when that payload is stored
         (an :class:`EnvelopeRecord` naming the allocation)."""
+        ...
+
+    async def allocate_control_numbers(self, requests: Sequence[NumberRequest]) -> list[list[int]]:
+        """Several :meth:`next_control_numbers` allocations in one transaction (one list each)."""
         ...
 
     async def control_numbers(

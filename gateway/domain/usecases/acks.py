@@ -22,7 +22,7 @@ from gateway.domain.profiles import AckType, PartnerProfile
 from gateway.domain.profiles import Direction as ProfileDirection
 from gateway.domain.runtime.lifecycle import AckStatus, Direction
 from gateway.domain.runtime.records import ChannelMeta, EnvelopeRecord, NewPayload, PayloadRecord
-from gateway.domain.runtime.store import Store
+from gateway.domain.runtime.store import NumberRequest, Store
 
 __all__ = ["AckService", "ack_owed"]
 
@@ -105,24 +105,21 @@ class AckService:
             n_groups = max(1, sum(len(s.groups) for s in parsed.summaries))
             _, a, b = need.get(partner.partner_id, (partner, 0, 0))
             need[partner.partner_id] = (partner, a + n_ix, b + n_groups)
-        out: dict[str, _Numbers] = {}
+        requests: list[NumberRequest] = []
+        allocations: dict[str, str] = {}
         for pid, (partner, n_ix, n_groups) in need.items():
             seq = partner.control_numbers
-            alloc = str(uuid.uuid4())
-            out[pid] = _Numbers(
-                await self._store.next_control_numbers(
-                    pid, "isa", n_ix, start=seq.interchange.start, maximum=seq.interchange.max,
-                    allocation=alloc,
-                ),
-                await self._store.next_control_numbers(
-                    pid, "gs", n_groups, start=seq.group.start, maximum=seq.group.max, allocation=alloc
-                ),
-                await self._store.next_control_numbers(
-                    pid, "st", n_groups, start=seq.transaction.start, maximum=seq.transaction.max,
-                    allocation=alloc,
-                ),
-                alloc,
-            )  # fmt: skip
+            alloc = allocations[pid] = str(uuid.uuid4())
+            requests += [
+                NumberRequest(pid, "isa", n_ix, seq.interchange.start, seq.interchange.max, alloc),
+                NumberRequest(pid, "gs", n_groups, seq.group.start, seq.group.max, alloc),
+                NumberRequest(pid, "st", n_groups, seq.transaction.start, seq.transaction.max, alloc),
+            ]
+        numbers = await self._store.allocate_control_numbers(requests) if requests else []
+        out: dict[str, _Numbers] = {}
+        for n, pid in enumerate(need):  # one transaction for the whole batch, three lists per partner
+            isa, gs, st = numbers[3 * n : 3 * n + 3]
+            out[pid] = _Numbers(isa, gs, st, allocations[pid])
         for partner, _ in wanted:
             out.setdefault(partner.partner_id, _Numbers([], [], []))
         return out

@@ -1,11 +1,12 @@
 """The pure part of the inbound pipeline: parse, validate and map a stored payload.
 
-No I/O and no awaits, so it can run in a worker thread. The async pipeline
+No I/O and no awaits, so it can run in a worker thread or process. The async pipeline
 (:mod:`gateway.domain.usecases.inbound`) stores what this produces.
 """
 
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,10 +22,21 @@ from gateway.domain.canonical.header import Direction as CanonicalDirection
 from gateway.domain.mapping import Mapper, MappingError, load_json
 from gateway.domain.profiles import Direction as ProfileDirection
 from gateway.domain.profiles import DocumentFormat, PartnerProfile, ProfileSet
+from gateway.domain.runtime.correlation import correlation_scope
 from gateway.domain.runtime.lifecycle import Direction, State, Step
 from gateway.domain.runtime.records import DocumentRecord, EnvelopeRecord, PayloadRecord
 
-__all__ = ["Analysis", "analyse", "content_key", "detect_format", "document_id", "resend_allowed"]
+__all__ = [
+    "Analysis",
+    "analyse",
+    "analyse_safely",
+    "content_key",
+    "detect_format",
+    "document_id",
+    "resend_allowed",
+]
+
+log = logging.getLogger("edigate.pipeline")
 
 _DOC_NAMESPACE = uuid.UUID("5b0c1c1e-8a7e-4d0e-9b3c-6a4f0e9d2c11")
 
@@ -103,6 +115,25 @@ def analyse(
         return _analyse_json(content, record, profiles, mapper)
     partner = profiles.get(record.partner_id) if record.partner_id else None
     return Analysis(State.FAILED, partner).fail(Step.PARSE, "payload is neither X12 (no ISA) nor JSON")
+
+
+def analyse_safely(
+    content: bytes,
+    record: PayloadRecord,
+    profiles: ProfileSet,
+    mapper: Mapper,
+    validator: SetValidator | None,
+) -> Analysis:
+    """:func:`analyse`, where an unexpected error fails the payload (replayably) instead of raising."""
+    with correlation_scope(record.correlation_id):
+        try:
+            return analyse(content, record, profiles, mapper, validator)
+        except Exception as exc:  # an unexpected bug must not lose the payload
+            log.exception("pipeline error", extra={"payload_id": record.id})
+            partner = profiles.get(record.partner_id) if record.partner_id else None
+            return Analysis(State.FAILED, partner).fail(
+                Step.PARSE, f"unexpected error: {type(exc).__name__}: {exc}"
+            )
 
 
 def _resolve_partner(record: PayloadRecord, profiles: ProfileSet, ix: Interchange) -> PartnerProfile | None:

@@ -33,7 +33,8 @@ from gateway.domain.runtime.records import (
 )
 from gateway.domain.runtime.store import Store
 from gateway.domain.usecases.acks import AckService, ack_owed
-from gateway.domain.usecases.analysis import Analysis, analyse
+from gateway.domain.usecases.analysis import Analysis, analyse_safely
+from gateway.domain.usecases.analysis_pool import AnalysisPool
 from gateway.domain.usecases.registry import ProfileRegistry
 from gateway.domain.usecases.routing import outbox_messages
 from gateway.domain.usecases.services import Observer
@@ -91,6 +92,7 @@ class InboundPipeline:
         observer: Observer | None = None,
         ack_channel: Callable[[PartnerProfile], str] = lambda _p: "filedrop",
         max_payload_bytes: int = 100 * 1024 * 1024,
+        analysis_pool: AnalysisPool | None = None,
     ) -> None:
         self._store = store
         self._profiles = profiles
@@ -102,6 +104,7 @@ class InboundPipeline:
         self._acks = AckService(store)
         self._commit = GroupCommit(store)
         self._max_bytes = max_payload_bytes
+        self._pool = analysis_pool
         self.wake = asyncio.Event()
 
     async def receive(
@@ -147,11 +150,7 @@ class InboundPipeline:
             self._profiles.refresh_if_changed()
         try:
             contents = await self._store.payload_contents([r.id for r in records])
-            profiles = self._profiles.current
-            mapper = self._mapper or self._profiles.mapper
-            analyses = await asyncio.to_thread(
-                lambda: [self._analyse(contents.get(r.id, b""), r, profiles, mapper) for r in records]
-            )
+            analyses = await self._analyse_batch(records, contents)
             results = await self._complete(records, analyses)
             await self._finish(records, results, worker)
         except TransientFailure:
@@ -232,15 +231,21 @@ class InboundPipeline:
     def _analyse(
         self, content: bytes, record: PayloadRecord, profiles: ProfileSet, mapper: Mapper
     ) -> Analysis:
-        with correlation_scope(record.correlation_id):
-            try:
-                return analyse(content, record, profiles, mapper, self._validator)
-            except Exception as exc:  # an unexpected bug must not lose the payload: fail it, replayably
-                log.exception("pipeline error", extra={"payload_id": record.id})
-                partner = profiles.get(record.partner_id) if record.partner_id else None
-                return Analysis(State.FAILED, partner).fail(
-                    Step.PARSE, f"unexpected error: {type(exc).__name__}: {exc}"
-                )
+        return analyse_safely(content, record, profiles, mapper, self._validator)
+
+    async def _analyse_batch(
+        self, records: list[PayloadRecord], contents: dict[str, bytes]
+    ) -> list[Analysis]:
+        """In the analysis processes when there are some (and no mapper was imposed), else in a thread."""
+        if self._pool is not None and self._mapper is None:
+            done = await self._pool.analyse([(contents.get(r.id, b""), r) for r in records])
+            if done is not None:
+                return done
+        profiles = self._profiles.current
+        mapper = self._mapper or self._profiles.mapper
+        return await asyncio.to_thread(
+            lambda: [self._analyse(contents.get(r.id, b""), r, profiles, mapper) for r in records]
+        )
 
     @staticmethod
     def _result(analysis: Analysis) -> ProcessingResult:
@@ -362,6 +367,4 @@ def _later(record: PayloadRecord) -> ProcessingResult:
 
 
 def _with_state(doc: DocumentRecord, state: State) -> DocumentRecord:
-    from dataclasses import replace
-
     return replace(doc, state=state)

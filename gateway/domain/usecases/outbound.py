@@ -39,7 +39,7 @@ from gateway.domain.runtime.records import (
     PayloadRecord,
     ProcessingResult,
 )
-from gateway.domain.runtime.store import Store
+from gateway.domain.runtime.store import NumberRequest, Store
 from gateway.domain.usecases.registry import ProfileRegistry
 
 __all__ = ["OurParty", "OutboundService"]
@@ -225,13 +225,13 @@ class OutboundService:
                 f"the {set_id} built for {partner.partner_id} is not valid X12: {problems[:3]}"
             )
         allocation = str(uuid.uuid4())
-        numbers = [
-            (await self._store.next_control_numbers(
-                partner.partner_id, kind, start=s.start, maximum=s.max, allocation=allocation
-            ))[0]
-            for kind, s in (("isa", seq.interchange), ("gs", seq.group), ("st", seq.transaction))
-        ]  # fmt: skip
-        isa13, gs06, st02 = numbers
+        numbers = await self._store.allocate_control_numbers(
+            [
+                NumberRequest(partner.partner_id, kind, 1, s.start, s.max, allocation)
+                for kind, s in (("isa", seq.interchange), ("gs", seq.group), ("st", seq.transaction))
+            ]
+        )  # one transaction for the three
+        [isa13], [gs06], [st02] = numbers
         st = seq.transaction.format(st02)
         ix = self._envelope(partner, version, set_id, ack, _renumbered(ts, st), isa13, gs06, now)
         [group] = ix.groups

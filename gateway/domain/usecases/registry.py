@@ -17,11 +17,12 @@ from pathlib import Path
 from gateway.domain.mapping import Mapper, MappingError
 from gateway.domain.profiles import LoadResult, Problem, ProfileError, ProfileSet, check_profiles
 
-__all__ = ["ProfileRegistry"]
+__all__ = ["Fingerprint", "ProfileRegistry"]
 
 log = logging.getLogger("edigate.profiles")
 
-_Fingerprint = tuple[tuple[str, int, int], ...]
+#: (path, size, mtime) of every profile and mapping file a registry loaded.
+Fingerprint = tuple[tuple[str, int, int], ...]
 
 
 class ProfileRegistry:
@@ -44,6 +45,11 @@ class ProfileRegistry:
     @property
     def current(self) -> ProfileSet:
         return self._current
+
+    @property
+    def loaded_fingerprint(self) -> Fingerprint:
+        """The files the current profiles and mappings were loaded from (what analysis processes match)."""
+        return self._fingerprint_loaded
 
     @property
     def mapper(self) -> Mapper:
@@ -95,7 +101,7 @@ class ProfileRegistry:
         log.info("profiles and mappings reloaded", extra={"generation": self.generation})
         return True
 
-    def _fingerprint(self) -> _Fingerprint:
+    def _fingerprint(self) -> Fingerprint:
         """(path, size, mtime) of every profile and mapping file: cheap to compare."""
         out: list[tuple[str, int, int]] = []
         for folder in (self.directory, self._mappings()):

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from gateway.domain.profiles import RetryPolicy
 from gateway.domain.runtime.correlation import correlation_scope
 from gateway.domain.runtime.lifecycle import State, Step
-from gateway.domain.runtime.ports import OutboundSendResult, PartnerChannel
+from gateway.domain.runtime.ports import BatchSending, OutboundFile, OutboundSendResult, PartnerChannel
 from gateway.domain.runtime.records import PayloadRecord
 from gateway.domain.runtime.store import Store
 from gateway.domain.usecases.registry import ProfileRegistry
@@ -68,7 +68,7 @@ class Sender:
     async def send_batch(self, records: list[PayloadRecord], worker: str) -> None:
         """Send leased outbound payloads concurrently; record the outcomes in one transaction."""
         contents = await self._store.payload_contents([r.id for r in records])
-        outcomes = await asyncio.gather(*(self._send_one(r, contents.get(r.id, b"")) for r in records))
+        outcomes = await self._send_all(records, contents)
         updates: list[tuple[str, State, str, Step | None]] = []
         keys: list[tuple[str, str, str]] = []
         for record, result in zip(records, outcomes, strict=True):
@@ -108,14 +108,57 @@ class Sender:
                 )
         await self._store.set_payload_states(updates, keys)
 
+    async def _send_all(
+        self, records: list[PayloadRecord], contents: Mapping[str, bytes]
+    ) -> list[OutboundSendResult | None]:
+        """Channels that take a batch at once get theirs in one call; the others one by one, concurrently."""
+        outcomes: list[OutboundSendResult | None] = [None] * len(records)
+        batched: dict[str, list[int]] = {}
+        singles: list[int] = []
+        for i, record in enumerate(records):
+            if isinstance(self._channels.get(record.channel), BatchSending):
+                batched.setdefault(record.channel, []).append(i)
+            else:
+                singles.append(i)
+
+        async def batch(kind: str, members: list[int]) -> None:
+            channel = self._channels[kind]
+            assert isinstance(channel, BatchSending)
+            files = [
+                OutboundFile(
+                    records[i].partner_id or "",
+                    records[i].id,
+                    contents.get(records[i].id, b""),
+                    _filename(records[i]),
+                )
+                for i in members
+            ]
+            try:
+                results = await channel.send_many(files)
+            except Exception as exc:  # a channel bug is a retryable failure, never a lost payload
+                log.exception("channel error", extra={"payload_ids": [records[i].id for i in members]})
+                results = [OutboundSendResult(False, f"{type(exc).__name__}: {exc}")] * len(members)
+            for i, result in zip(members, results, strict=True):
+                outcomes[i] = result
+
+        async def single(i: int) -> None:
+            outcomes[i] = await self._send_one(records[i], contents.get(records[i].id, b""))
+
+        await asyncio.gather(*(batch(k, m) for k, m in batched.items()), *(single(i) for i in singles))
+        return outcomes
+
     async def _send_one(self, record: PayloadRecord, content: bytes) -> OutboundSendResult | None:
         channel = self._channels.get(record.channel)
         if channel is None:
             return None
-        filename = record.meta.get("filename") or f"{record.id}.edi"
+        filename = _filename(record)
         with correlation_scope(record.correlation_id):
             try:
                 return await channel.send(record.partner_id or "", record.id, content, filename)
             except Exception as exc:  # a channel bug is a retryable failure, never a lost payload
                 log.exception("channel error", extra={"payload_id": record.id})
                 return OutboundSendResult(False, f"{type(exc).__name__}: {exc}", retryable=True)
+
+
+def _filename(record: PayloadRecord) -> str:
+    return str(record.meta.get("filename") or f"{record.id}.edi")

@@ -174,9 +174,10 @@ async def sender_worker(
     poll_seconds: float,
     supervisor: Supervisor,
     name: str = "sender",
+    batch: int = 64,
 ) -> None:
     async def round_() -> bool:
-        records = await store.claim_payloads(worker, 64, lease_seconds, Direction.OUTBOUND)
+        records = await store.claim_payloads(worker, batch, lease_seconds, Direction.OUTBOUND)
         if not records:
             return False
         try:

@@ -16,7 +16,7 @@ from gateway.domain.runtime.records import (
     OutboxMessage,
     ProcessingResult,
 )
-from gateway.domain.runtime.store import MessageFilter
+from gateway.domain.runtime.store import MessageFilter, NumberRequest
 
 
 def _payload(
@@ -248,6 +248,25 @@ async def test_control_numbers_are_unique_under_concurrency_and_wrap(store: SqlS
     assert await store.next_control_numbers("acme", "isa", 3) == [31, 32, 33]
     assert await store.next_control_numbers("other", "isa") == [1]
     assert await store.next_control_numbers("acme", "st", 4, start=1, maximum=3) == [1, 2, 3, 1]
+
+
+async def test_several_allocations_in_one_call_keep_their_order_and_sequences(store: SqlStore) -> None:
+    await store.next_control_numbers("acme", "isa", 2)
+    got = await store.allocate_control_numbers(
+        [
+            NumberRequest("acme", "isa", 2, allocation="a-9"),
+            NumberRequest("acme", "gs", 3, start=5, maximum=6, allocation="a-9"),
+            NumberRequest("zeta", "isa", 0),
+            NumberRequest("beta", "st", 1, start=100, allocation="a-9"),
+        ]
+    )
+    assert got == [[3, 4], [5, 6, 5], [], [100]]
+    assert await store.next_control_numbers("acme", "gs", start=5, maximum=6) == [6]
+    issued = await store.control_numbers("acme")
+    assert sorted((n.kind, n.value) for n in issued) == [
+        ("gs", 5), ("gs", 5), ("gs", 6), ("gs", 6), ("isa", 1), ("isa", 2), ("isa", 3), ("isa", 4)
+    ]  # fmt: skip
+    assert [(n.kind, n.value) for n in await store.control_numbers("beta")] == [("st", 100)]
 
 
 async def test_ack_tracking_and_overdue(store: SqlStore) -> None:
