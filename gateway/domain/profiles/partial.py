@@ -71,21 +71,21 @@ def _documents(
         return [], None
     valid: list[tuple[int, DocumentPolicy]] = []
     unread: set[str] = set()
+    any_type = False  # an unreadable rule whose type cannot be told either
     for index, entry in enumerate(raw):
         try:
             valid.append((index, DocumentPolicy.model_validate(entry, context=context)))
             continue
         except ValidationError:
             pass
-        if not isinstance(entry, dict):
-            return valid, None
-        if entry.get("direction") == "outbound":
+        if isinstance(entry, dict) and entry.get("direction") == "outbound":
             continue
-        kind = entry.get("type")
+        kind = entry.get("type") if isinstance(entry, dict) else None
         if isinstance(kind, bool) or not isinstance(kind, str | int):
-            return valid, None
-        unread.add(str(kind))
-    return valid, frozenset(unread)
+            any_type = True
+        else:
+            unread.add(str(kind))
+    return valid, None if any_type else frozenset(unread)
 
 
 def _routing(raw: Any) -> dict[str, list[str]]:

@@ -508,3 +508,16 @@ def test_malformed_values_anywhere_are_reported_once_without_crashing(
             assert len(lines) == len(set(lines)), (path, odd, lines)
             cases += 1
     assert cases > 300
+
+
+def test_rules_after_an_unreadable_one_are_still_checked(tmp_path: Path) -> None:
+    rules = [None, *_rules_with_problems()]
+    _write(
+        tmp_path, "p.yaml", _profile("p", documents=rules, identity={"isa_qualifier": "ZZ", "isa_id": "P"})
+    )
+    assert [p for _, p, _ in _problems(tmp_path)] == [
+        "documents[0]",
+        "documents[2]",
+        "documents[1].mapping.deviations.code_maps.nosuch",
+        "documents[1].mapping.deviations.party_roles.ZZ",
+    ]
