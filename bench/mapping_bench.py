@@ -28,7 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.generate import DataSpec, ensure_file
+from bench.generate import DATA_DIR, DataSpec, ensure_file
 from edi import ParseResult, parse
 from edi.model import FunctionalGroup, Interchange, TransactionSet
 from gateway.collector import tune_collector
@@ -57,6 +57,8 @@ Job = tuple[TransactionSet, Interchange, FunctionalGroup, DocumentHeader]
 class MappingResult:
     """Median seconds (wall and CPU) of the mapping and of the reference parse, over ``runs``."""
 
+    #: The generated file that was read (``po-2000`` unless a smaller spec was asked for).
+    filename: str
     orders: int
     #: Sets in the whole file (the parse reference always reads all of them).
     file_sets: int
@@ -111,13 +113,12 @@ def _jobs(result: ParseResult, limit: int | None) -> list[Job]:
     return jobs
 
 
-def _map_all(mapper: Mapper, profile: PartnerProfile, jobs: list[Job]) -> CanonicalDocument:
+def _map_all(mapper: Mapper, profile: PartnerProfile, jobs: list[Job], lines: int) -> CanonicalDocument:
     """Map every set, as the runtime does: one document at a time, each checked and dropped.
 
-    Each result must be a purchase order with all its lines (an ``isinstance`` and a ``len``,
+    Each result must be a purchase order with all its ``lines`` (an ``isinstance`` and a ``len``,
     negligible next to the mapping); the last one is returned for the full check."""
     convert = mapper.x12_to_canonical
-    lines = SPEC.lines_per_order
     doc: CanonicalDocument | None = None
     for ts, ix, group, header in jobs:
         doc = convert(ts, interchange=ix, group=group, profile=profile, header=header)
@@ -151,18 +152,29 @@ def _paused(fn: Callable[[], object]) -> Callable[[], object]:
 _GATEWAY, _DEFAULT, _PAUSED = "gateway", "default", "paused"
 
 
-def measure(runs: int = 5, orders: int | None = None, profile_out: Path | None = None) -> MappingResult:
+def measure(
+    runs: int = 5,
+    orders: int | None = None,
+    profile_out: Path | None = None,
+    *,
+    spec: DataSpec = SPEC,
+    data_dir: Path = DATA_DIR,
+) -> MappingResult:
     """``runs`` rounds of: parse the file, map every set of that parse (timed; the segments arrive
     unsplit, as in the runtime) with the gateway's collector policy; the same with the interpreter's
-    default thresholds (its parse timed: the reference); and with the cycle collector paused."""
-    path = ensure_file(SPEC)
+    default thresholds (its parse timed: the reference); and with the cycle collector paused.
+
+    The file is ``spec`` (the 2,000-PO file by default) under ``data_dir``, generated on first use;
+    the smoke test measures a few orders this way."""
+    path = ensure_file(spec, data_dir)
+    lines = spec.lines_per_order
     data = path.read_bytes()
     mapper = Mapper.load(REPO / "mappings")
     partner = load_profiles(REPO / "partners", mappings_dir=REPO / "mappings").get(PARTNER)
     if partner is None:
         raise SystemExit(f"partners/{PARTNER}.yaml is missing")
     warm = _jobs(parse(data), 20)
-    _check(_map_all(mapper, partner, warm), warm)
+    _check(_map_all(mapper, partner, warm, lines), warm)
     del warm
     defaults = gc.get_threshold()
     times: dict[str, list[tuple[float, float]]] = {_GATEWAY: [], _DEFAULT: [], _PAUSED: []}
@@ -179,7 +191,7 @@ def measure(runs: int = 5, orders: int | None = None, profile_out: Path | None =
                 parses.append((wall, cpu))
             jobs = _jobs(result, orders)  # type: ignore[arg-type]
             del result
-            work = functools.partial(_map_all, mapper, partner, jobs)
+            work = functools.partial(_map_all, mapper, partner, jobs, lines)
             wall, cpu, last = _timed(_paused(work) if kind == _PAUSED else work)
             gc.set_threshold(*defaults)
             _check(last, jobs)  # type: ignore[arg-type]
@@ -188,12 +200,12 @@ def measure(runs: int = 5, orders: int | None = None, profile_out: Path | None =
     if profile_out is not None:
         jobs = _jobs(parse(data), orders)
         profiler = cProfile.Profile()
-        profiler.runcall(_map_all, mapper, partner, jobs)
+        profiler.runcall(_map_all, mapper, partner, jobs, lines)
         profiler.dump_stats(profile_out)
     median = statistics.median
     maps, default, paused = times[_GATEWAY], times[_DEFAULT], times[_PAUSED]
     return MappingResult(
-        orders=len(jobs), file_sets=SPEC.orders, lines=SPEC.lines_per_order, runs=runs,
+        filename=spec.filename, orders=len(jobs), file_sets=spec.orders, lines=lines, runs=runs,
         map_wall=median(w for w, _ in maps), map_cpu=median(c for _, c in maps),
         default_wall=median(w for w, _ in default), default_cpu=median(c for _, c in default),
         paused_wall=median(w for w, _ in paused), paused_cpu=median(c for _, c in paused),
@@ -227,7 +239,7 @@ def report(result: MappingResult) -> str:
     theirs = "/".join(map(str, result.default_thresholds))
     return "\n".join(
         [
-            f"{SPEC.filename}: {n:,} 850s x {result.lines} PO1 lines, {result.runs} runs, "
+            f"{result.filename}: {n:,} 850s x {result.lines} PO1 lines, {result.runs} runs, "
             f"one process, load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}",
             "",
             "| step | median wall s | median CPU s | POs/s (wall) | POs/s (CPU) | ms / PO |",

@@ -5,15 +5,20 @@ No timing assertions: speed is measured by ``scripts/bench``, not by tests.
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
 import pytest
 
+from bench import mapping_bench
 from bench.contestants import Outcome, bare_tokeniser, check, edigate_envelope, pyx12_reader
 from bench.generate import DataSpec, ensure_file, generate
 from bench.measure import measure_child
 from bench.run import run_file
 from edi.reader import parse, read_summary
+from gateway.collector import YOUNG_THRESHOLD
+from gateway.domain.mapping import Mapper
+from gateway.domain.profiles import load_profiles
 
 TINY = DataSpec("tiny", orders_per_interchange=3, interchanges=2, lines_per_order=4)
 
@@ -79,3 +84,60 @@ def test_a_fresh_process_run_reports_peak_rss(tiny: Path) -> None:
     assert sample.wall > 0
     assert sample.peak_rss_kib is not None
     assert 1_000 < sample.peak_rss_kib < 1_000_000  # a Python interpreter: MBs, not GBs
+
+
+# --- the mapping benchmark (bench.mapping_bench) -------------------------------------------
+
+TINY_MAP = DataSpec("tiny-map", orders_per_interchange=3, lines_per_order=4)
+
+
+def test_mapping_benchmark_measures_a_few_orders(tmp_path: Path) -> None:
+    """One run over three generated orders: every row is measured and reported, and the
+    collector thresholds the benchmark changes are put back. No speed is asserted."""
+    before = gc.get_threshold()
+    result = mapping_bench.measure(runs=1, spec=TINY_MAP, data_dir=tmp_path)
+    assert gc.get_threshold() == before
+    assert (tmp_path / TINY_MAP.filename).is_file()
+    assert (result.filename, result.orders, result.file_sets, result.lines, result.runs) == (
+        TINY_MAP.filename, 3, 3, 4, 1,
+    )  # fmt: skip
+    seconds = [result.map_wall, result.map_cpu, result.default_wall, result.default_cpu,
+               result.paused_wall, result.paused_cpu, result.parse_wall, result.parse_cpu]  # fmt: skip
+    assert all(s > 0 for s in seconds)
+    assert result.orders_per_second > 0
+    assert result.orders_per_cpu_second > 0
+    assert result.map_walls == (result.map_wall,)
+    assert result.default_walls == (result.default_wall,)
+    young = before[0]
+    assert result.default_thresholds == before
+    assert result.thresholds == ((YOUNG_THRESHOLD, *before[1:]) if 0 < young < YOUNG_THRESHOLD else before)
+
+    lines = mapping_bench.report(result).splitlines()
+    assert lines[0].startswith(f"{TINY_MAP.filename}: 3 850s x 4 PO1 lines, 1 runs, one process")
+    rows = [line for line in lines if line.startswith("| ") and not line.startswith("| step")]
+    assert [row.split(" | ")[0] for row in rows] == [
+        "| edi.parse (reference, default collector)",
+        f"| Mapper.x12_to_canonical, collector as edigate serve runs it (gc thresholds "
+        f"{'/'.join(map(str, result.thresholds))})",
+        f"| the same, interpreter's default collector (gc thresholds {'/'.join(map(str, before))})",
+        "| the same, cycle collector paused (reference)",
+    ]
+    for row in rows:  # POs/s by wall and by CPU (seconds are rounded to ms: a few orders show 0.000)
+        _, _, _, by_wall, by_cpu, _ = row.strip("| ").split(" | ")
+        assert float(by_wall.replace(",", "")) > 0
+        assert float(by_cpu.replace(",", "")) > 0
+    assert sum(line.startswith("target 1,000 POs/s, ") for line in lines) == 2
+
+
+def test_mapping_benchmark_stops_on_a_wrong_result(tmp_path: Path) -> None:
+    """A mapping that loses lines, or a last document that is not the file's last PO, stops it."""
+    data = ensure_file(TINY_MAP, tmp_path).read_bytes()
+    mapper = Mapper.load(mapping_bench.REPO / "mappings")
+    partner = load_profiles(mapping_bench.REPO / "partners").get(mapping_bench.PARTNER)
+    assert partner is not None
+    jobs = mapping_bench._jobs(parse(data), None)
+    with pytest.raises(SystemExit, match="unexpected mapping result"):
+        mapping_bench._map_all(mapper, partner, jobs, TINY_MAP.lines_per_order + 1)
+    last = mapping_bench._map_all(mapper, partner, jobs[:1], TINY_MAP.lines_per_order)
+    with pytest.raises(SystemExit, match="does not survive"):
+        mapping_bench._check(last, jobs)

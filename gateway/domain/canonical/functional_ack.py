@@ -15,7 +15,7 @@ from typing import Annotated, Literal
 from pydantic import Field, StringConstraints, model_validator
 
 from gateway.domain.canonical.header import DocumentBase, Gs06, Isa13, St02, X12Version
-from gateway.domain.canonical.primitives import CanonicalModel, Code
+from gateway.domain.canonical.primitives import CanonicalModel, Code, LocalTime
 
 __all__ = [
     "AckStatus",
@@ -146,7 +146,7 @@ class InterchangeResult(_Result):
     """Acknowledged interchange's ISA13."""
     date: dt.date
     """Acknowledged interchange's date (TA102)."""
-    time: dt.time
+    time: LocalTime
     """Acknowledged interchange's time (TA103)."""
     status_code: InterchangeStatusCode
     note_code: Annotated[str, StringConstraints(pattern=r"^[0-9]{3}$")]

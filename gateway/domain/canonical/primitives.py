@@ -15,6 +15,7 @@ Codes are upper-case X12-style ID values.
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -30,6 +31,7 @@ from pydantic import (
 
 __all__ = [
     "DECIMAL_PATTERN",
+    "LOCAL_TIME_PATTERN",
     "CanonicalModel",
     "Code",
     "CountryCode",
@@ -37,6 +39,7 @@ __all__ = [
     "ExactDecimal",
     "Identifier",
     "LineNumber",
+    "LocalTime",
     "PartnerId",
     "Text",
 ]
@@ -113,3 +116,24 @@ PartnerId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-
 
 #: Line number as sent (PO101, IT101, LIN01 ...): alphanumeric, 1 to 20 characters.
 LineNumber = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,19}$")]
+
+#: Pattern of a time of day as written to JSON: ``HH:MM:SS`` with optional fraction (what the
+#: gateway writes), ``HH:MM``, and the UTC offset that input may carry.
+LOCAL_TIME_PATTERN = (
+    r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?"
+    r"(Z|[+-]([01][0-9]|2[0-3]):?[0-5][0-9])?$"
+)
+
+#: A time of day as the partner sent it (DTM03, BSN04, TA103): local to the sender, so written
+#: without a UTC offset (``"10:15:00"``). JSON Schema's ``format: time`` is RFC 3339's full-time,
+#: which requires an offset, so the schema gives a pattern instead.
+LocalTime = Annotated[
+    dt.time,
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": LOCAL_TIME_PATTERN,
+            "description": "Local time of day as sent, e.g. 10:15:00; no UTC offset unless one was given.",
+        }
+    ),
+]

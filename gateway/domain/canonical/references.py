@@ -7,7 +7,7 @@ from enum import StrEnum
 
 from pydantic import model_validator
 
-from gateway.domain.canonical.primitives import CanonicalModel, Code, Identifier, Text
+from gateway.domain.canonical.primitives import CanonicalModel, Code, Identifier, LocalTime, Text
 
 __all__ = ["DateQualifier", "DateRef", "Note", "Reference", "ReferenceQualifier"]
 
@@ -56,7 +56,7 @@ class DateRef(CanonicalModel):
     qualifier: Code
     """DTM01 date/time qualifier, e.g. ``002`` delivery requested."""
     date: dt.date
-    time: dt.time | None = None
+    time: LocalTime | None = None
     """Local time as sent (DTM03); seconds kept when sent."""
     time_zone: Code | None = None
     """DTM04 time code, e.g. ``ET`` or ``UT``."""

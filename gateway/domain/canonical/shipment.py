@@ -11,7 +11,7 @@ from pydantic import AwareDatetime, Field, model_validator
 
 from gateway.domain.canonical.header import DocumentBase
 from gateway.domain.canonical.hierarchy import ItemLevel, Level, ShipmentLevel, walk
-from gateway.domain.canonical.primitives import Code, Identifier
+from gateway.domain.canonical.primitives import Code, Identifier, LocalTime
 from gateway.domain.canonical.references import Note
 
 __all__ = ["ConfirmationStatus", "ShipNotice", "ShipmentConfirmation", "ShipmentDocument"]
@@ -54,7 +54,7 @@ class ShipNotice(ShipmentDocument):
     """BSN02 shipment identification assigned by the shipper."""
     shipment_date: dt.date
     """BSN03."""
-    shipment_time: dt.time | None = None
+    shipment_time: LocalTime | None = None
     """BSN04."""
     structure_code: Code | None = None
     """BSN05 hierarchical structure code, e.g. ``0001`` shipment/order/packaging/item."""

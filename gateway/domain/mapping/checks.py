@@ -11,7 +11,7 @@ Deviations that cannot have an effect (a party role mapped to itself) are warnin
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from pydantic import BaseModel
@@ -39,7 +39,7 @@ from gateway.domain.mapping.rules import CODE_LISTS, LINE_PREFIX, ROLE_CODES, Fi
 from gateway.domain.mapping.x12_scope import set_table
 from gateway.domain.profiles import DocumentFormat, DocumentPolicy, MappingDeviations, PartnerProfile
 
-__all__ = ["CODE_LIST_USE", "check_profile"]
+__all__ = ["CODE_LIST_USE", "check_documents", "check_profile"]
 
 Found = list[tuple[str, str]]
 
@@ -98,9 +98,17 @@ def check_profile(
 
     With ``mapper`` (the variants of the mappings directory named ``mappings``), a rule's variant
     must exist and its deviations are checked too; without, only the profile's own deviations."""
+    return check_documents(enumerate(profile.documents), mapper, mappings)
+
+
+def check_documents(
+    documents: Iterable[tuple[int, DocumentPolicy]], mapper: Mapper | None, mappings: str = "mappings/"
+) -> tuple[Found, Found]:
+    """:func:`check_profile` for document rules given with their index in the profile's ``documents``:
+    the valid rules of a profile that failed validation are checked this way."""
     problems: Found = []
     warnings: Found = []
-    for index, policy in enumerate(profile.documents):
+    for index, policy in documents:
         base = f"documents[{index}]"
         kind_problem = _kind_problem(policy)
         if kind_problem is not None:

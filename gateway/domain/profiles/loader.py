@@ -2,7 +2,10 @@
 
 :func:`load_profiles` validates each ``*.yaml``/``*.yml`` file of a directory and only
 then fails, with one :class:`ProfileError` listing every problem found in every file, so
-an onboarding mistake is fixed in one round rather than one error at a time.
+an onboarding mistake is fixed in one round rather than one error at a time. A file with
+invalid fields is still read as far as it is valid (see ``partial``): the profile-wide checks,
+its rules' deviations and the partner ID, ISA identity, AS2 name and SFTP account it claims
+are checked as well, instead of only after its field problems are fixed.
 
 YAML is read with two safety changes: numbers with a leading zero (``004010``, ISA
 qualifier ``01``) stay text instead of becoming octal integers, and a key repeated in one
@@ -11,7 +14,7 @@ mapping is an error rather than silently overwriting the first.
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -22,9 +25,12 @@ from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
 from gateway.domain.profiles.common import FieldProblems, Loc
+from gateway.domain.profiles.cross_checks import ProfileParts, profile_problems
+from gateway.domain.profiles.documents import DocumentPolicy
 from gateway.domain.profiles.errors import Problem, ProfileError
+from gateway.domain.profiles.partial import read_claims, read_parts
 from gateway.domain.profiles.profile import PartnerProfile
-from gateway.domain.profiles.profile_set import ProfileSet, find_conflicts
+from gateway.domain.profiles.profile_set import Claims, ProfileSet, find_conflicts
 
 __all__ = ["LoadResult", "check_profiles", "format_loc", "load_profile_file", "load_profiles"]
 
@@ -115,16 +121,37 @@ def _read_yaml(file: Path) -> tuple[Any, list[Problem]]:
     return data, []
 
 
-def load_profile_file(file: Path) -> tuple[PartnerProfile | None, list[Problem]]:
-    """Validate one file; relative paths inside it resolve against its directory."""
-    data, problems = _read_yaml(file)
-    if problems:
-        return None, problems
+def _context(file: Path) -> dict[str, Any]:
+    return {"base_dir": file.parent.absolute()}
+
+
+def _validate(data: dict[str, Any], file: Path) -> tuple[PartnerProfile | None, ProfileParts, list[Problem]]:
+    """The profile, or None and what can be read of it; and the problems of either.
+
+    Pydantic runs the profile-wide checks only when every field is valid (their problems have
+    no field location of their own); otherwise they run here, on the parts that are valid."""
+    context = _context(file)
     try:
-        profile = PartnerProfile.model_validate(data, context={"base_dir": file.parent.absolute()})
+        profile = PartnerProfile.model_validate(data, context=context)
     except ValidationError as exc:
-        return None, _problems_from(exc, file)
-    return profile, []
+        problems = _problems_from(exc, file)
+        parts = read_parts(data, context)
+        if all(detail["loc"] for detail in exc.errors(include_url=False, include_input=False)):
+            problems.extend(Problem(file, format_loc(loc), why) for loc, why in profile_problems(parts))
+        return None, parts, problems
+    return profile, profile.parts(), []
+
+
+def load_profile_file(file: Path) -> tuple[PartnerProfile | None, list[Problem]]:
+    """Validate one file; relative paths inside it resolve against its directory.
+
+    When fields are invalid, the profile-wide checks still run on the parts that are valid (see
+    ``partial``), so one round shows every problem of the file."""
+    data, problems = _read_yaml(file)
+    if data is None:
+        return None, problems
+    profile, _, problems = _validate(data, file)
+    return profile, problems
 
 
 @dataclass
@@ -158,10 +185,12 @@ class _MappingCheck:
             except MappingError as exc:  # a bad variant file: report it, check the profiles' own rules
                 result.problems.append(Problem(Path(exc.field or mappings_dir), "", exc.message))
 
-    def __call__(self, profile: PartnerProfile, file: Path) -> tuple[list[Problem], list[Problem]]:
-        from gateway.domain.mapping.checks import check_profile
+    def __call__(
+        self, documents: Iterable[tuple[int, DocumentPolicy]], file: Path
+    ) -> tuple[list[Problem], list[Problem]]:
+        from gateway.domain.mapping.checks import check_documents
 
-        problems, warnings = check_profile(profile, self.mapper, self.mappings)
+        problems, warnings = check_documents(documents, self.mapper, self.mappings)
         return [Problem(file, p, r) for p, r in problems], [Problem(file, p, r) for p, r in warnings]
 
 
@@ -200,17 +229,23 @@ def check_profiles(
         return result
     moment = now or datetime.now(UTC)
     mapping = _MappingCheck(mappings_dir, result)
+    claims: list[tuple[PartnerProfile | Claims, Path]] = []
     for file in _profile_files(directory):
-        profile, problems = load_profile_file(file)
-        result.problems.extend(problems)
-        if profile is None:
+        data, problems = _read_yaml(file)
+        if data is None:
+            result.problems.extend(problems)
             continue
-        mapping_problems, mapping_warnings = mapping(profile, file)
-        result.problems.extend(mapping_problems)
+        profile, parts, problems = _validate(data, file)
+        mapping_problems, mapping_warnings = mapping(parts.documents, file)
+        result.problems.extend(problems + mapping_problems)
         result.warnings.extend(mapping_warnings)
+        if profile is None:  # compare what can be read of it with the other files
+            claims.append((read_claims(data), file))
+            continue
+        claims.append((profile, file))
         result.warnings.extend(_certificate_warnings(profile, file, moment))
         result.entries.append((profile, file))
-    result.problems.extend(find_conflicts(result.entries))
+    result.problems.extend(find_conflicts(claims))
     return result
 
 

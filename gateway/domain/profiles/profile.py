@@ -14,14 +14,15 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 
 from gateway.domain.profiles.as2 import As2Channel
-from gateway.domain.profiles.common import FieldProblems, Loc, Slug, StrictModel
-from gateway.domain.profiles.documents import Direction, DocumentFormat, DocumentPolicy, DocumentType
-from gateway.domain.profiles.identity import Environment, Identity, normalise_as2_name
+from gateway.domain.profiles.common import FieldProblems, Slug, StrictModel
+from gateway.domain.profiles.cross_checks import ProfileParts, profile_problems
+from gateway.domain.profiles.documents import Direction, DocumentPolicy, DocumentType
+from gateway.domain.profiles.identity import Environment, Identity
 from gateway.domain.profiles.sequences import ControlNumbers
 from gateway.domain.profiles.sftp import SftpChannel
 from gateway.domain.profiles.webhook import WebhookChannel
 
-__all__ = ["Channels", "Contact", "ContactRole", "PartnerProfile"]
+__all__ = ["Channels", "Contact", "ContactRole", "PartnerProfile", "Routing"]
 
 _EMAIL = re.compile(r"^[^@\s]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+$")
 _PHONE = re.compile(r"^\+?[0-9][0-9 ().-]{4,24}(?:\s*(?:x|ext\.?)\s*[0-9]{1,6})?$")
@@ -97,48 +98,21 @@ class PartnerProfile(StrictModel):
 
     @model_validator(mode="after")
     def _cross_checks(self) -> PartnerProfile:
-        problems: list[tuple[Loc, str]] = []
-        seen: dict[tuple[Direction, str], int] = {}
-        for index, doc in enumerate(self.documents):
-            if doc.key in seen:
-                problems.append(
-                    (
-                        ("documents", index),
-                        f"{doc.direction} {doc.type} is already listed at documents[{seen[doc.key]}]",
-                    )
-                )
-            seen.setdefault(doc.key, index)
-        if any(doc.format is DocumentFormat.X12 for doc in self.documents) and self.identity.isa_key is None:
-            problems.append(
-                (("identity", "isa_id"), "X12 documents need identity.isa_qualifier and identity.isa_id")
-            )
-        if self.accept_test_interchanges and self.environment is Environment.TEST:
-            problems.append(
-                (
-                    ("accept_test_interchanges",),
-                    "applies to production partners; a test partner takes test data",
-                )
-            )
-        as2 = self.channels.as2
-        if as2 is not None and self.identity.as2_name is None:
-            problems.append((("identity", "as2_name"), "the AS2 channel needs identity.as2_name"))
-        elif as2 is not None and normalise_as2_name(as2.our_as2_id) == normalise_as2_name(
-            self.identity.as2_name or ""
-        ):
-            problems.append(
-                (("channels", "as2", "our_as2_id"), "our AS2 id must differ from the partner's as2_name")
-            )
-        inbound = {doc.type for doc in self.documents if doc.direction is Direction.INBOUND}
-        for doc_type in self.routing:
-            if doc_type not in inbound:
-                problems.append(
-                    (("routing", doc_type), f"no inbound document of type {doc_type} is configured")
-                )
-        for doc_type, destinations in self.routing.items():
-            if len(set(destinations)) != len(destinations):
-                problems.append((("routing", doc_type), "a destination is listed more than once"))
-        FieldProblems.raise_if_any(problems)
+        FieldProblems.raise_if_any(profile_problems(self.parts()))
         return self
+
+    def parts(self) -> ProfileParts:
+        """This profile as the profile-wide checks see it (see ``cross_checks``)."""
+        as2 = self.channels.as2
+        return ProfileParts(
+            documents=list(enumerate(self.documents)),
+            identity=self.identity,
+            environment=self.environment,
+            accept_test_interchanges=self.accept_test_interchanges,
+            as2=as2 is not None,
+            our_as2_id=as2.our_as2_id if as2 is not None else None,
+            routing=self.routing,
+        )
 
     def check_usage(self, isa15: str) -> str | None:
         """Why an interchange with this ISA15 must be failed rather than processed, or None.

@@ -8,6 +8,7 @@ partner ID. :class:`ProfileSet` answers all three, and finds the document policy
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 from gateway.domain.profiles.documents import Direction, DocumentPolicy
@@ -16,7 +17,7 @@ from gateway.domain.profiles.identity import normalise_as2_name
 from gateway.domain.profiles.profile import PartnerProfile
 from gateway.domain.profiles.sftp import SftpPush
 
-__all__ = ["ProfileSet", "find_conflicts"]
+__all__ = ["Claims", "ProfileSet", "find_conflicts"]
 
 _UNKNOWN_SOURCE = Path("<memory>")
 
@@ -25,64 +26,83 @@ def _isa_key(qualifier: str, isa_id: str) -> tuple[str, str]:
     return qualifier.strip(), isa_id.strip()
 
 
-def find_conflicts(entries: Iterable[tuple[PartnerProfile, Path]]) -> list[Problem]:
-    """Partner IDs, ISA qualifier+ID pairs, AS2 names and SFTP accounts claimed by more than one profile."""
+@dataclass(frozen=True)
+class Claims:
+    """What a profile claims that no other profile may: its ID, ISA identity, AS2 name, SFTP account.
+
+    ``None`` is nothing claimed, or (for a profile that failed validation) nothing readable."""
+
+    partner_id: str | None
+    isa_key: tuple[str, str] | None = None
+    as2_name: str | None = None
+    sftp_user: str | None = None
+
+    @classmethod
+    def of(cls, profile: PartnerProfile) -> Claims:
+        sftp = profile.channels.sftp
+        return cls(
+            partner_id=profile.partner_id,
+            isa_key=profile.identity.isa_key,
+            as2_name=profile.identity.as2_name,
+            sftp_user=sftp.account.username if isinstance(sftp, SftpPush) else None,
+        )
+
+
+def _owner(claims: Claims, source: Path) -> str:
+    return f"'{claims.partner_id}' in {source}" if claims.partner_id is not None else str(source)
+
+
+def find_conflicts(entries: Iterable[tuple[PartnerProfile | Claims, Path]]) -> list[Problem]:
+    """Partner IDs, ISA qualifier+ID pairs, AS2 names and SFTP accounts claimed by more than one profile.
+
+    Valid profiles and the claims readable from invalid ones (see ``partial``) are compared alike."""
     problems: list[Problem] = []
     ids: dict[str, Path] = {}
-    isa: dict[tuple[str, str], tuple[str, Path]] = {}
-    as2: dict[str, tuple[str, Path]] = {}
-    sftp_users: dict[str, tuple[str, Path]] = {}
-    for profile, source in entries:
-        if profile.partner_id in ids:
-            problems.append(
-                Problem(
-                    source,
-                    "partner_id",
-                    f"duplicate partner_id '{profile.partner_id}', also in {ids[profile.partner_id]}",
+    isa: dict[tuple[str, str], str] = {}
+    as2: dict[str, str] = {}
+    sftp_users: dict[str, str] = {}
+    for entry, source in entries:
+        claims = entry if isinstance(entry, Claims) else Claims.of(entry)
+        if claims.partner_id is not None:
+            if claims.partner_id in ids:
+                problems.append(
+                    Problem(
+                        source,
+                        "partner_id",
+                        f"duplicate partner_id '{claims.partner_id}', also in {ids[claims.partner_id]}",
+                    )
                 )
-            )
-            continue
-        ids[profile.partner_id] = source
-        key = profile.identity.isa_key
+                continue
+            ids[claims.partner_id] = source
+        owner = _owner(claims, source)
+        key = claims.isa_key
         if key is not None:
             if key in isa:
-                owner, where = isa[key]
                 problems.append(
-                    Problem(
-                        source,
-                        "identity.isa_id",
-                        f"ISA {key[0]}/{key[1]} is already used by '{owner}' in {where}",
-                    )
+                    Problem(source, "identity.isa_id", f"ISA {key[0]}/{key[1]} is already used by {isa[key]}")
                 )
             else:
-                isa[key] = (profile.partner_id, source)
-        if profile.identity.as2_name is not None:
-            name = normalise_as2_name(profile.identity.as2_name)
+                isa[key] = owner
+        if claims.as2_name is not None:
+            name = normalise_as2_name(claims.as2_name)
             if name in as2:
-                owner, where = as2[name]
                 problems.append(
-                    Problem(
-                        source,
-                        "identity.as2_name",
-                        f"AS2 name '{name}' is already used by '{owner}' in {where}",
-                    )
+                    Problem(source, "identity.as2_name", f"AS2 name '{name}' is already used by {as2[name]}")
                 )
             else:
-                as2[name] = (profile.partner_id, source)
-        sftp = profile.channels.sftp
-        if isinstance(sftp, SftpPush):
-            user = sftp.account.username
+                as2[name] = owner
+        user = claims.sftp_user
+        if user is not None:
             if user in sftp_users:
-                owner, where = sftp_users[user]
                 problems.append(
                     Problem(
                         source,
                         "channels.sftp.account.username",
-                        f"SFTP account '{user}' is already used by '{owner}' in {where}",
+                        f"SFTP account '{user}' is already used by {sftp_users[user]}",
                     )
                 )
             else:
-                sftp_users[user] = (profile.partner_id, source)
+                sftp_users[user] = owner
     return problems
 
 

@@ -71,10 +71,14 @@ class SftpPaths(StrictModel):
     archive: RemotePath | None = None
 
 
+#: The name a partner logs in with on our SFTP server.
+SftpUsername = Annotated[str, Field(pattern=r"^[a-z_][a-z0-9_.-]{0,31}$")]
+
+
 class SftpAccount(StrictModel):
     """The account the partner logs in with on our SFTP server."""
 
-    username: str = Field(pattern=r"^[a-z_][a-z0-9_.-]{0,31}$")
+    username: SftpUsername
     authorized_keys: list[SshPublicKey] = Field(min_length=1)
     password_hash: SecretRef | None = Field(
         default=None, description="a $scrypt$ or $pbkdf2-sha256$ hash (docs/sftp.md), by reference"

@@ -67,6 +67,25 @@ def test_validate_invalid_exit_1_one_problem_per_line(capsys: pytest.CaptureFixt
     assert "5 problem(s) in 5 file(s)" in err
 
 
+def test_validate_prints_every_problem_of_a_file_with_field_errors(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A field error does not hold back the file's routing problem or a duplicate partner ID."""
+    shutil.copy(INVALID / "duplicate-a.yaml", tmp_path)
+    data = yaml.safe_load((INVALID / "duplicate-b.yaml").read_text())
+    data.update(name="", routing={"856": ["erp"]})
+    (tmp_path / "duplicate-b.yaml").write_text(yaml.safe_dump(data))
+    assert run("partners", "validate", str(tmp_path), "--mappings", str(REPO / "mappings")) == 1
+    out, err = capsys.readouterr()
+    b = tmp_path / "duplicate-b.yaml"
+    assert out.splitlines() == [
+        f"{b}: name: String should have at least 1 character",
+        f"{b}: routing.856: no inbound document of type 856 is configured",
+        f"{b}: partner_id: duplicate partner_id 'duplicate-partner', also in {tmp_path / 'duplicate-a.yaml'}",
+    ]
+    assert "3 problem(s) in 1 file(s)" in err
+
+
 def test_validate_missing_directory_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert run("partners", "validate", str(tmp_path / "absent")) == 2
     assert "not a directory" in capsys.readouterr().err

@@ -18,8 +18,10 @@ from gateway.domain.profiles import (
     check_profiles,
     load_profile_file,
     load_profiles,
+    loader,
 )
 from gateway.domain.profiles.deviations import merge
+from gateway.domain.profiles.loader import _ProfileYamlLoader
 
 REPO = Path(__file__).resolve().parents[3]
 PARTNERS = REPO / "partners"
@@ -350,3 +352,172 @@ def test_deviations_apply_on_top_of_a_variant(examples: ProfileSet) -> None:
     variant = policy.mapping.deviations.model_validate({"party_roles": {"BY": "buyer", "BS": "bill_to"}})
     merged = merge(variant, policy.mapping.deviations)
     assert merged.party_roles == {"BY": "buyer", "BS": "ship_to"}
+
+
+# --- field errors do not hide the other problems of a file --------------------------------
+
+_WEBHOOK = {"webhook": {"inbound": {"secret": "env:X"}}}
+
+
+def _profile(partner_id: str, **fields: object) -> dict[str, object]:
+    data: dict[str, object] = {
+        "partner_id": partner_id,
+        "name": partner_id.title(),
+        "environment": "test",
+        "channels": _WEBHOOK,
+        "documents": [{"direction": "inbound", "type": "po_json", "format": "json"}],
+    }
+    data.update(fields)
+    return data
+
+
+def _write(directory: Path, name: str, data: dict[str, object]) -> None:
+    (directory / name).write_text(yaml.safe_dump(data, sort_keys=False))
+
+
+def _rules_with_problems() -> list[dict[str, object]]:
+    x12: dict[str, object] = {"direction": "inbound", "type": "850", "format": "x12", "version": "004010"}
+    deviations = {"code_maps": {"nosuch": {"A": "B"}}, "party_roles": {"ZZ": "nobody"}}
+    return [{**x12, "mapping": {"deviations": deviations}}, x12]
+
+
+def test_a_field_error_does_not_hide_the_other_problems_of_the_file(tmp_path: Path) -> None:
+    _write(tmp_path, "alpha.yaml", _profile("dup", identity={"isa_qualifier": "ZZ", "isa_id": "ALPHA"}))
+    beta = _profile(
+        "dup",
+        name="",  # a field error ...
+        accept_test_interchanges=True,  # ... and every kind of problem that only shows up besides it
+        documents=_rules_with_problems(),
+        routing={"856": ["erp"], "850": ["erp", "erp"]},
+    )
+    _write(tmp_path, "beta.yaml", beta)
+    problems = [(n, p, r.split(";")[0]) for n, p, r in _problems(tmp_path)]
+    assert problems == [
+        ("beta.yaml", "name", "String should have at least 1 character"),
+        ("beta.yaml", "documents[1]", "inbound 850 is already listed at documents[0]"),
+        ("beta.yaml", "identity.isa_id", "X12 documents need identity.isa_qualifier and identity.isa_id"),
+        ("beta.yaml", "accept_test_interchanges", "applies to production partners"),
+        ("beta.yaml", "routing.856", "no inbound document of type 856 is configured"),
+        ("beta.yaml", "routing.850", "a destination is listed more than once"),
+        ("beta.yaml", "documents[0].mapping.deviations.code_maps.nosuch", "unknown code list"),
+        ("beta.yaml", "documents[0].mapping.deviations.party_roles.ZZ", "unknown role 'nobody'"),
+        ("beta.yaml", "partner_id", f"duplicate partner_id 'dup', also in {tmp_path / 'alpha.yaml'}"),
+    ]
+    # the same problems as when the field error is fixed: nothing is left for a second round
+    _write(tmp_path, "beta.yaml", {**beta, "name": "Beta"})
+    fixed = [(n, p, r.split(";")[0]) for n, p, r in _problems(tmp_path)]
+    assert fixed == problems[1:]
+
+
+def test_claims_of_an_invalid_profile_are_compared(tmp_path: Path) -> None:
+    """ISA identity, AS2 name and SFTP account of a profile with field errors still conflict."""
+    push = {
+        "mode": "push",
+        "account": {"username": "shared", "authorized_keys": [ED25519]},
+        "paths": {"inbox": "/in", "outbox": "/out"},
+    }
+    identity = {"isa_qualifier": "ZZ", "isa_id": "SAME", "as2_name": "SAME-AS2"}
+    # invalid partner_id: its claims are still compared, named by file
+    _write(tmp_path, "a.yaml", _profile("Not A Slug", identity=identity, channels={"sftp": push}))
+    _write(tmp_path, "b.yaml", _profile("bee", identity=identity, channels={"sftp": push}))
+    # a bad GS ID, an unknown environment and a bad key: the valid ISA ID and user are still claims
+    bad_push = {**push, "account": {"username": "shared", "authorized_keys": ["not a key"]}}
+    bad_identity = {**identity, "as2_name": "HAS SPACE", "gs_application_ids": ["x"]}
+    _write(
+        tmp_path,
+        "c.yaml",
+        _profile("sea", environment="staging", identity=bad_identity, channels={"sftp": bad_push}),
+    )
+    problems = [(n, p, r) for n, p, r in _problems(tmp_path)]
+    a = tmp_path / "a.yaml"
+    conflicts = [(n, p, r) for n, p, r in problems if "already used" in r]
+    assert conflicts == [
+        ("b.yaml", "identity.isa_id", f"ISA ZZ/SAME is already used by {a}"),
+        ("b.yaml", "identity.as2_name", f"AS2 name 'SAME-AS2' is already used by {a}"),
+        ("b.yaml", "channels.sftp.account.username", f"SFTP account 'shared' is already used by {a}"),
+        ("c.yaml", "identity.isa_id", f"ISA ZZ/SAME is already used by {a}"),
+        ("c.yaml", "channels.sftp.account.username", f"SFTP account 'shared' is already used by {a}"),
+    ]
+    assert {(n, p) for n, p, r in problems if "already used" not in r} == {
+        ("a.yaml", "partner_id"),
+        ("c.yaml", "environment"),
+        ("c.yaml", "identity.gs_application_ids[0]"),
+        ("c.yaml", "identity.as2_name"),
+        ("c.yaml", "channels.sftp.account.authorized_keys[0]"),
+    }
+
+
+def test_unreadable_rules_do_not_make_routing_problems(tmp_path: Path) -> None:
+    """A route to a type whose rule is invalid is not reported as unconfigured: the rule's own
+    problem is, and the route is judged once the rule can be read."""
+    rules = [
+        {"direction": "inbound", "type": 856, "format": "x12", "version": "bad"},
+        {"direction": "outbound", "type": "855", "format": "x12", "version": "bad"},
+    ]
+    _write(tmp_path, "p.yaml", _profile("p", documents=rules, routing={"856": ["erp"], "855": ["erp"]}))
+    assert [(p, r) for _, p, r in _problems(tmp_path) if p.startswith(("routing", "identity"))] == [
+        ("routing.855", "no inbound document of type 855 is configured")
+    ]
+    _write(tmp_path, "p.yaml", _profile("p", documents="not a list", routing={"856": ["erp"]}))
+    assert [p for _, p, _ in _problems(tmp_path)] == ["documents"]
+
+
+_ODD_VALUES: list[object] = [None, "", "x", 0, True, [], [None], {}, {"x": None}, -1.5]
+
+
+def _paths(value: object, prefix: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
+    found: list[tuple[object, ...]] = [prefix] if prefix else []
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else []
+    for key, child in items:
+        found.extend(_paths(child, (*prefix, key)))
+    return found
+
+
+def _replaced(data: object, path: tuple[object, ...], new: object) -> object:
+    if not path:
+        return new
+    head, rest = path[0], path[1:]
+    if isinstance(data, dict):
+        return {k: _replaced(v, rest, new) if k == head else v for k, v in data.items()}
+    assert isinstance(data, list)
+    return [_replaced(v, rest, new) if i == head else v for i, v in enumerate(data)]
+
+
+@pytest.mark.parametrize("example", ["northwind-supply", "swift-3pl", "acme-retail"])
+def test_malformed_values_anywhere_are_reported_once_without_crashing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, example: str
+) -> None:
+    """Every value of a shipped profile, replaced by values of the wrong kind: each file is checked
+    as far as it can be read, never raises, and prints no problem twice.
+
+    The YAML of each case is handed over as read (parsing it again would take most of the time)."""
+    partners = tmp_path / "partners"
+    shutil.copytree(PARTNERS / "certs", partners / "certs")
+    shutil.copytree(REPO / "deploy" / "dev-keys", tmp_path / "deploy" / "dev-keys")
+    original = yaml.load((PARTNERS / f"{example}.yaml").read_text(), Loader=_ProfileYamlLoader)
+    for name in ("mutated.yaml", "twin.yaml"):  # a second profile: claims are compared too
+        (partners / name).write_text("")
+    current: dict[str, object] = {"twin.yaml": original}
+    monkeypatch.setattr(loader, "_read_yaml", lambda file: (current[file.name], []))
+    cases = 0
+    for path in _paths(original):
+        for odd in _ODD_VALUES:
+            current["mutated.yaml"] = _replaced(original, path, odd)
+            result = check_profiles(partners)
+            lines = [str(p) for p in result.problems]
+            assert len(lines) == len(set(lines)), (path, odd, lines)
+            cases += 1
+    assert cases > 300
+
+
+def test_rules_after_an_unreadable_one_are_still_checked(tmp_path: Path) -> None:
+    rules = [None, *_rules_with_problems()]
+    _write(
+        tmp_path, "p.yaml", _profile("p", documents=rules, identity={"isa_qualifier": "ZZ", "isa_id": "P"})
+    )
+    assert [p for _, p, _ in _problems(tmp_path)] == [
+        "documents[0]",
+        "documents[2]",
+        "documents[1].mapping.deviations.code_maps.nosuch",
+        "documents[1].mapping.deviations.party_roles.ZZ",
+    ]
