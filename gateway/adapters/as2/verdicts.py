@@ -109,6 +109,19 @@ async def settle(store: Store, sent: SentMessage, accepted: bool, reason: str) -
     record = await store.get_payload(sent.payload_id)
     if record is None:
         return False
+    latest = await last_sent(store, sent.payload_id)
+    if latest is not None and latest.message_id != sent.message_id:
+        # a late receipt of an earlier send: the payload went out again since, under a new
+        # Message-ID, and only that send's MDN may settle it
+        await store.add_audit(
+            "payload",
+            sent.payload_id,
+            "as2-mdn",
+            detail=f"MDN for the earlier send {sent.message_id} arrived after the payload was sent again "
+            f"as {latest.message_id}; noted, not applied: {reason}",
+            actor="as2-mdn",
+        )
+        return False
     if not _awaits_verdict(record):
         await store.add_audit(
             "payload",

@@ -251,6 +251,30 @@ async def test_a_forged_async_mdn_does_not_block_the_genuine_one(make_setup: Any
         assert sorted(m.state.value for m in await kept_mdns(s.gw, payload_id)) == ["delivered", "rejected"]
 
 
+async def test_a_late_mdn_of_an_earlier_send_does_not_settle_the_resend(make_setup: Any) -> None:
+    """Only the MDN of the latest send (its Message-ID) may settle a payload that went out again."""
+    async with AsyncExitStack() as stack:
+        s = await make_setup(stack, receiver_expects=SIGNED_ENCRYPTED, mdn=ASYNC_SIGNED)
+        s.receiver.drop_async = True
+        payload_id = await queue(s.gw)
+        await s.gw.send_pending()
+        await wait_state(s.gw, payload_id, State.SENT)
+        await s.gw.store.reset_for_replay(payload_id, reason="partner lost it (OPS-7)", actor="support")
+        await s.gw.send_pending()
+        await wait_state(s.gw, payload_id, State.SENT)
+        (first, _, _), (second, _, _) = s.receiver.received
+        assert first.message_id != second.message_id
+        late = as2.Mdn(mdn_mode="ASYNC", digest_alg="sha256")
+        late.build(message=first, status="processed/Error", detailed_status="decryption-failed")
+        assert await _post_mdn(s, late) == 200  # a verified receipt: kept, but only noted
+        await wait_state(s.gw, payload_id, State.SENT, timeout=0.5)
+        assert "noted, not applied" in await last_event(s.gw, payload_id)
+        current = as2.Mdn(mdn_mode="ASYNC", digest_alg="sha256")
+        current.build(message=second, status="processed")
+        assert await _post_mdn(s, current) == 200
+        await wait_state(s.gw, payload_id, State.DELIVERED)
+
+
 async def test_an_async_mdn_that_never_comes_fails_the_payload_after_the_profile_timeout(
     make_setup: Any,
 ) -> None:
