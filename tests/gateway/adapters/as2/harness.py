@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import yaml
 from aiohttp import web
 from cryptography import x509
@@ -26,6 +27,7 @@ from gateway.domain.runtime.records import PayloadRecord
 from gateway.domain.runtime.store import MessageFilter
 from gateway.runtime import Gateway
 from tests.gateway.adapters.as2.conftest import Identity
+from tests.support.pyas2_peer import as2, raw_http
 
 REPO = Path(__file__).resolve().parents[4]
 SAMPLE_850 = (REPO / "fixtures/x12/sample-850.edi").read_bytes()
@@ -234,3 +236,19 @@ async def transmissions(gw: Gateway, message_id: str, channel: str = "as2") -> l
     """Payloads whose stored AS2 headers carry ``message_id`` (EDI, archive or rejected copies)."""
     found = await payloads(gw, channel=channel)
     return [p for p in found if p.meta.get("headers", {}).get("message-id", "").strip("<>") == message_id]
+
+
+async def post(url: str, headers: dict[str, str], body: bytes) -> tuple[dict[str, str], bytes]:
+    """POST a message to ``{url}/as2``; an MDN was asked for: it comes with 200, whatever its disposition."""
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(f"{url}/as2", headers=headers, data=body) as r,
+    ):
+        assert r.status == 200
+        return dict(r.headers), await r.read()
+
+
+def mdn_outcome(message: as2.Message, headers: dict[str, str], body: bytes) -> tuple[str, str | None]:
+    """(disposition, detail) of our MDN, read and verified by pyas2lib as the sender of ``message``."""
+    status, detail = as2.Mdn().parse(raw_http(headers, body), find_message_cb=lambda _m, _r: message)
+    return str(status), detail

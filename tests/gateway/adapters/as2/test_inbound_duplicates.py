@@ -13,7 +13,6 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
-import aiohttp
 import pytest
 import pytest_asyncio
 
@@ -26,7 +25,9 @@ from tests.gateway.adapters.as2.harness import (
     by_message_id,
     edigate_as2,
     gateway_on_sqlite,
+    mdn_outcome,
     payloads,
+    post,
     transmissions,
     write_profiles,
 )
@@ -69,20 +70,6 @@ def sender(ours: Identity, peer: Identity, **options: Any) -> tuple[as2.Organiza
         mdn_digest_alg="sha256",
         **options,
     )
-
-
-async def post(url: str, headers: dict[str, str], body: bytes) -> tuple[dict[str, str], bytes]:
-    async with (
-        aiohttp.ClientSession() as session,
-        session.post(f"{url}/as2", headers=headers, data=body) as r,
-    ):
-        assert r.status == 200
-        return dict(r.headers), await r.read()
-
-
-def mdn_outcome(message: as2.Message, headers: dict[str, str], body: bytes) -> tuple[str, str | None]:
-    status, detail = as2.Mdn().parse(raw_http(headers, body), find_message_cb=lambda _m, _r: message)
-    return str(status), detail
 
 
 async def test_a_retry_of_a_message_the_store_rejected_gets_the_originals_error(

@@ -30,11 +30,13 @@ from tests.gateway.adapters.as2.harness import (
     by_message_id,
     edigate_as2,
     gateway_on_sqlite,
+    mdn_outcome,
     payloads,
+    post,
     transmissions,
     write_profiles,
 )
-from tests.support.pyas2_peer import as2, build, organization, partner, raw_http
+from tests.support.pyas2_peer import as2, build, organization, partner
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -97,20 +99,6 @@ async def env(
     )
     async with gateway_on_sqlite(tmp_path, profiles) as gw, edigate_as2(gw) as (_, url):
         yield Env(gw, url)  # fmt: skip
-
-
-async def post(url: str, headers: dict[str, str], body: bytes) -> tuple[dict[str, str], bytes]:
-    async with (
-        aiohttp.ClientSession() as session,
-        session.post(f"{url}/as2", headers=headers, data=body) as r,
-    ):
-        assert r.status == 200  # an MDN was asked for: it comes with 200, whatever the disposition
-        return dict(r.headers), await r.read()
-
-
-def mdn_outcome(message: as2.Message, headers: dict[str, str], body: bytes) -> tuple[str, str | None]:
-    status, detail = as2.Mdn().parse(raw_http(headers, body), find_message_cb=lambda _m, _r: message)
-    return str(status), detail
 
 
 async def assert_refused(gw: Gateway, message_id: str, disposition: str, partner_id: str | None) -> None:

@@ -18,26 +18,14 @@ from tests.gateway.adapters.as2.harness import (
     as2_profile,
     edigate_as2,
     gateway_on_sqlite,
+    mdn_outcome,
+    post,
     transmissions,
     write_profiles,
 )
-from tests.support.pyas2_peer import as2, build, organization, partner, raw_http
+from tests.support.pyas2_peer import as2, build, organization, partner
 
 GENERIC = b"an error on the receiving side"
-
-
-async def post(url: str, headers: dict[str, str], body: bytes) -> tuple[dict[str, str], bytes]:
-    async with (
-        aiohttp.ClientSession() as session,
-        session.post(f"{url}/as2", headers=headers, data=body) as r,
-    ):
-        assert r.status == 200
-        return dict(r.headers), await r.read()
-
-
-def mdn_outcome(message: as2.Message, headers: dict[str, str], body: bytes) -> tuple[str, str | None]:
-    status, detail = as2.Mdn().parse(raw_http(headers, body), find_message_cb=lambda _m, _r: message)
-    return str(status), detail
 
 
 def message(ours: Identity, peer: Identity, **options: Any) -> tuple[dict[str, str], bytes, as2.Message]:

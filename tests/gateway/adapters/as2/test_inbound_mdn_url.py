@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 import pytest
 import pytest_asyncio
 from aiohttp import web
@@ -31,11 +30,13 @@ from tests.gateway.adapters.as2.harness import (
     by_message_id,
     edigate_as2,
     gateway_on_sqlite,
+    mdn_outcome,
     payloads,
+    post,
     serve,
     write_profiles,
 )
-from tests.support.pyas2_peer import as2, build, organization, partner, raw_http
+from tests.support.pyas2_peer import as2, build, organization, partner
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -111,20 +112,6 @@ def with_header(headers: dict[str, str], name: str, value: str) -> dict[str, str
     out = {k: v for k, v in headers.items() if k.lower() != name.lower()}
     out[name] = value
     return out
-
-
-async def post(url: str, headers: dict[str, str], body: bytes) -> tuple[dict[str, str], bytes]:
-    async with (
-        aiohttp.ClientSession() as session,
-        session.post(f"{url}/as2", headers=headers, data=body) as r,
-    ):
-        assert r.status == 200
-        return dict(r.headers), await r.read()
-
-
-def mdn_outcome(message: as2.Message, headers: dict[str, str], body: bytes) -> tuple[str, str | None]:
-    status, detail = as2.Mdn().parse(raw_http(headers, body), find_message_cb=lambda _m, _r: message)
-    return str(status), detail
 
 
 async def queued_for(gw: Gateway, message_id: str) -> list[PayloadRecord]:
