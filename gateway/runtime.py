@@ -18,6 +18,7 @@ import asyncio
 import gc
 import logging
 import sys
+import threading
 from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any
 
@@ -202,7 +203,7 @@ class Gateway:
             store, registry, self.replay, self.receive, self.health, loops=self.supervisor.statuses
         )
         self._tasks: list[asyncio.Task[None]] = []
-        self._switch_interval: float | None = None
+        self._tuned = False  # holds the process tuning (_TUNING) while running
 
     @property
     def mapper(self) -> Mapper:
@@ -294,9 +295,9 @@ class Gateway:
             sup.forever("outbound-consumer", lambda: self.outbound_source.run(self.outbound.handle)),
         ]
         self._tasks = [asyncio.create_task(c) for c in loops]
-        _freeze_startup_objects()
-        self._switch_interval = sys.getswitchinterval()
-        sys.setswitchinterval(SWITCH_INTERVAL)
+        if not self._tuned:
+            _TUNING.acquire()
+            self._tuned = True
         if self.as2 is not None:
             await self.as2.start()
         if self.sftp is not None:
@@ -324,10 +325,9 @@ class Gateway:
         if self.analysis_pool is not None:
             await _bounded(self.analysis_pool.close(), "stopping the analysis processes", grace_seconds)
         await _bounded(self.store.close(), "closing the store", grace_seconds)
-        gc.unfreeze()  # what start() set aside is collectable again
-        if self._switch_interval is not None:
-            sys.setswitchinterval(self._switch_interval)
-            self._switch_interval = None
+        if self._tuned:
+            _TUNING.release()
+            self._tuned = False
 
     async def process_now(self, payload_id: str) -> ProcessingResult | None:
         """Run the pipeline for one stored payload in this process (``edigate ingest``)."""
@@ -352,6 +352,42 @@ class Gateway:
         worker = f"{self.settings.instance_id}/cli-sender"
         while records := await self.store.claim_payloads(worker, 64, 30, Direction.OUTBOUND):
             await self.sender.send_batch(records, worker)
+
+
+class _ProcessTuning:
+    """The interpreter settings of a process that runs a gateway: the start-up objects frozen
+    out of the cycle collector, and the :data:`SWITCH_INTERVAL`. Several gateways may run in
+    one process (tests, embedders): the first start applies them and the last stop restores
+    the interval found before and makes the frozen objects collectable again."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._running = 0
+        self._saved_interval = sys.getswitchinterval()
+
+    @property
+    def running(self) -> int:
+        return self._running
+
+    def acquire(self) -> None:
+        with self._lock:
+            self._running += 1
+            if self._running == 1:
+                _freeze_startup_objects()
+                self._saved_interval = sys.getswitchinterval()
+                sys.setswitchinterval(SWITCH_INTERVAL)
+
+    def release(self) -> None:
+        with self._lock:
+            if self._running == 0:
+                return
+            self._running -= 1
+            if self._running == 0:
+                gc.unfreeze()  # what the first start set aside is collectable again
+                sys.setswitchinterval(self._saved_interval)
+
+
+_TUNING = _ProcessTuning()
 
 
 def _freeze_startup_objects() -> None:

@@ -15,13 +15,13 @@
 from __future__ import annotations
 
 import logging
-import re
 import time
 from typing import Any
 
 from aiohttp import web
 
 from gateway.adapters.http.base import Handler
+from gateway.domain.runtime.correlation import SANE_CORRELATION_ID
 from gateway.domain.runtime.errors import GatewayError
 from gateway.domain.runtime.ids import new_uuid
 from gateway.logging import correlation_scope
@@ -29,7 +29,7 @@ from gateway.logging import correlation_scope
 __all__ = ["CORRELATION_HEADER", "gateway_middleware", "problem_response"]
 
 CORRELATION_HEADER = "X-Correlation-ID"
-_SANE_ID = re.compile(r"^[A-Za-z0-9._:@/+=-]{1,128}$")
+_SANE_ID = SANE_CORRELATION_ID
 
 log = logging.getLogger("gateway.http")
 

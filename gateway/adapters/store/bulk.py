@@ -13,10 +13,12 @@ PostgreSQL (asyncpg, no thread hops) goes through SQLAlchemy Core unchanged.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import Table, insert
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -67,7 +69,15 @@ class BulkInserter:
                 for row in chunk
                 for value, process in zip((row[n] for n in names), processors, strict=True)
             ]
-            found = await driver.execute_fetchall(head + ", ".join([one] * len(chunk)) + tail, params)
+            statement = head + ", ".join([one] * len(chunk)) + tail
+            try:
+                found = await driver.execute_fetchall(statement, params)
+            except sqlite3.Error as exc:
+                # the driver's own error, wrapped as SQLAlchemy wraps it everywhere else, so the
+                # store tells a busy or locked database (transient) from a wrong statement
+                raise sa_exc.DBAPIError.instance(
+                    head + "...", None, exc, sqlite3.Error, hide_parameters=True
+                ) from exc
             out += [r[0] for r in found]
         return out
 

@@ -50,6 +50,7 @@ from gateway.adapters.webhook.validation import Verdict, check_body
 from gateway.domain.mapping import Mapper
 from gateway.domain.profiles import Direction as ProfileDirection
 from gateway.domain.profiles import DocumentFormat, PartnerProfile, SecretUnavailable, WebhookInbound
+from gateway.domain.runtime.correlation import SANE_CORRELATION_ID
 from gateway.domain.runtime.errors import PayloadTooLarge
 from gateway.domain.runtime.lifecycle import State
 from gateway.domain.runtime.records import ChannelMeta, NewPayload, PayloadRecord, StoreOutcome
@@ -75,7 +76,7 @@ KEPT_HEADERS = (
 )
 _KEY = re.compile(r"^[\x21-\x7e]{1,255}$")  # printable ASCII without spaces, as the store's column allows
 _REASON = re.compile(r"^webhook (\d{3}) (\w+): ")
-_CORRELATION = re.compile(r"^[A-Za-z0-9._:@/+=-]{1,128}$")  # as the HTTP middleware accepts
+_CORRELATION = SANE_CORRELATION_ID  # as the HTTP middleware accepts
 _THREAD_THRESHOLD = 64 * 1024  # bigger bodies are validated off the event loop
 
 Receiver = Callable[[bytes, ChannelMeta], Awaitable[StoreOutcome]]

@@ -8,11 +8,17 @@ every log record.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
-__all__ = ["correlation_id", "correlation_scope", "current_correlation_id"]
+__all__ = ["SANE_CORRELATION_ID", "correlation_id", "correlation_scope", "current_correlation_id"]
+
+#: A caller's correlation ID (``X-Correlation-ID``) is kept when it matches this: printable
+#: token characters, 64 at most, the width of the store's correlation_id columns (a longer
+#: one would fail the whole batch it is committed in). Others are replaced, never truncated.
+SANE_CORRELATION_ID = re.compile(r"^[A-Za-z0-9._:@/+=-]{1,64}$")
 
 #: The correlation ID of whatever the current task is doing.
 correlation_id: ContextVar[str | None] = ContextVar("edigate_correlation_id", default=None)

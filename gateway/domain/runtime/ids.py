@@ -33,7 +33,8 @@ def new_uuid() -> uuid.UUID:
 
 
 def _forget() -> None:
-    global _pool, _at
+    global _lock, _pool, _at
+    _lock = threading.Lock()  # a thread of the parent may have held it at the fork
     _pool, _at = b"", 0
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import signal
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
@@ -43,6 +44,9 @@ _Result = list[tuple[str | None, Analysis]]
 
 def _start_worker(directory: Path, mappings_dir: Path | None, validator: SetValidator | None) -> None:
     global _registry, _validator
+    # Ctrl-C in a terminal reaches the whole process group: the gateway stops its workers itself,
+    # and an interrupted analysis would come back as a KeyboardInterrupt on the event loop
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     tune_collector()  # the same cycle-collector policy as the gateway process (docs/runtime.md)
     _registry = ProfileRegistry(directory, mappings_dir)
     _validator = validator

@@ -99,3 +99,20 @@ async def test_worker_processes_run_with_the_gateways_collector_policy(pooled: G
     executor = pool._pool()  # the spawned worker: a fresh interpreter, thresholds from its initializer
     young, _, _ = await asyncio.get_running_loop().run_in_executor(executor, gc.get_threshold)
     assert young == YOUNG_THRESHOLD
+
+
+def _sigint_handler() -> object:
+    import signal
+
+    return signal.getsignal(signal.SIGINT)
+
+
+async def test_worker_processes_leave_ctrl_c_to_the_gateway(pooled: Gateway) -> None:
+    """Ctrl-C reaches the whole process group; the workers ignore it and the gateway stops them."""
+    import asyncio
+    import signal
+
+    pool = pooled.analysis_pool
+    assert pool is not None
+    handler = await asyncio.get_running_loop().run_in_executor(pool._pool(), _sigint_handler)
+    assert handler == signal.SIG_IGN

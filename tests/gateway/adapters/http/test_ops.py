@@ -158,6 +158,10 @@ async def test_request_logs_are_json_with_the_correlation_id(client: Client) -> 
         given = await client.get("/healthz", headers={"X-Correlation-ID": "ticket-4711"})
         fresh = await client.get("/api/v1/partners", headers=bearer(Role.SUPPORT))
         unsafe = await client.get("/healthz", headers={"X-Correlation-ID": "x" * 300})
+        widest = await client.get("/healthz", headers={"X-Correlation-ID": "w" * 64})
+        too_wide = await client.get("/healthz", headers={"X-Correlation-ID": "w" * 65})
+    assert widest.headers["X-Correlation-ID"] == "w" * 64  # the store's column width
+    assert uuid.UUID(too_wide.headers["X-Correlation-ID"])  # longer: replaced, never truncated
     assert given.headers["X-Correlation-ID"] == "ticket-4711"
     generated = fresh.headers["X-Correlation-ID"]
     assert uuid.UUID(generated)
@@ -167,6 +171,8 @@ async def test_request_logs_are_json_with_the_correlation_id(client: Client) -> 
         ("/healthz", 200, "ticket-4711"),
         ("/api/v1/partners", 200, generated),
         ("/healthz", 200, unsafe.headers["X-Correlation-ID"]),
+        ("/healthz", 200, "w" * 64),
+        ("/healthz", 200, too_wide.headers["X-Correlation-ID"]),
     ]
     assert all(r["level"] == "info" and r["duration_ms"] >= 0 for r in requests)
 

@@ -4,13 +4,15 @@ transactions, companions (the AS2 archive copy) kept only with a new payload, ta
 from __future__ import annotations
 
 import asyncio
+import sqlite3
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
-from gateway.adapters.store import SqlStore, payloads
+from gateway.adapters.store import SqlStore, open_store, payloads
 from gateway.adapters.store import tables as t
-from gateway.domain.runtime.errors import Conflict
+from gateway.domain.runtime.errors import Conflict, TransientFailure
 from gateway.domain.runtime.lifecycle import State
 from gateway.domain.runtime.records import ChannelMeta, NewPayload
 from gateway.domain.runtime.store import MessageFilter
@@ -148,3 +150,24 @@ async def test_a_failure_after_the_insert_rolls_the_whole_batch_back(
     assert (await _count(store, "as2"), await _count(store, "as2-raw")) == (0, 0)
     [again] = await store.save_payloads([_new(b"b", message_id="<m1@acme>")])
     assert again.created  # the Message-ID was not taken by the rolled-back insert
+
+
+async def test_a_locked_sqlite_database_is_a_transient_failure_of_the_receive_batch(tmp_path: Path) -> None:
+    """The bulk inserts talk to the SQLite driver directly; its errors still read as transient."""
+    db = tmp_path / "locked.db"
+    store = await open_store(f"sqlite:///{db}")
+    try:
+        async with store.engine.connect() as conn:  # the pooled connection gives up after 0.2 s
+            await conn.exec_driver_sql("PRAGMA busy_timeout=200")
+        other = sqlite3.connect(db, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")  # another writer holds the lock (e.g. `edigate ingest`)
+        try:
+            with pytest.raises(TransientFailure):
+                await store.save_payloads([_new(b"ISA*locked", message_id="<locked@x>")])
+        finally:
+            other.execute("ROLLBACK")
+            other.close()
+        [outcome] = await store.save_payloads([_new(b"ISA*locked", message_id="<locked@x>")])
+        assert outcome.created  # nothing was half-written: the retry stores it once
+    finally:
+        await store.close()

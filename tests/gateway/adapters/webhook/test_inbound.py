@@ -146,6 +146,10 @@ async def test_the_request_correlation_id_is_stored_with_the_payload(
     status, body, _ = await endpoint.post(other, headers={"X-Correlation-ID": "not a sane id; DROP"})
     assert status == 202, body
     assert body["correlation_id"] == body["message_id"]  # an unusable header: the store's default
+    third = SHIPMENT.replace(b"WO-55812", b"WO-55900")
+    status, body, _ = await endpoint.post(third, headers={"X-Correlation-ID": "t" * 65})
+    assert status == 202, body  # wider than the store's column: replaced, not stored to fail the batch
+    assert body["correlation_id"] == body["message_id"]
 
 
 async def test_several_signatures_are_accepted_while_a_secret_is_rotated(endpoint: Endpoint) -> None:
