@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import uuid
 
 from gateway.domain.runtime.ids import new_uuid
@@ -31,3 +32,23 @@ def test_a_forked_child_does_not_reuse_the_parents_block() -> None:
     parent_next = new_uuid()
     assert len(child) == 16
     assert child != parent_next.bytes
+
+
+def test_a_child_forked_while_another_thread_draws_an_id_can_still_draw() -> None:
+    """The lock may be held by a parent thread at the fork; the child gets a fresh one."""
+    from gateway.domain.runtime import ids
+
+    read, write = os.pipe()
+    with ids._lock:  # as if another thread were inside new_uuid() when the fork happened
+        pid = os.fork()
+        if pid == 0:
+            os.close(read)
+            signal.alarm(5)  # a deadlock ends the child instead of hanging the test
+            os.write(write, new_uuid().bytes)
+            os._exit(0)
+    os.close(write)
+    child = os.read(read, 16)
+    os.close(read)
+    _, status = os.waitpid(pid, 0)
+    assert os.WIFEXITED(status), "the child hung on the parent's lock"
+    assert len(child) == 16
