@@ -96,6 +96,9 @@ class PipelineSettings(_Section):
     #: Payloads a pipeline worker (and the sender) leases at once; bigger batches cost less per
     #: document under load (fewer statements and transactions), a small load is taken as it comes.
     batch_size: int = Field(256, ge=1, le=1000)
+    #: A pipeline batch also stops at this many bytes of payloads (a bigger payload goes alone):
+    #: a batch is read, parsed and held in memory at once.
+    batch_bytes: int = Field(16 * 1024 * 1024, ge=1024)
     #: Processes that parse, validate and map beside the event loop (0: a thread of the gateway's
     #: own process). On a machine with cores to spare, 1 or 2 take that CPU work off the loop.
     analysis_processes: int = Field(0, ge=0, le=64)

@@ -266,6 +266,7 @@ class Gateway:
                 relay_wake=self.relay_wake,
                 supervisor=sup,
                 name=f"pipeline-{n}",
+                batch_bytes=p.batch_bytes,
             )
             for n in range(p.workers)
         ]

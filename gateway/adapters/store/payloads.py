@@ -175,29 +175,43 @@ class PayloadOps:
         return bytes(content)
 
     async def claim_payloads(
-        self, worker: str, limit: int, lease_seconds: float, direction: Direction = Direction.INBOUND
+        self,
+        worker: str,
+        limit: int,
+        lease_seconds: float,
+        direction: Direction = Direction.INBOUND,
+        *,
+        max_bytes: int | None = None,
     ) -> list[PayloadRecord]:
         p = t.payloads.c
         at = now()
         free = or_(p.claim_until.is_(None), p.claim_until < at)
         due = or_(p.not_before.is_(None), p.not_before <= at)
         pick = (
-            select(p.id)
-            .where(p.state == State.RECEIVED.value, p.direction == direction.value, free, due)
-            .order_by(p.received_at)
-            .limit(limit)
-        )
+            select(p.id) if max_bytes is None else select(p.id, p.size)
+        ).where(p.state == State.RECEIVED.value, p.direction == direction.value, free, due)
+        pick = pick.order_by(p.received_at).limit(limit)
         if self._is_pg():
             pick = pick.with_for_update(skip_locked=True)
-        stmt = (
-            update(t.payloads)
-            .where(p.id.in_(pick.scalar_subquery()), free)
-            .values(
-                claimed_by=worker, claim_until=at + timedelta(seconds=lease_seconds), attempts=p.attempts + 1
-            )
-            .returning(*PAYLOAD_COLUMNS)
-        )
+        lease = {"claimed_by": worker, "claim_until": at + timedelta(seconds=lease_seconds)}
         async with self.engine.begin() as conn:
+            if max_bytes is None:
+                chosen: Any = pick.scalar_subquery()
+            else:  # the oldest payloads up to max_bytes in all (at least one), then lease those
+                chosen, total = [], 0
+                for payload_id, size in (await conn.execute(pick)).all():
+                    if chosen and total + size > max_bytes:
+                        break
+                    chosen.append(payload_id)
+                    total += size
+                if not chosen:
+                    return []
+            stmt = (
+                update(t.payloads)
+                .where(p.id.in_(chosen), free)
+                .values(**lease, attempts=p.attempts + 1)
+                .returning(*PAYLOAD_COLUMNS)
+            )
             rows = (await conn.execute(stmt)).all()
         return sorted((payload_from_row(r) for r in rows), key=lambda r: r.received_at)
 

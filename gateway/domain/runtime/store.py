@@ -107,9 +107,19 @@ class Store(Protocol):
     async def payload_content(self, payload_id: str) -> bytes: ...
 
     async def claim_payloads(
-        self, worker: str, limit: int, lease_seconds: float, direction: Direction = Direction.INBOUND
+        self,
+        worker: str,
+        limit: int,
+        lease_seconds: float,
+        direction: Direction = Direction.INBOUND,
+        *,
+        max_bytes: int | None = None,
     ) -> list[PayloadRecord]:
-        """Lease payloads in ``received`` whose previous lease (if any) has expired."""
+        """Lease payloads in ``received`` whose previous lease (if any) has expired, oldest first.
+
+        With ``max_bytes``, the batch stops before the payload that would take its total size
+        past it (the first payload is always taken, however large), so a batch of big files
+        is not read into memory all at once."""
         ...
 
     async def claim_payload(self, payload_id: str, worker: str, lease_seconds: float) -> PayloadRecord | None:

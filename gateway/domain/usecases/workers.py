@@ -54,9 +54,12 @@ async def pipeline_worker(
     relay_wake: asyncio.Event,
     supervisor: Supervisor,
     name: str = "pipeline",
+    batch_bytes: int | None = None,
 ) -> None:
     async def round_() -> bool:
-        records = await store.claim_payloads(worker, batch, lease_seconds, Direction.INBOUND)
+        records = await store.claim_payloads(
+            worker, batch, lease_seconds, Direction.INBOUND, max_bytes=batch_bytes
+        )
         if not records:
             return False
         await pipeline.process_batch(records, worker)

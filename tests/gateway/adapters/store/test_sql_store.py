@@ -153,6 +153,18 @@ async def test_claims_are_leases(store: SqlStore) -> None:
     assert expired == []
 
 
+async def test_a_claim_stops_at_max_bytes_and_a_big_payload_goes_alone(store: SqlStore) -> None:
+    sizes = [600, 600, 600, 3000, 100]
+    outs = []
+    for n, size in enumerate(sizes):  # one at a time: received in this order
+        outs += await store.save_payloads([_payload(bytes([65 + n]) * size)])
+    ids = [o.record.id for o in outs]
+    batches = []
+    while claimed := await store.claim_payloads("w", 10, 60, max_bytes=1500):
+        batches.append([r.id for r in claimed])
+    assert batches == [ids[0:2], ids[2:3], ids[3:4], ids[4:5]]  # 1,200; 600 (+3,000 > 1,500); 3,000; 100
+
+
 async def test_expired_lease_is_taken_over_and_the_old_worker_cannot_finish(store: SqlStore) -> None:
     [out] = await store.save_payloads([_payload()])
     [mine] = await store.claim_payloads("crashed", 1, lease_seconds=0.01)
