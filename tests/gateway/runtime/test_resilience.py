@@ -69,7 +69,10 @@ async def test_a_database_outage_is_reported_and_processing_resumes_after_it(
             async def reported() -> bool:
                 status, body = await _readyz(client)
                 failing = [r for r in body["reasons"] if r.startswith("loop pipeline-")]
-                return status == 503 and body["store"].startswith("unreachable") and bool(failing)
+                pipeline_0 = body["loops"].get("pipeline-0", {}).get("ok") is False  # each loop fails on
+                return (  # its own next round: wait for the one this test looks at
+                    status == 503 and body["store"].startswith("unreachable") and bool(failing) and pipeline_0
+                )
 
             await wait_for(reported, timeout=30, what="/readyz to report the store and the failing loops")
             _, body = await _readyz(client)
