@@ -494,23 +494,12 @@ class As2Inbound:
         if not request.requested:
             text = "received" if error is None else f"{error.as2_disposition}: {_told(error)}"
             return Reply(status, [("Content-Type", "text/plain")], text.encode())
-        mdn = await self._mdn(headers, message_id, channel, request, error, mic)
+        # signed (on a crypto thread) when the sender asked for it
+        args = self._mdn_args(headers, message_id, channel, request, error)
+        mdn: Mdn = await self._off_loop(build_mdn, mic=mic, **args)
         if not may_post:
             return Reply(200, *mdn)  # the MDN carries the error, as a sync one always does
         return await self._deliver(partner_id, channel, request, message_id, mdn)
-
-    async def _mdn(
-        self,
-        headers: Sequence[tuple[str, str]],
-        message_id: str,
-        channel: As2Channel | None,
-        request: MdnRequest,
-        error: GatewayError | None,
-        mic: Mic | None,
-    ) -> Mdn:
-        """The MDN's headers and body, signed (on a crypto thread) when the sender asked for it."""
-        args = self._mdn_args(headers, message_id, channel, request, error)
-        return await self._off_loop(build_mdn, mic=mic, **args)
 
     def _mdn_args(
         self,
