@@ -18,7 +18,6 @@ The partner gets HTTP 200 once the outcome is stored.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -32,7 +31,6 @@ from gateway.adapters.as2.receipts import SentMessage, judge_mdn, recall
 from gateway.adapters.as2.verdicts import REFUSED_PREFIX, keep_mdn, settle
 from gateway.domain.profiles.identity import normalise_as2_name
 from gateway.domain.runtime.errors import GatewayError, PayloadTooLarge
-from gateway.domain.runtime.lifecycle import State
 from gateway.domain.runtime.records import PayloadRecord
 from gateway.domain.runtime.store import Store
 from gateway.domain.usecases.registry import ProfileRegistry
@@ -40,8 +38,6 @@ from gateway.domain.usecases.registry import ProfileRegistry
 __all__ = ["As2MdnReceiver"]
 
 log = logging.getLogger("edigate.as2")
-
-_IN_FLIGHT_WAIT = 10.0  # an MDN may overtake the sender's own bookkeeping of the POST
 
 
 def _text(status: int, text: str) -> Reply:
@@ -112,7 +108,6 @@ class As2MdnReceiver:
                 remote=remote,
             )
             return _text(404, refusal)
-        await self._settled(sent.payload_id)
         accepted, reason = judge_mdn(mdn, sent)
         await keep_mdn(
             self._store,
@@ -164,20 +159,9 @@ class As2MdnReceiver:
             remote=remote,
         )
         if sent is not None:
-            await self._settled(sent.payload_id)
             await settle(self._store, sent, False, f"{REFUSED_PREFIX}: {why}")
         log.warning(
             "MDN refused",
             extra={"partner_id": partner_id, "reason": error.message, "payload_id": sent and sent.payload_id},
         )
         return _text(error.http_status, why)
-
-    async def _settled(self, payload_id: str) -> None:
-        """Wait (bounded) while the payload is still being sent, so our verdict is the last word."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + _IN_FLIGHT_WAIT
-        while loop.time() < deadline:
-            record = await self._store.get_payload(payload_id)
-            if record is None or record.state is not State.RECEIVED:
-                return
-            await asyncio.sleep(0.05)

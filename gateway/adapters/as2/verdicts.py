@@ -19,6 +19,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections.abc import Sequence
@@ -54,6 +55,7 @@ _KEPT = (
     "Content-Transfer-Encoding",
 )
 _DEFAULT_TIMEOUT = 3600.0
+_IN_FLIGHT_WAIT = 10.0  # an MDN may overtake the sender's own bookkeeping of the POST
 
 
 def _token(text: str) -> str:
@@ -104,9 +106,24 @@ def _awaits_verdict(record: PayloadRecord) -> bool:
     return record.state is State.FAILED and (record.reason or "").startswith((OVERDUE_PREFIX, REFUSED_PREFIX))
 
 
+async def _after_sending(store: Store, payload_id: str) -> PayloadRecord | None:
+    """The payload once it is no longer being sent (waiting at most ``_IN_FLIGHT_WAIT``)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + _IN_FLIGHT_WAIT
+    record = await store.get_payload(payload_id)
+    while record is not None and record.state is State.RECEIVED and loop.time() < deadline:
+        await asyncio.sleep(0.05)
+        record = await store.get_payload(payload_id)
+    return record
+
+
 async def settle(store: Store, sent: SentMessage, accepted: bool, reason: str) -> bool:
-    """Apply an async MDN's verdict to the payload it answers; ``False`` if it only got noted."""
-    record = await store.get_payload(sent.payload_id)
+    """Apply an async MDN's verdict to the payload it answers; ``False`` if it only got noted.
+
+    While the payload is still being sent (an MDN may overtake the sender's own bookkeeping
+    of the POST), it waits (bounded), so the verdict is the last word.
+    """
+    record = await _after_sending(store, sent.payload_id)
     if record is None:
         return False
     latest = await last_sent(store, sent.payload_id)
