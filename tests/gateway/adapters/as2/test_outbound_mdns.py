@@ -116,6 +116,15 @@ async def _async_outcome(s: Setup) -> tuple[str, str]:
     return payload_id, record.reason or ""
 
 
+async def _sent_awaiting_mdn(s: Setup) -> str:
+    """A payload sent to a receiver that holds back its async MDN: ``sent``, awaiting it."""
+    s.receiver.drop_async = True
+    payload_id = await queue(s.gw)
+    await s.gw.send_pending()
+    await wait_state(s.gw, payload_id, State.SENT)
+    return payload_id
+
+
 async def test_a_negative_async_mdn_fails_the_payload(make_setup: Any) -> None:
     async with AsyncExitStack() as stack:
         s = await make_setup(stack, receiver_expects=SIGNED_ENCRYPTED, mdn=ASYNC_SIGNED)
@@ -166,10 +175,7 @@ async def test_a_refused_async_mdn_is_recorded_on_the_payload(
 async def test_an_async_mdn_addressed_to_another_as2_id_is_refused(make_setup: Any) -> None:
     async with AsyncExitStack() as stack:
         s = await make_setup(stack, receiver_expects=SIGNED_ENCRYPTED, mdn=ASYNC_SIGNED)
-        s.receiver.drop_async = True
-        payload_id = await queue(s.gw)
-        await s.gw.send_pending()
-        await wait_state(s.gw, payload_id, State.SENT)
+        payload_id = await _sent_awaiting_mdn(s)
         [(message, status, _)] = s.receiver.received
         assert status == "processed"
         mdn = as2.Mdn(mdn_mode="ASYNC", digest_alg="sha256")
@@ -210,10 +216,7 @@ async def test_an_async_mdn_posted_to_the_message_endpoint_settles_the_payload(
         s = await make_setup(
             stack, receiver_expects=SIGNED_ENCRYPTED, mdn={"mode": "async", "signed": signed}
         )
-        s.receiver.drop_async = True
-        payload_id = await queue(s.gw)
-        await s.gw.send_pending()
-        await wait_state(s.gw, payload_id, State.SENT)
+        payload_id = await _sent_awaiting_mdn(s)
         [(message, _, _)] = s.receiver.received
         mdn = as2.Mdn(mdn_mode="ASYNC", digest_alg="sha256" if signed else None)
         mdn.build(message=message, status="processed")
@@ -229,10 +232,7 @@ async def test_a_forged_async_mdn_does_not_block_the_genuine_one(make_setup: Any
     """A refused MDN fails the payload for support to see; the partner's verified MDN still settles it."""
     async with AsyncExitStack() as stack:
         s = await make_setup(stack, receiver_expects=SIGNED_ENCRYPTED, mdn=ASYNC_SIGNED)
-        s.receiver.drop_async = True
-        payload_id = await queue(s.gw)
-        await s.gw.send_pending()
-        await wait_state(s.gw, payload_id, State.SENT)
+        payload_id = await _sent_awaiting_mdn(s)
         [(message, status, _)] = s.receiver.received
         assert status == "processed"
         genuine_signer = message.receiver
@@ -255,10 +255,7 @@ async def test_a_late_mdn_of_an_earlier_send_does_not_settle_the_resend(make_set
     """Only the MDN of the latest send (its Message-ID) may settle a payload that went out again."""
     async with AsyncExitStack() as stack:
         s = await make_setup(stack, receiver_expects=SIGNED_ENCRYPTED, mdn=ASYNC_SIGNED)
-        s.receiver.drop_async = True
-        payload_id = await queue(s.gw)
-        await s.gw.send_pending()
-        await wait_state(s.gw, payload_id, State.SENT)
+        payload_id = await _sent_awaiting_mdn(s)
         await s.gw.store.reset_for_replay(payload_id, reason="partner lost it (OPS-7)", actor="support")
         await s.gw.send_pending()
         await wait_state(s.gw, payload_id, State.SENT)
@@ -285,10 +282,7 @@ async def test_an_async_mdn_that_never_comes_fails_the_payload_after_the_profile
             mdn={**ASYNC_SIGNED, "async_timeout_seconds": 1},
             mdn_scan_seconds=0.2,  # the scan the installed channel runs in the background
         )
-        s.receiver.drop_async = True
-        payload_id = await queue(s.gw)
-        await s.gw.send_pending()
-        await wait_state(s.gw, payload_id, State.SENT)
+        payload_id = await _sent_awaiting_mdn(s)
         record = await wait_state(s.gw, payload_id, State.FAILED, timeout=10)
         assert (record.reason or "").startswith("no async MDN received within 1 s")
         # resendable: a resend goes out again and this time the MDN comes
@@ -306,10 +300,7 @@ async def test_the_deadline_leaves_sync_and_fresh_async_sends_alone_and_a_late_m
         s = await make_setup(
             stack, receiver_expects=SIGNED_ENCRYPTED, mdn={**ASYNC_SIGNED, "async_timeout_seconds": 60}
         )
-        s.receiver.drop_async = True
-        payload_id = await queue(s.gw)
-        await s.gw.send_pending()
-        await wait_state(s.gw, payload_id, State.SENT)
+        payload_id = await _sent_awaiting_mdn(s)
         assert await expire_overdue(s.gw.store, s.gw.registry) == []  # 60 s have not passed
         later = datetime.now(UTC) + timedelta(seconds=61)
         assert await expire_overdue(s.gw.store, s.gw.registry, later) == [payload_id]
