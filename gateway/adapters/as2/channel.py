@@ -17,6 +17,7 @@ import logging
 import re
 from datetime import UTC, datetime
 from email.utils import formatdate
+from functools import partial
 
 from cryptography import x509
 
@@ -161,6 +162,7 @@ class As2PartnerChannel:
         channel: As2Channel,
     ) -> OutboundSendResult:
         partner_id = record.partner_id if record is not None else None
+        keep = partial(keep_mdn, self._store, headers, body, partner_id=partner_id, answers=record)
         try:
             if not body:
                 raise MalformedMessage(
@@ -173,25 +175,9 @@ class As2PartnerChannel:
                 )
         except GatewayError as exc:
             reason = f"the synchronous MDN is not acceptable: {exc.as2_disposition}: {exc.message}"
-            await keep_mdn(
-                self._store,
-                headers,
-                body,
-                partner_id=partner_id,
-                answers=record,
-                original_message_id=peek_original_message_id(headers, body),
-                refused=reason,
-            )
+            await keep(original_message_id=peek_original_message_id(headers, body), refused=reason)
             raise GatewayError(reason) from exc
-        await keep_mdn(
-            self._store,
-            headers,
-            body,
-            partner_id=partner_id,
-            answers=record,
-            original_message_id=mdn.original_message_id,
-            refused=None,
-        )
+        await keep(original_message_id=mdn.original_message_id, refused=None)
         accepted, reason = judge_mdn(mdn, sent)
         log.info(
             "AS2 message sent",
