@@ -64,14 +64,14 @@ class FinishOps(PayloadOps):
         p = t.payloads.c
         ids = [pid for pid, _ in items]
         async with self.engine.begin() as conn:
-            owned_q = select(p.id).where(p.id.in_(ids), p.claimed_by == worker)
+            owned_q = select(p.id, p.sha256).where(p.id.in_(ids), p.claimed_by == worker)
             if self._is_pg():
                 owned_q = owned_q.with_for_update()
-            owned = set((await conn.execute(owned_q)).scalars().all())
+            owned: dict[str, str] = dict((await conn.execute(owned_q)).all())
             mine = [(pid, r) for pid, r in items if pid in owned]
             if not mine:
                 return [False] * len(items)
-            mine = await self._settle_duplicates(conn, mine)
+            mine = await self._settle_duplicates(conn, mine, owned)
             waiting = [(pid, r) for pid, r in mine if r.retry_after is not None]
             done = [(pid, r) for pid, r in mine if r.retry_after is None]
             if waiting:
@@ -195,15 +195,14 @@ class FinishOps(PayloadOps):
         if keys:
             await conn.execute(insert(t.correlation_keys), keys)
 
-    async def _settle_duplicates(self, conn: AsyncConnection, items: list[Item]) -> list[Item]:
-        """Check routed content against earlier payloads, atomically with the write (see module doc)."""
+    async def _settle_duplicates(
+        self, conn: AsyncConnection, items: list[Item], shas: dict[str, str]
+    ) -> list[Item]:
+        """Check routed content (``shas``: each payload's sha256) against earlier payloads,
+        atomically with the write (see module doc)."""
         checks = [(pid, r) for pid, r in items if r.check_duplicate and r.retry_after is None]
         if not checks:
             return items
-        p = t.payloads.c
-        shas = dict(
-            (await conn.execute(select(p.id, p.sha256).where(p.id.in_([pid for pid, _ in checks])))).all()
-        )
         keys = sorted({(r.partner_id, shas[pid]) for pid, r in checks}, key=lambda k: (k[0] or "", k[1]))
         if self._is_pg():  # one content is decided by one transaction at a time, across instances
             stmt = text(
