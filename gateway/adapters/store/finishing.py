@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gateway.adapters.store import tables as t
 from gateway.adapters.store.envelopes import Deferred, audit_rows, supersede, write_results
-from gateway.adapters.store.payloads import PayloadOps, RowView, original_of, originals
+from gateway.adapters.store.payloads import PayloadOps, RowView, insert_keys, original_of, originals
 from gateway.adapters.store.rows import now, payload_from_row
 from gateway.domain.runtime.lifecycle import Direction, State
 from gateway.domain.runtime.records import ChannelMeta, NewPayload, ProcessingResult, StoreOutcome
@@ -187,13 +187,9 @@ class FinishOps(PayloadOps):
         if not outbound:
             return
         await conn.execute(insert(t.payloads), [row for _, _, row in outbound])
-        keys = [
-            {"payload_id": row["id"], "kind": kind, "value": value}
-            for _, new, row in outbound
-            for kind, value in new.keys
-        ]
-        if keys:
-            await conn.execute(insert(t.correlation_keys), keys)
+        await insert_keys(
+            conn, [(row["id"], kind, value) for _, new, row in outbound for kind, value in new.keys]
+        )
 
     async def _settle_duplicates(
         self, conn: AsyncConnection, items: list[Item], shas: dict[str, str]
@@ -275,11 +271,7 @@ class FinishOps(PayloadOps):
             await conn.execute(insert(t.payloads).values(**row))
             at = row["received_at"]
             await write_results(conn, self.engine.dialect.name, [(row["id"], result)], at, fresh=True)
-            if new.keys:
-                await conn.execute(
-                    insert(t.correlation_keys),
-                    [{"payload_id": row["id"], "kind": kind, "value": value} for kind, value in new.keys],
-                )
+            await insert_keys(conn, [(row["id"], kind, value) for kind, value in new.keys])
             events = [(State.RECEIVED.value, f"{row['size']} bytes to send via {new.meta.channel}")]
             events += [(s.value, d) for s, d in result.events]
             await conn.execute(
