@@ -151,22 +151,18 @@ async def write_results(
     items: Sequence[Item],
     at: datetime,
     *,
-    fresh: bool = False,
-    audit: bool = True,
     quiet: Collection[str] = (),
     deferred: Deferred | None = None,
 ) -> None:
-    """Write the results of ``items``; ``fresh``: payloads stored in this transaction (nothing
-    of theirs to supersede); ``audit=False``: envelope records without audit events (our own
-    acks, whose payload trail says everything), ``quiet``: the same for some payload IDs only;
-    ``deferred``: audit events and correlation keys are left there for the caller to write."""
+    """Write the results of ``items`` (records of an earlier run are the caller's to
+    :func:`supersede` first); ``quiet``: payload IDs whose envelope records get no audit events
+    (our own acks, whose payload trail says everything); ``deferred``: audit events and
+    correlation keys are left there for the caller to write."""
     if not items:
         return
     own = deferred is None
     if deferred is None:
         deferred = Deferred()
-    if not fresh:
-        await supersede(conn, [pid for pid, _ in items], at)
     keys: list[dict[str, Any]] = []
     events: dict[str, list[tuple[Any, str, str]]] = {"interchange": [], "group": [], "set": []}
     ix_rows: list[dict[str, Any]] = []
@@ -274,15 +270,14 @@ async def write_results(
         (set_ids[(row["payload_id"], row["group_id"], row["index"])], s, d)
         for row, (s, d) in zip(set_rows, set_audit, strict=True)
     ]
-    if audit:
-        owners = {
-            "interchange": [pid for pid, _ in ix_keys],
-            "group": [pid for pid, _, _ in g_keys],
-            "set": [row["payload_id"] for row in set_rows],
-        }
-        for entity, evs in events.items():
-            kept = [ev for ev, pid in zip(evs, owners[entity], strict=True) if pid not in quiet]
-            deferred.audit += audit_rows(entity, kept, at)
+    owners = {
+        "interchange": [pid for pid, _ in ix_keys],
+        "group": [pid for pid, _, _ in g_keys],
+        "set": [row["payload_id"] for row in set_rows],
+    }
+    for entity, evs in events.items():
+        kept = [ev for ev, pid in zip(evs, owners[entity], strict=True) if pid not in quiet]
+        deferred.audit += audit_rows(entity, kept, at)
     deferred.keys += keys
     await link_control_numbers(conn, items)
     replay_counts = await _documents(conn, dialect, items, at, deferred)

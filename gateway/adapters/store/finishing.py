@@ -114,7 +114,6 @@ class FinishOps(PayloadOps):
             self.engine.dialect.name,
             [*done, *acks],
             at,
-            fresh=True,
             quiet={pid for pid, _ in acks},  # our acks' records: their payload trail says it all
             deferred=deferred,
         )
@@ -270,7 +269,7 @@ class FinishOps(PayloadOps):
             row = self._row(new)
             await conn.execute(insert(t.payloads).values(**row))
             at = row["received_at"]
-            await write_results(conn, self.engine.dialect.name, [(row["id"], result)], at, fresh=True)
+            await write_results(conn, self.engine.dialect.name, [(row["id"], result)], at)
             await insert_keys(conn, [(row["id"], kind, value) for kind, value in new.keys])
             events = [(State.RECEIVED.value, f"{row['size']} bytes to send via {new.meta.channel}")]
             events += [(s.value, d) for s, d in result.events]
