@@ -482,39 +482,21 @@ async def advance_envelopes(
     """
     if not payload_ids:
         return
-    cond = {}
-    for entity, table in _LEVELS:
+
+    async def move(table: Any, *returning: Any) -> Sequence[Any]:
         c = table.c
-        cond[entity] = and_(c.payload_id.in_(payload_ids), c.superseded_at.is_(None))
+        where = and_(c.payload_id.in_(payload_ids), c.superseded_at.is_(None))
         if only_from:
-            cond[entity] = and_(cond[entity], c.state.in_([s.value for s in only_from]))
+            where = and_(where, c.state.in_([x.value for x in only_from]))
+        stmt = update(table).where(where).values(state=state.value).returning(*returning)
+        return (await conn.execute(stmt)).all()
+
     g, s, i = t.groups.c, t.transaction_sets.c, t.interchanges.c
-    groups = (
-        await conn.execute(
-            update(t.groups)
-            .where(cond["group"])
-            .values(state=state.value)
-            .returning(g.id, g.interchange_id, g.ack_kind)
-        )
-    ).all()
+    groups = await move(t.groups, g.id, g.interchange_id, g.ack_kind)
     tracked = {row.id for row in groups if row.ack_kind}
     interchanges_tracked = {row.interchange_id for row in groups if row.ack_kind}
-    sets = (
-        await conn.execute(
-            update(t.transaction_sets)
-            .where(cond["set"])
-            .values(state=state.value)
-            .returning(s.id, s.group_id)
-        )
-    ).all()
-    ixs = (
-        await conn.execute(
-            update(t.interchanges)
-            .where(cond["interchange"])
-            .values(state=state.value)
-            .returning(i.id, i.ack_kind)
-        )
-    ).all()
+    sets = await move(t.transaction_sets, s.id, s.group_id)
+    ixs = await move(t.interchanges, i.id, i.ack_kind)
     events = audit_rows("group", [(x, state.value, detail) for x in sorted(tracked)], at)
     events += audit_rows(
         "set", [(row.id, state.value, detail) for row in sets if row.group_id in tracked], at
