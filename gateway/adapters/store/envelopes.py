@@ -23,9 +23,17 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gateway.adapters.store import tables as t
 from gateway.domain.runtime.lifecycle import AckStatus, Direction, OutboxState, State
-from gateway.domain.runtime.records import EnvelopeRecord, ProcessingResult
+from gateway.domain.runtime.records import EnvelopeRecord, OutboxMessage, ProcessingResult
 
-__all__ = ["DERIVED_KEYS", "Deferred", "advance_envelopes", "audit_rows", "supersede", "write_results"]
+__all__ = [
+    "DERIVED_KEYS",
+    "Deferred",
+    "advance_envelopes",
+    "audit_rows",
+    "outbox_row",
+    "supersede",
+    "write_results",
+]
 
 Item = tuple[str, ProcessingResult]
 
@@ -281,27 +289,28 @@ async def write_results(
     deferred.keys += keys
     await link_control_numbers(conn, items)
     replay_counts = await _documents(conn, dialect, items, at, deferred)
-    outbox = [
-        {
-            "id": m.id,
-            "document_id": m.document_id,
-            "destination": m.destination,
-            "routing_key": m.routing_key,
-            "body": m.body,
-            "correlation_id": m.correlation_id,
-            # the header says how often this document was published again, as its row does
-            "headers": {**dict(m.headers), "replay_count": replay_counts.get(m.document_id, 0)},
-            "state": OutboxState.PENDING.value,
-            "attempts": 0,
-            "created_at": at,
-        }
-        for _, r in items
-        for m in r.outbox
-    ]
+    outbox = [outbox_row(m, replay_counts.get(m.document_id, 0), at) for _, r in items for m in r.outbox]
     if outbox:
         await conn.execute(insert(t.outbox), outbox)
     if own:
         await deferred.flush(conn)
+
+
+def outbox_row(m: OutboxMessage, replay_count: int, at: datetime) -> dict[str, Any]:
+    """The row of a message to publish; its ``replay_count`` header says how often its document
+    was published again, as the document's row does."""
+    return {
+        "id": m.id,
+        "document_id": m.document_id,
+        "destination": m.destination,
+        "routing_key": m.routing_key,
+        "body": m.body,
+        "correlation_id": m.correlation_id,
+        "headers": {**dict(m.headers), "replay_count": replay_count},
+        "state": OutboxState.PENDING.value,
+        "attempts": 0,
+        "created_at": at,
+    }
 
 
 def _business_keys(pid: str, r: ProcessingResult) -> list[dict[str, Any]]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -11,7 +12,7 @@ from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from gateway.adapters.store import tables as t
-from gateway.adapters.store.envelopes import audit_rows
+from gateway.adapters.store.envelopes import audit_rows, outbox_row
 from gateway.adapters.store.rows import now, outbox_from_row
 from gateway.domain.runtime.errors import NotFound
 from gateway.domain.runtime.lifecycle import Direction, OutboxState, State, Step
@@ -267,18 +268,7 @@ class OutboxOps:
             if missing:
                 raise NotFound(f"no stored document {missing[0]}")
             rows = [
-                {
-                    "id": m.id or str(uuid.uuid4()),
-                    "document_id": m.document_id,
-                    "destination": m.destination,
-                    "routing_key": m.routing_key,
-                    "body": m.body,
-                    "correlation_id": m.correlation_id,
-                    "headers": {**dict(m.headers), "replay_count": counts[m.document_id] + 1},
-                    "state": OutboxState.PENDING.value,
-                    "attempts": 0,
-                    "created_at": at,
-                }
+                outbox_row(m if m.id else replace(m, id=str(uuid.uuid4())), counts[m.document_id] + 1, at)
                 for m in messages
             ]
             await conn.execute(insert(t.outbox), rows)
