@@ -23,9 +23,17 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gateway.adapters.store import tables as t
 from gateway.domain.runtime.lifecycle import AckStatus, Direction, OutboxState, State
-from gateway.domain.runtime.records import EnvelopeRecord, ProcessingResult
+from gateway.domain.runtime.records import EnvelopeRecord, OutboxMessage, ProcessingResult
 
-__all__ = ["DERIVED_KEYS", "Deferred", "advance_envelopes", "audit_rows", "supersede", "write_results"]
+__all__ = [
+    "DERIVED_KEYS",
+    "Deferred",
+    "advance_envelopes",
+    "audit_rows",
+    "outbox_row",
+    "supersede",
+    "write_results",
+]
 
 Item = tuple[str, ProcessingResult]
 
@@ -151,22 +159,18 @@ async def write_results(
     items: Sequence[Item],
     at: datetime,
     *,
-    fresh: bool = False,
-    audit: bool = True,
     quiet: Collection[str] = (),
     deferred: Deferred | None = None,
 ) -> None:
-    """Write the results of ``items``; ``fresh``: payloads stored in this transaction (nothing
-    of theirs to supersede); ``audit=False``: envelope records without audit events (our own
-    acks, whose payload trail says everything), ``quiet``: the same for some payload IDs only;
-    ``deferred``: audit events and correlation keys are left there for the caller to write."""
+    """Write the results of ``items`` (records of an earlier run are the caller's to
+    :func:`supersede` first); ``quiet``: payload IDs whose envelope records get no audit events
+    (our own acks, whose payload trail says everything); ``deferred``: audit events and
+    correlation keys are left there for the caller to write."""
     if not items:
         return
     own = deferred is None
     if deferred is None:
         deferred = Deferred()
-    if not fresh:
-        await supersede(conn, [pid for pid, _ in items], at)
     keys: list[dict[str, Any]] = []
     events: dict[str, list[tuple[Any, str, str]]] = {"interchange": [], "group": [], "set": []}
     ix_rows: list[dict[str, Any]] = []
@@ -274,39 +278,39 @@ async def write_results(
         (set_ids[(row["payload_id"], row["group_id"], row["index"])], s, d)
         for row, (s, d) in zip(set_rows, set_audit, strict=True)
     ]
-    if audit:
-        owners = {
-            "interchange": [pid for pid, _ in ix_keys],
-            "group": [pid for pid, _, _ in g_keys],
-            "set": [row["payload_id"] for row in set_rows],
-        }
-        for entity, evs in events.items():
-            kept = [ev for ev, pid in zip(evs, owners[entity], strict=True) if pid not in quiet]
-            deferred.audit += audit_rows(entity, kept, at)
+    owners = {
+        "interchange": [pid for pid, _ in ix_keys],
+        "group": [pid for pid, _, _ in g_keys],
+        "set": [row["payload_id"] for row in set_rows],
+    }
+    for entity, evs in events.items():
+        kept = [ev for ev, pid in zip(evs, owners[entity], strict=True) if pid not in quiet]
+        deferred.audit += audit_rows(entity, kept, at)
     deferred.keys += keys
     await link_control_numbers(conn, items)
     replay_counts = await _documents(conn, dialect, items, at, deferred)
-    outbox = [
-        {
-            "id": m.id,
-            "document_id": m.document_id,
-            "destination": m.destination,
-            "routing_key": m.routing_key,
-            "body": m.body,
-            "correlation_id": m.correlation_id,
-            # the header says how often this document was published again, as its row does
-            "headers": {**dict(m.headers), "replay_count": replay_counts.get(m.document_id, 0)},
-            "state": OutboxState.PENDING.value,
-            "attempts": 0,
-            "created_at": at,
-        }
-        for _, r in items
-        for m in r.outbox
-    ]
+    outbox = [outbox_row(m, replay_counts.get(m.document_id, 0), at) for _, r in items for m in r.outbox]
     if outbox:
         await conn.execute(insert(t.outbox), outbox)
     if own:
         await deferred.flush(conn)
+
+
+def outbox_row(m: OutboxMessage, replay_count: int, at: datetime) -> dict[str, Any]:
+    """The row of a message to publish; its ``replay_count`` header says how often its document
+    was published again, as the document's row does."""
+    return {
+        "id": m.id,
+        "document_id": m.document_id,
+        "destination": m.destination,
+        "routing_key": m.routing_key,
+        "body": m.body,
+        "correlation_id": m.correlation_id,
+        "headers": {**dict(m.headers), "replay_count": replay_count},
+        "state": OutboxState.PENDING.value,
+        "attempts": 0,
+        "created_at": at,
+    }
 
 
 def _business_keys(pid: str, r: ProcessingResult) -> list[dict[str, Any]]:
@@ -487,39 +491,21 @@ async def advance_envelopes(
     """
     if not payload_ids:
         return
-    cond = {}
-    for entity, table in _LEVELS:
+
+    async def move(table: Any, *returning: Any) -> Sequence[Any]:
         c = table.c
-        cond[entity] = and_(c.payload_id.in_(payload_ids), c.superseded_at.is_(None))
+        where = and_(c.payload_id.in_(payload_ids), c.superseded_at.is_(None))
         if only_from:
-            cond[entity] = and_(cond[entity], c.state.in_([s.value for s in only_from]))
+            where = and_(where, c.state.in_([x.value for x in only_from]))
+        stmt = update(table).where(where).values(state=state.value).returning(*returning)
+        return (await conn.execute(stmt)).all()
+
     g, s, i = t.groups.c, t.transaction_sets.c, t.interchanges.c
-    groups = (
-        await conn.execute(
-            update(t.groups)
-            .where(cond["group"])
-            .values(state=state.value)
-            .returning(g.id, g.interchange_id, g.ack_kind)
-        )
-    ).all()
+    groups = await move(t.groups, g.id, g.interchange_id, g.ack_kind)
     tracked = {row.id for row in groups if row.ack_kind}
     interchanges_tracked = {row.interchange_id for row in groups if row.ack_kind}
-    sets = (
-        await conn.execute(
-            update(t.transaction_sets)
-            .where(cond["set"])
-            .values(state=state.value)
-            .returning(s.id, s.group_id)
-        )
-    ).all()
-    ixs = (
-        await conn.execute(
-            update(t.interchanges)
-            .where(cond["interchange"])
-            .values(state=state.value)
-            .returning(i.id, i.ack_kind)
-        )
-    ).all()
+    sets = await move(t.transaction_sets, s.id, s.group_id)
+    ixs = await move(t.interchanges, i.id, i.ack_kind)
     events = audit_rows("group", [(x, state.value, detail) for x in sorted(tracked)], at)
     events += audit_rows(
         "set", [(row.id, state.value, detail) for row in sets if row.group_id in tracked], at

@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gateway.adapters.store import tables as t
 from gateway.adapters.store.envelopes import Deferred, audit_rows, supersede, write_results
-from gateway.adapters.store.payloads import PayloadOps, RowView, original_of, originals
+from gateway.adapters.store.payloads import PayloadOps, RowView, insert_keys, original_of, originals
 from gateway.adapters.store.rows import now, payload_from_row
 from gateway.domain.runtime.lifecycle import Direction, State
 from gateway.domain.runtime.records import ChannelMeta, NewPayload, ProcessingResult, StoreOutcome
@@ -64,14 +64,14 @@ class FinishOps(PayloadOps):
         p = t.payloads.c
         ids = [pid for pid, _ in items]
         async with self.engine.begin() as conn:
-            owned_q = select(p.id).where(p.id.in_(ids), p.claimed_by == worker)
+            owned_q = select(p.id, p.sha256).where(p.id.in_(ids), p.claimed_by == worker)
             if self._is_pg():
                 owned_q = owned_q.with_for_update()
-            owned = set((await conn.execute(owned_q)).scalars().all())
+            owned: dict[str, str] = dict((await conn.execute(owned_q)).all())
             mine = [(pid, r) for pid, r in items if pid in owned]
             if not mine:
                 return [False] * len(items)
-            mine = await self._settle_duplicates(conn, mine)
+            mine = await self._settle_duplicates(conn, mine, owned)
             waiting = [(pid, r) for pid, r in mine if r.retry_after is not None]
             done = [(pid, r) for pid, r in mine if r.retry_after is None]
             if waiting:
@@ -114,7 +114,6 @@ class FinishOps(PayloadOps):
             self.engine.dialect.name,
             [*done, *acks],
             at,
-            fresh=True,
             quiet={pid for pid, _ in acks},  # our acks' records: their payload trail says it all
             deferred=deferred,
         )
@@ -187,23 +186,18 @@ class FinishOps(PayloadOps):
         if not outbound:
             return
         await conn.execute(insert(t.payloads), [row for _, _, row in outbound])
-        keys = [
-            {"payload_id": row["id"], "kind": kind, "value": value}
-            for _, new, row in outbound
-            for kind, value in new.keys
-        ]
-        if keys:
-            await conn.execute(insert(t.correlation_keys), keys)
+        await insert_keys(
+            conn, [(row["id"], kind, value) for _, new, row in outbound for kind, value in new.keys]
+        )
 
-    async def _settle_duplicates(self, conn: AsyncConnection, items: list[Item]) -> list[Item]:
-        """Check routed content against earlier payloads, atomically with the write (see module doc)."""
+    async def _settle_duplicates(
+        self, conn: AsyncConnection, items: list[Item], shas: dict[str, str]
+    ) -> list[Item]:
+        """Check routed content (``shas``: each payload's sha256) against earlier payloads,
+        atomically with the write (see module doc)."""
         checks = [(pid, r) for pid, r in items if r.check_duplicate and r.retry_after is None]
         if not checks:
             return items
-        p = t.payloads.c
-        shas = dict(
-            (await conn.execute(select(p.id, p.sha256).where(p.id.in_([pid for pid, _ in checks])))).all()
-        )
         keys = sorted({(r.partner_id, shas[pid]) for pid, r in checks}, key=lambda k: (k[0] or "", k[1]))
         if self._is_pg():  # one content is decided by one transaction at a time, across instances
             stmt = text(
@@ -275,12 +269,8 @@ class FinishOps(PayloadOps):
             row = self._row(new)
             await conn.execute(insert(t.payloads).values(**row))
             at = row["received_at"]
-            await write_results(conn, self.engine.dialect.name, [(row["id"], result)], at, fresh=True)
-            if new.keys:
-                await conn.execute(
-                    insert(t.correlation_keys),
-                    [{"payload_id": row["id"], "kind": kind, "value": value} for kind, value in new.keys],
-                )
+            await write_results(conn, self.engine.dialect.name, [(row["id"], result)], at)
+            await insert_keys(conn, [(row["id"], kind, value) for kind, value in new.keys])
             events = [(State.RECEIVED.value, f"{row['size']} bytes to send via {new.meta.channel}")]
             events += [(s.value, d) for s, d in result.events]
             await conn.execute(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -11,7 +12,7 @@ from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from gateway.adapters.store import tables as t
-from gateway.adapters.store.envelopes import audit_rows
+from gateway.adapters.store.envelopes import audit_rows, outbox_row
 from gateway.adapters.store.rows import now, outbox_from_row
 from gateway.domain.runtime.errors import NotFound
 from gateway.domain.runtime.lifecycle import Direction, OutboxState, State, Step
@@ -85,8 +86,20 @@ class OutboxOps:
 
     async def _documents_delivered(self, conn: AsyncConnection, doc_ids: list[str], at: Any) -> None:
         d, p, s = t.documents.c, t.payloads.c, t.transaction_sets.c
-        await conn.execute(
-            update(t.documents).where(d.id.in_(doc_ids)).values(state=State.DELIVERED.value, updated_at=at)
+        # the payloads of these documents, from the same statement
+        payload_ids = list(
+            dict.fromkeys(
+                (
+                    await conn.execute(
+                        update(t.documents)
+                        .where(d.id.in_(doc_ids))
+                        .values(state=State.DELIVERED.value, updated_at=at)
+                        .returning(d.payload_id)
+                    )
+                )
+                .scalars()
+                .all()
+            )
         )
         sets = (
             (
@@ -100,28 +113,12 @@ class OutboxOps:
             .scalars()
             .all()
         )
-        if sets:
-            await conn.execute(
-                insert(t.audit_events),
-                audit_rows(
-                    "set", [(i, State.DELIVERED.value, "its document was delivered") for i in sets], at
-                ),
-            )
-        await conn.execute(
-            insert(t.audit_events),
-            [
-                {
-                    "entity_type": "document",
-                    "entity_id": i,
-                    "state": State.DELIVERED.value,
-                    "at": at,
-                    "detail": "every destination confirmed",
-                }
-                for i in doc_ids
-            ],
+        # the audit events of sets, documents and payloads go in one statement, at the end
+        events = audit_rows(
+            "set", [(i, State.DELIVERED.value, "its document was delivered") for i in sets], at
         )
-        payload_ids = (
-            (await conn.execute(select(d.payload_id).where(d.id.in_(doc_ids)).distinct())).scalars().all()
+        events += audit_rows(
+            "document", [(i, State.DELIVERED.value, "every destination confirmed") for i in doc_ids], at
         )
         open_payloads = set(
             (
@@ -150,16 +147,11 @@ class OutboxOps:
                 .scalars()
                 .all()
             )
-            if delivered:
-                await conn.execute(
-                    insert(t.audit_events),
-                    audit_rows(
-                        "payload",
-                        [(i, State.DELIVERED.value, "all documents delivered") for i in delivered],
-                        at,
-                    ),
-                )
+            events += audit_rows(
+                "payload", [(i, State.DELIVERED.value, "all documents delivered") for i in delivered], at
+            )
             await _outer_delivered(conn, delivered, at)
+        await conn.execute(insert(t.audit_events), events)
 
     async def retry_outbox(self, outbox_ids: Sequence[str], reason: str, delay_seconds: float) -> None:
         if not outbox_ids:
@@ -276,18 +268,7 @@ class OutboxOps:
             if missing:
                 raise NotFound(f"no stored document {missing[0]}")
             rows = [
-                {
-                    "id": m.id or str(uuid.uuid4()),
-                    "document_id": m.document_id,
-                    "destination": m.destination,
-                    "routing_key": m.routing_key,
-                    "body": m.body,
-                    "correlation_id": m.correlation_id,
-                    "headers": {**dict(m.headers), "replay_count": counts[m.document_id] + 1},
-                    "state": OutboxState.PENDING.value,
-                    "attempts": 0,
-                    "created_at": at,
-                }
+                outbox_row(m if m.id else replace(m, id=str(uuid.uuid4())), counts[m.document_id] + 1, at)
                 for m in messages
             ]
             await conn.execute(insert(t.outbox), rows)

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, insert, or_, select, update
+from sqlalchemy import Select, and_, bindparam, delete, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from gateway.adapters.store import tables as t
@@ -23,7 +23,7 @@ from gateway.domain.runtime.ids import new_uuid
 from gateway.domain.runtime.lifecycle import Direction, State, Step
 from gateway.domain.runtime.records import NewPayload, PayloadRecord, StoreOutcome
 
-__all__ = ["NOT_ORIGINAL", "PAYLOAD_COLUMNS", "PayloadOps", "RowView"]
+__all__ = ["NOT_ORIGINAL", "PAYLOAD_COLUMNS", "PayloadOps", "RowView", "insert_keys"]
 
 PAYLOAD_COLUMNS = [c for c in t.payloads.c if c.name != "content"]
 #: States of payloads that are never the original of a duplicate.
@@ -44,13 +44,7 @@ class PayloadOps:
         p = t.payloads.c
         if m.idempotency_key:
             row = (
-                await conn.execute(
-                    select(*PAYLOAD_COLUMNS).where(
-                        p.partner_id == m.partner_id,
-                        p.channel == m.channel,
-                        p.idempotency_key == m.idempotency_key,
-                    )
-                )
+                await conn.execute(_by_idempotency_key(m.partner_id, m.channel, m.idempotency_key))
             ).first()
             if row is not None:
                 return row
@@ -247,12 +241,8 @@ class PayloadOps:
     async def find_by_idempotency_key(
         self, partner_id: str, channel: str, idempotency_key: str
     ) -> PayloadRecord | None:
-        p = t.payloads.c
-        stmt = select(*PAYLOAD_COLUMNS).where(
-            p.partner_id == partner_id, p.channel == channel, p.idempotency_key == idempotency_key
-        )
         async with self.engine.connect() as conn:
-            row = (await conn.execute(stmt)).first()
+            row = (await conn.execute(_by_idempotency_key(partner_id, channel, idempotency_key))).first()
         return payload_from_row(row) if row is not None else None
 
     async def find_duplicates(self, candidates: Sequence[tuple[str, str, str]]) -> dict[str, str]:
@@ -386,19 +376,13 @@ class PayloadOps:
                 ],
             )
             await _envelopes_follow(conn, [(pid, state) for pid, state, _, _ in updates], at)
-            if keys:
-                await conn.execute(
-                    insert(t.correlation_keys),
-                    [{"payload_id": p_, "kind": k, "value": v} for p_, k, v in keys],
-                )
+            await insert_keys(conn, keys)
 
     async def add_correlation_keys(self, keys: Sequence[tuple[str, str, str]]) -> None:
         if not keys:
             return
         async with self.engine.begin() as conn:
-            await conn.execute(
-                insert(t.correlation_keys), [{"payload_id": p, "kind": k, "value": v} for p, k, v in keys]
-            )
+            await insert_keys(conn, keys)
 
     async def retry_payload_later(
         self, payload_id: str, worker: str, delay_seconds: float, reason: str
@@ -418,6 +402,21 @@ class PayloadOps:
                     updated_at=at,
                 )
             )
+
+
+def _by_idempotency_key(partner_id: str, channel: str, idempotency_key: str) -> Select[Any]:
+    p = t.payloads.c
+    return select(*PAYLOAD_COLUMNS).where(
+        p.partner_id == partner_id, p.channel == channel, p.idempotency_key == idempotency_key
+    )
+
+
+async def insert_keys(conn: AsyncConnection, keys: Sequence[tuple[str, str, str]]) -> None:
+    """Correlation keys: (payload id, kind, value)."""
+    if keys:
+        await conn.execute(
+            insert(t.correlation_keys), [{"payload_id": p, "kind": k, "value": v} for p, k, v in keys]
+        )
 
 
 async def _envelopes_follow(conn: AsyncConnection, changes: Sequence[tuple[str, State]], at: Any) -> None:

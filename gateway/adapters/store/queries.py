@@ -8,6 +8,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gateway.adapters.store import tables as t
+from gateway.adapters.store.payloads import PAYLOAD_COLUMNS
 from gateway.adapters.store.rows import aware, now, payload_from_row
 from gateway.domain.runtime.records import PayloadRecord
 from gateway.domain.runtime.store import AuditEvent, MessageFilter
@@ -18,15 +19,13 @@ __all__ = ["SEARCHABLE_KEYS", "QueryOps"]
 #: control numbers, AS2 Message-IDs in and out, channels' references for what we sent).
 SEARCHABLE_KEYS = ["business_number", "isa13", "gs06", "st02", "as2_message_id", "remote_reference"]
 
-_PAYLOAD_COLUMNS = [c for c in t.payloads.c if c.name != "content"]
-
 
 class QueryOps:
     engine: AsyncEngine
 
     async def list_payloads(self, flt: MessageFilter) -> list[PayloadRecord]:
         p, d, k = t.payloads.c, t.documents.c, t.correlation_keys.c
-        stmt = select(*_PAYLOAD_COLUMNS)
+        stmt = select(*PAYLOAD_COLUMNS)
         if flt.partner_id:
             stmt = stmt.where(p.partner_id == flt.partner_id)
         if flt.state:
@@ -69,7 +68,7 @@ class QueryOps:
     async def payload_detail(self, payload_id: str) -> dict[str, Any] | None:
         p, d, s, g, i = t.payloads.c, t.documents.c, t.transaction_sets.c, t.groups.c, t.interchanges.c
         async with self.engine.connect() as conn:
-            row = (await conn.execute(select(*_PAYLOAD_COLUMNS).where(p.id == payload_id))).first()
+            row = (await conn.execute(select(*PAYLOAD_COLUMNS).where(p.id == payload_id))).first()
             if row is None:
                 return None
             docs = (

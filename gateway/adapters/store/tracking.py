@@ -290,7 +290,7 @@ class TrackingOps:
         return len(matched)
 
     async def overdue_groups(self, at: datetime) -> list[SentGroup]:
-        g, i = t.groups.c, t.interchanges.c
+        g, i, p = t.groups.c, t.interchanges.c, t.payloads.c
         async with self.engine.begin() as conn:
             rows = (
                 await conn.execute(
@@ -311,32 +311,30 @@ class TrackingOps:
                         g.ack_kind,
                         g.ack_status,
                         g.ack_due_at,
-                        g.interchange_id,
+                        # the interchange's ISA13 and the payload's correlation ID, in the same statement
+                        select(i.isa13).where(i.id == g.interchange_id).scalar_subquery().label("isa13"),
+                        select(p.correlation_id)
+                        .where(p.id == g.payload_id)
+                        .scalar_subquery()
+                        .label("correlation_id"),
                     )
                 )
             ).all()
-            out: list[SentGroup] = []
-            for r in rows:
-                isa13 = (await conn.execute(select(i.isa13).where(i.id == r.interchange_id))).scalar_one()
-                correlation = (
-                    await conn.execute(
-                        select(t.payloads.c.correlation_id).where(t.payloads.c.id == r.payload_id)
-                    )
-                ).scalar_one_or_none()
-                out.append(
-                    SentGroup(
-                        r.id,
-                        r.payload_id,
-                        r.partner_id or "",
-                        isa13,
-                        r.gs06,
-                        r.functional_id,
-                        r.ack_kind or "",
-                        AckStatus(r.ack_status),
-                        aware(r.ack_due_at),
-                        correlation_id=correlation,
-                    )
+            out = [
+                SentGroup(
+                    r.id,
+                    r.payload_id,
+                    r.partner_id or "",
+                    r.isa13,
+                    r.gs06,
+                    r.functional_id,
+                    r.ack_kind or "",
+                    AckStatus(r.ack_status),
+                    aware(r.ack_due_at),
+                    correlation_id=r.correlation_id,
                 )
+                for r in rows
+            ]
             if rows:
                 await conn.execute(
                     insert(t.audit_events),
