@@ -214,17 +214,7 @@ def _map_ta1s(
         if not any(s.id == "TA1" for s in ix.service_segments):
             continue
         usage = Usage.TEST if ix.usage == "T" else Usage.PRODUCTION
-        header = DocumentHeader(
-            partner_id=partner.partner_id,
-            document_type=DocumentType.FUNCTIONAL_ACK,
-            direction=CanonicalDirection.INBOUND,
-            source_channel=_channel(record),
-            usage=usage,
-            correlation_id=record.correlation_id,
-            received_at=record.received_at,
-            isa13=ix.control_number,
-            raw_document_id=record.id,
-        )
+        header = _header(record, partner, DocumentType.FUNCTIONAL_ACK, usage, isa13=ix.control_number)
         try:
             doc = mapper.ta1_to_canonical(ix, header=header)
         except MappingError as exc:
@@ -286,19 +276,15 @@ def _map_sets(
         if doc_type is None or (policy is None and ts.set_id not in ("997", "999")):
             out.set_errors.append(f"{where}: no inbound {ts.set_id} is agreed with {partner.partner_id}")
             continue
-        header = DocumentHeader(
-            partner_id=partner.partner_id,
-            document_type=doc_type,
-            direction=CanonicalDirection.INBOUND,
-            source_channel=_channel(record),
-            usage=usage,
-            correlation_id=record.correlation_id,
-            received_at=record.received_at,
+        header = _header(
+            record,
+            partner,
+            doc_type,
+            usage,
             isa13=ix.control_number,
             gs06=group.control_number,
             st02=ts.control_number,
             x12_version=group.version or None,
-            raw_document_id=record.id,
         )
         try:
             doc = mapper.x12_to_canonical(ts, interchange=ix, group=group, profile=partner, header=header)
@@ -313,6 +299,23 @@ def _map_sets(
     if rejected and not mapped and not out.set_errors:
         out.state = State.REJECTED
         out.reason = f"{rejected} transaction set(s) rejected by validation"
+
+
+def _header(
+    record: PayloadRecord, partner: PartnerProfile, doc_type: DocumentType, usage: Usage, **envelope: Any
+) -> DocumentHeader:
+    """The header of a document received in ``record``; ``envelope`` holds its X12 control numbers."""
+    return DocumentHeader(
+        partner_id=partner.partner_id,
+        document_type=doc_type,
+        direction=CanonicalDirection.INBOUND,
+        source_channel=_channel(record),
+        usage=usage,
+        correlation_id=record.correlation_id,
+        received_at=record.received_at,
+        raw_document_id=record.id,
+        **envelope,
+    )
 
 
 def _add_document(
@@ -373,16 +376,8 @@ def _analyse_json(content: bytes, record: PayloadRecord, profiles: ProfileSet, m
         return out.fail(Step.PARSE, f"invalid JSON: {exc}")
     out.events.append((State.PARSED, f"JSON {wanted}"))
     header_type = mapper.canonical_type_for(wanted)
-    header = DocumentHeader(
-        partner_id=partner.partner_id,
-        document_type=header_type,
-        direction=CanonicalDirection.INBOUND,
-        source_channel=_channel(record),
-        usage=Usage.TEST if partner.environment.value == "test" else Usage.PRODUCTION,
-        correlation_id=record.correlation_id,
-        received_at=record.received_at,
-        raw_document_id=record.id,
-    )
+    usage = Usage.TEST if partner.environment.value == "test" else Usage.PRODUCTION
+    header = _header(record, partner, header_type, usage)
     try:
         doc = mapper.json_to_canonical(data, document_type=wanted, profile=partner, header=header)
     except MappingError as exc:

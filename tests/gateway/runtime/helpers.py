@@ -1,11 +1,18 @@
-"""Helpers shared by the runtime tests: waiting for a condition, a private copy of the site files."""
+"""Helpers shared by the runtime tests: waiting for a condition, a private copy of the site files,
+``edigate serve`` as a real process."""
 
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
+import socket
+import subprocess
+import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+
+from gateway.config import RabbitSettings
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -19,6 +26,46 @@ async def wait_for(predicate: Callable[[], Awaitable[bool]], timeout: float = 30
             return
         await asyncio.sleep(0.05)
     raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what or predicate}")
+
+
+def free_port() -> int:
+    """A local TCP port nobody listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def serve_env(database: str, amqp: str, rabbit: RabbitSettings, tmp_path: Path) -> dict[str, str]:
+    """The environment of an ``edigate serve`` process: this one's without its ``EDIGATE_`` settings,
+    plus the database, the broker and the test's own names on it, the example site, and the spool and
+    file-drop directories under ``tmp_path``. Callers add the port, the var directory and tuning."""
+    return {
+        **{k: v for k, v in os.environ.items() if not k.startswith("EDIGATE_")},
+        "EDIGATE_DATABASE_URL": database,
+        "EDIGATE_AMQP_URL": amqp,
+        "EDIGATE_RABBIT__EXCHANGE": rabbit.exchange,
+        "EDIGATE_RABBIT__QUEUE_PREFIX": rabbit.queue_prefix,
+        "EDIGATE_RABBIT__DEAD_LETTER_EXCHANGE": rabbit.dead_letter_exchange,
+        "EDIGATE_RABBIT__DEAD_LETTER_QUEUE": rabbit.dead_letter_queue,
+        "EDIGATE_RABBIT__OUTBOUND_QUEUE": rabbit.outbound_queue,
+        "EDIGATE_PARTNERS_DIR": str(REPO / "partners"),
+        "EDIGATE_MAPPINGS_DIR": str(REPO / "mappings"),
+        "EDIGATE_SPOOL_DIR": str(tmp_path / "spool"),
+        "EDIGATE_FILEDROP_DIR": str(tmp_path / "filedrop"),
+    }
+
+
+def serve(env: dict[str, str], log: Path, cwd: Path = REPO) -> subprocess.Popen[bytes]:
+    """Start ``edigate serve`` with ``env``, its output appended to ``log``."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "gateway.cli.main", "serve"],
+        env=env,
+        stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        cwd=str(cwd),
+    )
 
 
 def copy_site(tmp_path: Path) -> tuple[Path, Path]:

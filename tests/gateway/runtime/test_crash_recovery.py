@@ -10,11 +10,7 @@ process died) carries the same ``message_id``, so the consumer can tell.
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import socket
-import subprocess
-import sys
 from pathlib import Path
 
 import aio_pika
@@ -28,29 +24,12 @@ from gateway.domain.runtime.records import ChannelMeta, NewPayload
 from gateway.runtime import rabbit_topology
 from tests.support.services import rabbitmq_url
 
-from .conftest import REPO, unique_rabbit
+from .conftest import unique_rabbit
+from .helpers import free_port, serve, serve_env
 from .samples import acme_850
 
 pytestmark = pytest.mark.slow
 TOTAL = 1000
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-def _serve(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "gateway.cli.main", "serve"],
-        env=env,
-        stdout=log.open("ab"),
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-        cwd=str(REPO),
-    )
 
 
 async def test_kill_minus_nine_mid_batch_loses_nothing(tmp_path: Path, pg_runtime_url: str) -> None:
@@ -70,20 +49,9 @@ async def test_kill_minus_nine_mid_batch_loses_nothing(tmp_path: Path, pg_runtim
             ]
         )
     env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("EDIGATE_")},
-        "EDIGATE_DATABASE_URL": pg_runtime_url,
-        "EDIGATE_AMQP_URL": amqp,
-        "EDIGATE_RABBIT__EXCHANGE": rabbit.exchange,
-        "EDIGATE_RABBIT__QUEUE_PREFIX": rabbit.queue_prefix,
-        "EDIGATE_RABBIT__DEAD_LETTER_EXCHANGE": rabbit.dead_letter_exchange,
-        "EDIGATE_RABBIT__DEAD_LETTER_QUEUE": rabbit.dead_letter_queue,
-        "EDIGATE_RABBIT__OUTBOUND_QUEUE": rabbit.outbound_queue,
-        "EDIGATE_PARTNERS_DIR": str(REPO / "partners"),
-        "EDIGATE_MAPPINGS_DIR": str(REPO / "mappings"),
+        **serve_env(pg_runtime_url, amqp, rabbit, tmp_path),
         "EDIGATE_VAR_DIR": str(tmp_path / "var"),
-        "EDIGATE_SPOOL_DIR": str(tmp_path / "spool"),
-        "EDIGATE_FILEDROP_DIR": str(tmp_path / "filedrop"),
-        "EDIGATE_LISTEN__PORT": str(_free_port()),
+        "EDIGATE_LISTEN__PORT": str(free_port()),
         "EDIGATE_PIPELINE__LEASE_SECONDS": "3",
         "EDIGATE_PIPELINE__POLL_SECONDS": "0.2",
         "EDIGATE_PIPELINE__BATCH_SIZE": "25",
@@ -93,7 +61,7 @@ async def test_kill_minus_nine_mid_batch_loses_nothing(tmp_path: Path, pg_runtim
     channel = await connection.channel()
     got: list[aio_pika.abc.AbstractIncomingMessage] = []
     log = tmp_path / "serve.log"
-    first = _serve(env, log)
+    first = serve(env, log)
     try:
         for _ in range(600):  # the first process declares the topology; wait for its queue
             try:
@@ -119,7 +87,7 @@ async def test_kill_minus_nine_mid_batch_loses_nothing(tmp_path: Path, pg_runtim
         first.wait(10)
         delivered_before = len({m.message_id for m in got})
         assert delivered_before < TOTAL, "the batch finished before the kill: nothing was tested"
-        second = _serve(env, log)
+        second = serve(env, log)
         try:
             for _ in range(2400):
                 if len({m.message_id for m in got}) >= TOTAL:

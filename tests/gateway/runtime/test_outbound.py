@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -32,6 +31,7 @@ from gateway.runtime import Gateway, rabbit_topology
 from tests.support.services import rabbitmq_url
 
 from .conftest import REPO, make_settings, unique_rabbit
+from .helpers import wait_for
 
 ACME_997 = (
     (
@@ -79,14 +79,6 @@ def _sent(gateway: Gateway) -> list[Path]:
     )
 
 
-async def _wait(predicate: Callable[[], Awaitable[bool]], timeout: float = 20.0) -> None:
-    for _ in range(int(timeout / 0.05)):
-        if await predicate():
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("timed out")
-
-
 async def test_canonical_856_dropped_in_the_spool_is_sent_as_x12_with_the_next_control_numbers(
     gateway: Gateway,
 ) -> None:
@@ -98,7 +90,7 @@ async def test_canonical_856_dropped_in_the_spool_is_sent_as_x12_with_the_next_c
     async def one() -> bool:
         return len(_sent(gateway)) == 1
 
-    await _wait(one)
+    await wait_for(one)
     (inbox / "asn-2.json").write_bytes(_ship_notice("SH-1002"))
 
     async def two() -> bool:
@@ -110,7 +102,7 @@ async def test_canonical_856_dropped_in_the_spool_is_sent_as_x12_with_the_next_c
         handled = len(list(done.iterdir())) if done.is_dir() else 0
         return len(_sent(gateway)) == 2 and len(sent) == 2 and handled == 2
 
-    await _wait(two)
+    await wait_for(two)
     first, second = (parse(p.read_bytes()) for p in _sent(gateway))
     for result, n in ((first, 1), (second, 2)):
         assert not result.has_errors
@@ -192,7 +184,7 @@ async def test_outbound_over_rabbitmq_and_invalid_requests_are_dead_lettered_wit
             )
             return len(_sent(gateway)) == 1 and len(done) == 1
 
-        await _wait(sent)
+        await wait_for(sent)
         [file] = _sent(gateway)
         x12 = parse(file.read_bytes())
         assert not x12.has_errors
@@ -249,9 +241,9 @@ async def test_a_spool_file_name_used_again_for_other_content_is_a_new_request(g
         return len(done) == count and not (inbox / "asn.json").exists()
 
     (inbox / "asn.json").write_bytes(_ship_notice("SH-5001"))
-    await _wait(lambda: sent(1))
+    await wait_for(lambda: sent(1))
     (inbox / "asn.json").write_bytes(_ship_notice("SH-5002"))  # the ERP reuses the name
-    await _wait(lambda: sent(2))
+    await wait_for(lambda: sent(2))
     numbers = sorted(
         next(
             s

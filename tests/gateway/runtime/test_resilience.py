@@ -189,52 +189,29 @@ async def test_serve_starts_with_the_broker_down_and_delivers_when_it_returns(tm
 
 
 async def test_edigate_serve_starts_with_the_broker_down_and_shows_the_backlog(tmp_path: Path) -> None:
-    import os
     import signal
-    import socket
-    import subprocess
-    import sys
 
     import aiohttp
 
     from gateway.adapters.store import open_store
     from gateway.domain.runtime.records import NewPayload
 
-    from .helpers import REPO
+    from .helpers import free_port, serve, serve_env
 
     proxy = await TcpProxy("127.0.0.1", 5672).start()
     proxy.cut()  # RabbitMQ is unreachable when the process starts
     rabbit = unique_rabbit()
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     database = f"sqlite:///{tmp_path}/var/edigate.db"
+    amqp = rabbitmq_url().replace("127.0.0.1:5672", f"127.0.0.1:{proxy.port}")
     env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("EDIGATE_")},
-        "EDIGATE_DATABASE_URL": database,
-        "EDIGATE_AMQP_URL": rabbitmq_url().replace("127.0.0.1:5672", f"127.0.0.1:{proxy.port}"),
-        "EDIGATE_RABBIT__EXCHANGE": rabbit.exchange,
-        "EDIGATE_RABBIT__QUEUE_PREFIX": rabbit.queue_prefix,
-        "EDIGATE_RABBIT__DEAD_LETTER_EXCHANGE": rabbit.dead_letter_exchange,
-        "EDIGATE_RABBIT__DEAD_LETTER_QUEUE": rabbit.dead_letter_queue,
-        "EDIGATE_RABBIT__OUTBOUND_QUEUE": rabbit.outbound_queue,
-        "EDIGATE_PARTNERS_DIR": str(REPO / "partners"),
-        "EDIGATE_MAPPINGS_DIR": str(REPO / "mappings"),
+        **serve_env(database, amqp, rabbit, tmp_path),
         "EDIGATE_VAR_DIR": str(tmp_path / "var"),
-        "EDIGATE_SPOOL_DIR": str(tmp_path / "spool"),
-        "EDIGATE_FILEDROP_DIR": str(tmp_path / "filedrop"),
         "EDIGATE_LISTEN__PORT": str(port),
         "EDIGATE_PIPELINE__POLL_SECONDS": "0.1",
     }
     log = tmp_path / "serve.log"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "gateway.cli.main", "serve"],
-        env=env,
-        stdout=log.open("wb"),
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-        cwd=str(tmp_path),
-    )
+    proc = serve(env, log, cwd=tmp_path)
     broker = await aio_pika.connect(rabbitmq_url())
     channel = await broker.channel()
     store = None

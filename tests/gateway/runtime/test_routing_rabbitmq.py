@@ -19,6 +19,7 @@ from tests.support.services import rabbitmq_url
 from tests.support.tcp_proxy import TcpProxy
 
 from .conftest import make_settings, unique_rabbit
+from .helpers import wait_for
 from .samples import acme_850
 
 
@@ -262,14 +263,11 @@ async def test_an_unroutable_publish_fails_the_payload_and_a_canonical_replay_re
         outcome = await gateway.receive(acme_850(9), ChannelMeta("file", "acme-retail"))
         pid = outcome.record.id
 
-        async def failed() -> bool:
+        async def in_state(state: State) -> bool:
             record = await gateway.store.get_payload(pid)
-            return record is not None and record.state is State.FAILED
+            return record is not None and record.state is state
 
-        for _ in range(400):
-            if await failed():
-                break
-            await asyncio.sleep(0.05)
+        await wait_for(lambda: in_state(State.FAILED), timeout=20, what="the publish to fail")
         record = await gateway.store.get_payload(pid)
         assert record is not None
         assert (record.state, record.failed_step) == (State.FAILED, Step.PUBLISH)
@@ -287,11 +285,8 @@ async def test_an_unroutable_publish_fails_the_payload_and_a_canonical_replay_re
         assert (job.succeeded, job.failed) == (1, [])
         [message] = await _drain(broker, f"{rabbit.queue_prefix}erp", 1, timeout=20)
         assert message.message_id == doc["id"]
-        for _ in range(200):
-            record = await gateway.store.get_payload(pid)
-            if record is not None and record.state is State.DELIVERED:
-                break
-            await asyncio.sleep(0.05)
+        await wait_for(lambda: in_state(State.DELIVERED), timeout=10, what="delivery after the replay")
+        record = await gateway.store.get_payload(pid)
         assert record is not None
         assert (record.state, record.failed_step, record.reason) == (State.DELIVERED, None, None)
     finally:

@@ -10,11 +10,8 @@ control number of every envelope we sent - our 997s and the 856s - is unique.
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import socket
 import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 
@@ -31,8 +28,8 @@ from gateway.domain.runtime.records import ChannelMeta, NewPayload
 from gateway.runtime import rabbit_topology
 from tests.support.services import rabbitmq_url
 
-from .conftest import REPO, unique_rabbit
-from .helpers import canonical_from_x12
+from .conftest import unique_rabbit
+from .helpers import canonical_from_x12, free_port, serve, serve_env
 from .samples import acme_850
 
 pytestmark = pytest.mark.slow
@@ -40,24 +37,6 @@ pytestmark = pytest.mark.slow
 DISTINCT = 60
 COPIES = 10
 SHIP_NOTICES = 20
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-def _serve(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "gateway.cli.main", "serve"],
-        env=env,
-        stdout=log.open("ab"),
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-        cwd=str(REPO),
-    )
 
 
 async def _healthy(port: int, proc: subprocess.Popen[bytes], log: Path) -> None:
@@ -81,30 +60,19 @@ async def test_two_serve_processes_route_once_and_keep_control_numbers_unique(
     rabbit = unique_rabbit()
     database = fresh_pg  # empty: both instances migrate it at start-up
     common = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("EDIGATE_")},
-        "EDIGATE_DATABASE_URL": database,
-        "EDIGATE_AMQP_URL": amqp,
-        "EDIGATE_RABBIT__EXCHANGE": rabbit.exchange,
-        "EDIGATE_RABBIT__QUEUE_PREFIX": rabbit.queue_prefix,
-        "EDIGATE_RABBIT__DEAD_LETTER_EXCHANGE": rabbit.dead_letter_exchange,
-        "EDIGATE_RABBIT__DEAD_LETTER_QUEUE": rabbit.dead_letter_queue,
-        "EDIGATE_RABBIT__OUTBOUND_QUEUE": rabbit.outbound_queue,
-        "EDIGATE_PARTNERS_DIR": str(REPO / "partners"),
-        "EDIGATE_MAPPINGS_DIR": str(REPO / "mappings"),
-        "EDIGATE_SPOOL_DIR": str(tmp_path / "spool"),
-        "EDIGATE_FILEDROP_DIR": str(tmp_path / "filedrop"),
+        **serve_env(database, amqp, rabbit, tmp_path),
         "EDIGATE_PIPELINE__POLL_SECONDS": "0.1",
         "EDIGATE_PIPELINE__BATCH_SIZE": "8",
         "EDIGATE_LOG_LEVEL": "WARNING",
     }
-    ports = [_free_port(), _free_port()]
+    ports = [free_port(), free_port()]
     logs = [tmp_path / f"serve-{n}.log" for n in range(2)]
     envs = [
         {**common, "EDIGATE_LISTEN__PORT": str(port), "EDIGATE_INSTANCE_ID": f"instance-{n}",
          "EDIGATE_VAR_DIR": str(tmp_path / f"var-{n}")}
         for n, port in enumerate(ports)
     ]  # fmt: skip
-    procs = [_serve(env, log) for env, log in zip(envs, logs, strict=True)]  # at the same moment
+    procs = [serve(env, log) for env, log in zip(envs, logs, strict=True)]  # at the same moment
     connection = await aio_pika.connect(amqp)
     channel = await connection.channel()
     store = None
