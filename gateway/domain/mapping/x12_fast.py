@@ -21,8 +21,9 @@ from typing import TYPE_CHECKING, Any
 from edi.model import Segment
 from gateway.domain.canonical import ItemIdentifiers, PackInfo, Price, Quantity
 from gateway.domain.mapping.construct import CODE, IDENTIFIER, fixed
-from gateway.domain.mapping.x12_read import ITEM_FIELDS, Walker
+from gateway.domain.mapping.x12_read import Walker
 from gateway.domain.mapping.x12_values import _NUMBERS, number
+from gateway.domain.mapping.x12_walk import ITEM_FIELDS
 
 if TYPE_CHECKING:
     from gateway.domain.mapping.x12_orders import OrderReader
