@@ -250,10 +250,7 @@ def _open(
     reader.line_dicts.append(doc_line)
     reader.line_positions.append(pos)
     reader.target, reader.caps, reader.loop, reader.party = doc_line, kind.line, line_id, None
-    if reader.line_sources:
-        reader.open_line(doc_line)
-    else:
-        reader.captured = None
+    reader.open_line(doc_line)
 
 
 def product_description(walker: Walker, seg: Segment, pos: int) -> bool:
