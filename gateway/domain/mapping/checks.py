@@ -17,8 +17,8 @@ from typing import Any
 from pydantic import BaseModel
 
 from gateway.domain.canonical import (
+    DOCUMENT_MODELS,
     AckLine,
-    DocumentType,
     FunctionalAck,
     Invoice,
     InvoiceLine,
@@ -26,7 +26,6 @@ from gateway.domain.canonical import (
     OrderLine,
     PurchaseOrder,
     PurchaseOrderAck,
-    ShipmentConfirmation,
     ShipNotice,
 )
 from gateway.domain.mapping.construct import check_value
@@ -48,11 +47,6 @@ _X12_MODELS: dict[str, tuple[type[BaseModel], type[BaseModel] | None, str | None
     "855": (PurchaseOrderAck, AckLine, "PO1"),
     "810": (Invoice, InvoiceLine, "IT1"),
     "856": (ShipNotice, None, None),
-}
-_JSON_MODELS: dict[DocumentType, type[BaseModel]] = {
-    DocumentType.PURCHASE_ORDER: PurchaseOrder,
-    DocumentType.PURCHASE_ORDER_ACK: PurchaseOrderAck,
-    DocumentType.SHIPMENT_CONFIRMATION: ShipmentConfirmation,
 }
 _ORDERS = {"850", "855", "810", "856"}
 _ORDER_JSON = {"po_json", "warehouse_order_json", "poack_json"}
@@ -172,7 +166,7 @@ def _deviation_problems(policy: DocumentPolicy, deviations: MappingDeviations) -
         for name in ("ignore_segments", "keep_references"):
             if getattr(deviations, name):
                 yield name, "applies to X12 segments; this is a JSON document"
-    model = _X12_MODELS[kind][0] if x12 else _JSON_MODELS[JSON_TYPES[kind].canonical]  # type: ignore[index]
+    model = _X12_MODELS[kind][0] if x12 else DOCUMENT_MODELS[JSON_TYPES[kind].canonical]  # type: ignore[index]
     for path, value in deviations.defaults.items():
         problem = _default_problem(model, path, value)
         if problem is not None:

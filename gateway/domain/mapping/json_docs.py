@@ -13,9 +13,9 @@ from __future__ import annotations
 from pydantic import BaseModel
 
 from gateway.domain.canonical import (
+    DOCUMENT_MODELS,
     ConfirmationStatus,
     DocumentHeader,
-    PurchaseOrder,
     PurchaseOrderAck,
     ShipmentConfirmation,
 )
@@ -30,10 +30,7 @@ __all__ = ["DEFAULT_SHAPES", "JSON_DOCUMENT_TYPES", "ORDER_DATES", "read_json"]
 
 #: JSON document type -> canonical model, for the types that are read.
 JSON_DOCUMENT_TYPES: dict[str, type[BaseModel]] = {
-    "shipment_confirmation_json": ShipmentConfirmation,
-    "po_json": PurchaseOrder,
-    "warehouse_order_json": PurchaseOrder,
-    "poack_json": PurchaseOrderAck,
+    t.name: DOCUMENT_MODELS[t.canonical] for t in JSON_TYPES.values() if t.reads and t.canonical is not None
 }
 #: Order-level dates of the order shapes: JSON name -> DTM01 qualifier.
 ORDER_DATES = {"requested_delivery_date": "002", "ship_date": "010", "cancel_date": "001"}

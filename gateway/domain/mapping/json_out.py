@@ -30,6 +30,7 @@ from gateway.domain.canonical import (
 )
 from gateway.domain.mapping.errors import MappingError
 from gateway.domain.mapping.json_ack import ACK_DATES
+from gateway.domain.mapping.json_build import DIGIT_IDS
 from gateway.domain.mapping.json_docs import ORDER_DATES
 from gateway.domain.mapping.json_shapes import DEFAULT_SHAPES, JSON_TYPES, PARTIES
 from gateway.domain.mapping.json_source import zone
@@ -39,6 +40,7 @@ __all__ = ["dumps", "write_json"]
 
 Values = dict[str, Any]
 _ROLES = {code: key for key, code in PARTIES.items()}
+_DIGIT_NAMES = {qualifier: name for name, qualifier in DIGIT_IDS.items()}
 
 
 def write_json(doc: BaseModel, document_type: str, rules: Rules, namespace: str) -> bytes:
@@ -136,7 +138,7 @@ def _item(item: ItemIdentifiers) -> Values:
         n: getattr(item, n) for n in ("sku", "upc", "gtin", "ean", "vendor_part", "buyer_part", "description")
     }
     for other in item.other:
-        name = {"UP": "upc", "UK": "gtin", "EN": "ean"}.get(other.qualifier)
+        name = _DIGIT_NAMES.get(other.qualifier)
         if name is not None and values.get(name) is None:
             values[name] = other.value
     return values

@@ -21,8 +21,9 @@ from typing import TYPE_CHECKING, Any
 from edi.model import Segment
 from gateway.domain.canonical import ItemIdentifiers, PackInfo, Price, Quantity
 from gateway.domain.mapping.construct import CODE, IDENTIFIER, fixed
-from gateway.domain.mapping.x12_read import ITEM_FIELDS, Walker
+from gateway.domain.mapping.x12_read import Walker
 from gateway.domain.mapping.x12_values import _NUMBERS, number
+from gateway.domain.mapping.x12_walk import ITEM_FIELDS
 
 if TYPE_CHECKING:
     from gateway.domain.mapping.x12_orders import OrderReader
@@ -249,10 +250,7 @@ def _open(
     reader.line_dicts.append(doc_line)
     reader.line_positions.append(pos)
     reader.target, reader.caps, reader.loop, reader.party = doc_line, kind.line, line_id, None
-    if reader.line_sources:
-        reader.open_line(doc_line)
-    else:
-        reader.captured = None
+    reader.open_line(doc_line)
 
 
 def product_description(walker: Walker, seg: Segment, pos: int) -> bool:

@@ -29,15 +29,9 @@ from gateway.domain.mapping import x12_fast
 from gateway.domain.mapping.construct import Invalid, build, fixed, make, maker
 from gateway.domain.mapping.errors import MappingError
 from gateway.domain.mapping.rules import LINE_PREFIX, Rules
-from gateway.domain.mapping.x12_read import (
-    LINE_FIELDS,
-    Doc,
-    FastHandler,
-    Walker,
-    item_ids,
-    pair_positions,
-)
+from gateway.domain.mapping.x12_read import Walker
 from gateway.domain.mapping.x12_values import SegmentRef
+from gateway.domain.mapping.x12_walk import LINE_FIELDS, Doc, FastHandler, item_ids, pair_positions
 
 __all__ = ["OrderReader"]
 

@@ -71,10 +71,8 @@ def _with_defaults(doc: BaseModel, rules: Rules) -> BaseModel:
     if not rules.defaults:
         return doc
     data = doc.model_dump()
-    before = repr(data)
-    for path, value in rules.defaults.items():
-        apply_default(data, path.split("."), value)
-    if repr(data) == before:
+    filled = [apply_default(data, path.split("."), value) for path, value in rules.defaults.items()]
+    if not any(filled):  # apply_default changes ``data`` only where it fills a value
         return doc
     try:
         return type(doc).model_validate(data)
@@ -106,10 +104,6 @@ def _place_all(e: Emitter, sources: dict[str, Any], obj: object) -> None:
             e.place(src, value)
 
 
-def _no_home(problem: str, field: str) -> MappingError:
-    return MappingError(problem, field=field)
-
-
 def _orders(doc: PurchaseOrder | PurchaseOrderAck | Invoice, set_id: str, e: Emitter) -> None:
     """Write an 850/855/810 body."""
     rules = e.rules
@@ -137,8 +131,8 @@ def _orders(doc: PurchaseOrder | PurchaseOrderAck | Invoice, set_id: str, e: Emi
     if invoice:
         carrier = doc.carrier
         if carrier is not None and (carrier.equipment or carrier.service_level):
-            raise _no_home("an invoice's carrier equipment and service level have no segment in the 810 "
-                           "(CAD carries mode, SCAC and routing)", "carrier")  # fmt: skip
+            raise MappingError("an invoice's carrier equipment and service level have no segment in the 810 "
+                               "(CAD carries mode, SCAC and routing)", field="carrier")  # fmt: skip
         e.notes(doc.notes)
     else:
         e.allowances(doc.allowances_charges)
@@ -157,8 +151,8 @@ def _orders(doc: PurchaseOrder | PurchaseOrderAck | Invoice, set_id: str, e: Emi
             _line(doc, line, line_id, e)
             _place_all(e, line_sources, line)
         if invoice and line.notes:
-            raise _no_home("an 810 line has no note segment (no NTE or MSG in the IT1 loop); "
-                           "put invoice notes on the document", f"lines.{index}.notes")  # fmt: skip
+            raise MappingError("an 810 line has no note segment (no NTE or MSG in the IT1 loop); "
+                               "put invoice notes on the document", field=f"lines.{index}.notes")  # fmt: skip
     totals = doc.totals
     if isinstance(doc, Invoice):
         _invoice_summary(doc, e)
@@ -264,8 +258,9 @@ _CODES = {ShipmentLevel: "S", OrderLevel: "O", ItemLevel: "I"}
 def _ship_notice(doc: ShipNotice, e: Emitter) -> None:
     """Write an 856 body."""
     if doc.notes:
-        raise _no_home("the 856 has no note segment (no NTE or MSG); a ship notice's notes cannot be sent",
-                       "notes")  # fmt: skip
+        raise MappingError(
+            "the 856 has no note segment (no NTE or MSG); a ship notice's notes cannot be sent", field="notes"
+        )
     rules = e.rules
     overlays, heading = e.split(doc.extensions, ("BSN",), (None,))
     _, summary = e.split(doc.extensions, (), ("summary",))

@@ -16,36 +16,9 @@ from edi.model import Segment
 from gateway.domain.canonical import DateRef, ItemIdentifiers, LineStatus, Measurement, PackInfo
 from gateway.domain.mapping.construct import CODE, Invalid, build, make, maker
 from gateway.domain.mapping.x12_values import SegmentRef
-from gateway.domain.mapping.x12_walk import (
-    ITEM_FIELDS,
-    LINE_FIELDS,
-    OVERLAY_NAMESPACE,
-    PARTY_SEGMENTS,
-    Doc,
-    FastHandler,
-    Handler,
-    WalkerBase,
-    apply_default,
-    item_ids,
-    pair_positions,
-    set_path,
-)
+from gateway.domain.mapping.x12_walk import ITEM_FIELDS, Doc, WalkerBase
 
-__all__ = [
-    "CARRIER_REFS",
-    "ITEM_FIELDS",
-    "LINE_FIELDS",
-    "OVERLAY_NAMESPACE",
-    "PARTY_SEGMENTS",
-    "Doc",
-    "FastHandler",
-    "Handler",
-    "Walker",
-    "apply_default",
-    "item_ids",
-    "pair_positions",
-    "set_path",
-]
+__all__ = ["CARRIER_REFS", "Walker"]
 
 #: REF qualifiers that fill carrier fields where the target has a carrier.
 CARRIER_REFS = {"BM": "bill_of_lading", "CN": "pro_number", "2I": "tracking_numbers"}

@@ -16,8 +16,9 @@ from pydantic import BaseModel
 from gateway.domain.canonical import DocumentHeader, OrderLevel, ShipNotice
 from gateway.domain.mapping.errors import MappingError
 from gateway.domain.mapping.rules import Rules
-from gateway.domain.mapping.x12_read import ITEM_FIELDS, Doc, Walker, item_ids
+from gateway.domain.mapping.x12_read import Walker
 from gateway.domain.mapping.x12_values import SegmentRef
+from gateway.domain.mapping.x12_walk import ITEM_FIELDS, Doc, item_ids
 
 __all__ = ["read_ship_notice"]
 

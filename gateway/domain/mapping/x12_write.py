@@ -35,9 +35,10 @@ from gateway.domain.canonical import (
 )
 from gateway.domain.mapping.errors import MappingError
 from gateway.domain.mapping.rules import FieldSource, Rules
-from gateway.domain.mapping.x12_read import CARRIER_REFS, OVERLAY_NAMESPACE
+from gateway.domain.mapping.x12_read import CARRIER_REFS
 from gateway.domain.mapping.x12_scope import Scope, Table
 from gateway.domain.mapping.x12_values import COMPONENT, fmt_date, fmt_decimal, fmt_implied, fmt_time
+from gateway.domain.mapping.x12_walk import OVERLAY_NAMESPACE
 
 __all__ = ["NOTE_CODE", "Emitter"]
 

@@ -121,11 +121,11 @@ class PartnerProfile(StrictModel):
         production partner's test data are both refused (the document stays stored, failed and
         replayable), except test interchanges from a production partner whose profile sets
         ``accept_test_interchanges`` (they are processed and marked test)."""
-        production = self.environment is Environment.PRODUCTION
-        if isa15.strip() == "T" and production and self.accept_test_interchanges:
+        test_from_production = isa15.strip() == "T" and self.environment is Environment.PRODUCTION
+        if test_from_production and self.accept_test_interchanges:
             return None
         problem = self.environment.check_usage(isa15)
-        if problem is not None and isa15.strip() == "T" and self.environment is Environment.PRODUCTION:
+        if problem is not None and test_from_production:
             problem += " (set accept_test_interchanges to process its test interchanges)"
         return problem
 
