@@ -47,7 +47,8 @@ def is_transient(exc: BaseException) -> bool:
 
 
 def _describe(exc: BaseException) -> str:
-    text = str(getattr(exc, "orig", None) or exc).splitlines()[0] if str(exc) else ""
+    lines = str(getattr(exc, "orig", None) or exc).splitlines()  # a driver error may have no text
+    text = lines[0] if lines else ""
     return f"{type(exc).__name__}: {text}".rstrip(": ")[:300]
 
 
