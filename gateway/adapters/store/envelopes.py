@@ -22,6 +22,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gateway.adapters.store import tables as t
+from gateway.adapters.store.bulk import insert_rows
 from gateway.domain.runtime.lifecycle import AckStatus, Direction, OutboxState, State
 from gateway.domain.runtime.records import EnvelopeRecord, OutboxMessage, ProcessingResult
 
@@ -71,7 +72,7 @@ async def _bulk_insert(conn: AsyncConnection, table: Any, rows: list[dict[str, A
     ``INSERT ... SELECT FROM unnest(arrays)``: a short statement with one array per column,
     instead of a thousand-row VALUES list built and parsed again for every batch."""
     if conn.dialect.name != "postgresql":
-        await conn.execute(insert(table), rows)
+        await insert_rows(conn, table, rows)
         return
     names = sorted({name for row in rows for name in row})
     columns = ", ".join(f'"{name}"' for name in names)
@@ -101,7 +102,7 @@ async def supersede(conn: AsyncConnection, payload_ids: list[str], at: datetime)
         )
         events += audit_rows(entity, [(i, State.REPLAYED.value, "superseded by a replay") for i in ids], at)
     if events:
-        await conn.execute(insert(t.audit_events), events)
+        await insert_rows(conn, t.audit_events, events)
     k = t.correlation_keys.c
     await conn.execute(
         delete(t.correlation_keys).where(k.payload_id.in_(payload_ids), k.kind.in_(DERIVED_KEYS))
@@ -122,7 +123,7 @@ async def _insert_current(
     if conn.dialect.name == "postgresql":
         returning = insert(table).returning(*table.c, sort_by_parameter_order=True)
         return {key(row): row.id for row in (await conn.execute(returning, rows)).all()}
-    await conn.execute(insert(table), rows)
+    await insert_rows(conn, table, rows)
     c = table.c
     stmt = select(table).where(c.payload_id.in_({r["payload_id"] for r in rows}), c.superseded_at.is_(None))
     return {key(row): row.id for row in (await conn.execute(stmt)).all()}
@@ -291,7 +292,7 @@ async def write_results(
     replay_counts = await _documents(conn, dialect, items, at, deferred)
     outbox = [outbox_row(m, replay_counts.get(m.document_id, 0), at) for _, r in items for m in r.outbox]
     if outbox:
-        await conn.execute(insert(t.outbox), outbox)
+        await insert_rows(conn, t.outbox, outbox)
     if own:
         await deferred.flush(conn)
 
@@ -465,7 +466,7 @@ async def _documents(
         )
         await conn.execute(stmt, rows)
     else:
-        await conn.execute(insert(t.documents), rows)
+        await insert_rows(conn, t.documents, rows)
     deferred.audit += audit_rows(
         "document",
         [(d.id, d.state.value, f"{d.document_type} {d.business_number or ''}".strip()) for _, d in docs],
@@ -516,4 +517,4 @@ async def advance_envelopes(
         at,
     )
     if events:
-        await conn.execute(insert(t.audit_events), events)
+        await insert_rows(conn, t.audit_events, events)

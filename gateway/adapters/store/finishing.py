@@ -23,6 +23,7 @@ from sqlalchemy import ARRAY, BigInteger, String, bindparam, insert, select, tex
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gateway.adapters.store import tables as t
+from gateway.adapters.store.bulk import insert_rows
 from gateway.adapters.store.envelopes import Deferred, audit_rows, supersede, write_results
 from gateway.adapters.store.payloads import PayloadOps, RowView, insert_keys, original_of, originals
 from gateway.adapters.store.rows import now, payload_from_row
@@ -185,7 +186,7 @@ class FinishOps(PayloadOps):
         """The payload rows and correlation keys of acks to send (their envelopes come later)."""
         if not outbound:
             return
-        await conn.execute(insert(t.payloads), [row for _, _, row in outbound])
+        await insert_rows(conn, t.payloads, [row for _, _, row in outbound])
         await insert_keys(
             conn, [(row["id"], kind, value) for _, new, row in outbound for kind, value in new.keys]
         )

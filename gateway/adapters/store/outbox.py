@@ -12,6 +12,7 @@ from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from gateway.adapters.store import tables as t
+from gateway.adapters.store.bulk import insert_rows
 from gateway.adapters.store.envelopes import audit_rows, outbox_row
 from gateway.adapters.store.rows import now, outbox_from_row
 from gateway.domain.runtime.errors import NotFound
@@ -151,7 +152,7 @@ class OutboxOps:
                 "payload", [(i, State.DELIVERED.value, "all documents delivered") for i in delivered], at
             )
             await _outer_delivered(conn, delivered, at)
-        await conn.execute(insert(t.audit_events), events)
+        await insert_rows(conn, t.audit_events, events)
 
     async def retry_outbox(self, outbox_ids: Sequence[str], reason: str, delay_seconds: float) -> None:
         if not outbox_ids:

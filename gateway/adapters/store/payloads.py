@@ -15,7 +15,7 @@ from sqlalchemy import Select, and_, bindparam, delete, insert, or_, select, upd
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from gateway.adapters.store import tables as t
-from gateway.adapters.store.bulk import BulkInserter
+from gateway.adapters.store.bulk import BulkInserter, insert_rows
 from gateway.adapters.store.envelopes import advance_envelopes
 from gateway.adapters.store.rows import now, payload_from_row
 from gateway.domain.runtime.errors import Conflict, NotFound
@@ -413,10 +413,8 @@ def _by_idempotency_key(partner_id: str, channel: str, idempotency_key: str) -> 
 
 async def insert_keys(conn: AsyncConnection, keys: Sequence[tuple[str, str, str]]) -> None:
     """Correlation keys: (payload id, kind, value)."""
-    if keys:
-        await conn.execute(
-            insert(t.correlation_keys), [{"payload_id": p, "kind": k, "value": v} for p, k, v in keys]
-        )
+    rows = [{"payload_id": p, "kind": k, "value": v} for p, k, v in keys]
+    await insert_rows(conn, t.correlation_keys, rows)
 
 
 async def _envelopes_follow(conn: AsyncConnection, changes: Sequence[tuple[str, State]], at: Any) -> None:
