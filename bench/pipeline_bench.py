@@ -7,6 +7,9 @@ payload (raw bytes first), parses and validates it, generates its 997, maps it
 to canonical JSON and routes it through the transactional outbox to a queue,
 where a consumer counts it. Run on SQLite and on PostgreSQL.
 
+The consumer runs in a process of its own, as the ERP would: the gateway's process does
+only the gateway's work. The clock stops when the consumer has every document.
+
     python -m bench.pipeline_bench [--count N] [--runs R] [--db sqlite|postgresql|both]
                                    [--analysis-processes N]
 
@@ -18,10 +21,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import multiprocessing
 import statistics
 import tempfile
 import time
 import uuid
+from multiprocessing.connection import Connection
 from pathlib import Path
 
 import aio_pika
@@ -77,7 +82,11 @@ async def raw_publish(payloads: list[bytes]) -> float:
 
 
 async def gateway_end_to_end(
-    payloads: list[bytes], database_url: str, workdir: Path, analysis_processes: int = 0
+    payloads: list[bytes],
+    database_url: str,
+    workdir: Path,
+    analysis_processes: int = 0,
+    consumer_timeout: float = 600,
 ) -> float:
     sfx = uuid.uuid4().hex[:8]
     rabbit = RabbitSettings(
@@ -102,31 +111,61 @@ async def gateway_end_to_end(
     )
     gateway = await Gateway.open(settings)
     await gateway.start()
-    connection = await aio_pika.connect(AMQP)
-    channel = await connection.channel()
-    queue = await channel.declare_queue(f"{rabbit.queue_prefix}erp", passive=True)
-    seen: set[str] = set()
-    done = asyncio.Event()
-
-    async def on_message(message: aio_pika.abc.AbstractIncomingMessage) -> None:
-        await message.ack()
-        seen.add(message.message_id or "")
-        if len(seen) >= len(payloads):
-            done.set()
-
-    await queue.consume(on_message, no_ack=False)
+    spawn = multiprocessing.get_context("spawn")
+    ours, theirs = spawn.Pipe()
+    args = (f"{rabbit.queue_prefix}erp", len(payloads), consumer_timeout, theirs)
+    consumer = spawn.Process(target=_consume, args=args, daemon=True)
+    consumer.start()
+    loop = asyncio.get_running_loop()
+    if await loop.run_in_executor(None, ours.recv) != "ready":
+        raise RuntimeError("the consumer did not start")
     started = time.perf_counter()
     for i in range(0, len(payloads), 200):
         await asyncio.gather(
             *(gateway.receive(b, ChannelMeta("file", "acme-retail")) for b in payloads[i : i + 200])
         )
-    await asyncio.wait_for(done.wait(), timeout=600)
+    outcome = await loop.run_in_executor(None, ours.recv)
+    if outcome != len(payloads):
+        await gateway.stop()
+        raise RuntimeError(f"the consumer saw {outcome!r}, expected {len(payloads)} distinct documents")
     elapsed = time.perf_counter() - started
     await gateway.stop()
-    topology = rabbit_topology(settings)
-    await delete_topology(channel, topology)
+    consumer.join(timeout=30)
+    connection = await aio_pika.connect(AMQP)
+    await delete_topology(await connection.channel(), rabbit_topology(settings))
     await connection.close()
     return len(payloads) / elapsed
+
+
+def _consume(queue_name: str, expected: int, timeout: float, pipe: Connection) -> None:
+    """In a child process: count distinct ``message_id``s on the ERP queue until all arrived,
+    then send the count (or the error) to the parent."""
+
+    async def run() -> int:
+        connection = await aio_pika.connect(AMQP)
+        channel = await connection.channel()
+        queue = await channel.declare_queue(queue_name, passive=True)
+        seen: set[str] = set()
+        done = asyncio.Event()
+
+        async def on_message(message: aio_pika.abc.AbstractIncomingMessage) -> None:
+            await message.ack()
+            seen.add(message.message_id or "")
+            if len(seen) >= expected:
+                done.set()
+
+        await queue.consume(on_message, no_ack=False)
+        pipe.send("ready")
+        try:
+            await asyncio.wait_for(done.wait(), timeout=timeout)
+        finally:
+            await connection.close()
+        return len(seen)
+
+    try:
+        pipe.send(asyncio.run(run()))
+    except Exception as exc:  # the parent reports it
+        pipe.send(f"consumer failed: {exc!r}")
 
 
 def _pg_url() -> tuple[str, str]:

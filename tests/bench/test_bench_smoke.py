@@ -141,3 +141,19 @@ def test_mapping_benchmark_stops_on_a_wrong_result(tmp_path: Path) -> None:
     last = mapping_bench._map_all(mapper, partner, jobs[:1], TINY_MAP.lines_per_order)
     with pytest.raises(SystemExit, match="does not survive"):
         mapping_bench._check(last, jobs)
+
+
+async def test_pipeline_benchmark_counts_every_document_at_a_separate_consumer(tmp_path: Path) -> None:
+    from bench import pipeline_bench
+    from tests.support.services import rabbitmq_url
+
+    rabbitmq_url()  # skips, or fails under CI=true, when the broker is down
+
+    payloads = pipeline_bench.bodies(12, 0)
+    rate = await pipeline_bench.gateway_end_to_end(payloads, f"sqlite:///{tmp_path}/b.db", tmp_path)
+    assert rate > 0  # the consumer process saw all 12 distinct documents, or this raised
+    with pytest.raises(RuntimeError, match="consumer"):
+        # a consumer that can never be satisfied (the same body twice is a duplicate, routed once)
+        await pipeline_bench.gateway_end_to_end(
+            [payloads[0], payloads[0]], f"sqlite:///{tmp_path}/c.db", tmp_path / "c", consumer_timeout=5
+        )
