@@ -112,3 +112,38 @@ def test_without_a_file_the_embedded_defaults_apply(monkeypatch: pytest.MonkeyPa
     assert settings.database_url == "sqlite:///var/edigate.db"
     assert settings.amqp_url is None
     assert settings.spool_dir == Path("var/spool")
+
+
+@pytest.mark.parametrize(("cores", "expected"), [(1, 0), (2, 1), (16, 1), (None, 0)])
+def test_serve_runs_one_analysis_process_where_there_are_cores_to_spare(
+    monkeypatch: pytest.MonkeyPatch, cores: int | None, expected: int
+) -> None:
+    from gateway.config import serving_defaults
+
+    monkeypatch.delenv("EDIGATE_PIPELINE__ANALYSIS_PROCESSES", raising=False)
+    monkeypatch.setattr(os, "cpu_count", lambda: cores)
+    settings = load_settings()
+    assert settings.pipeline.analysis_processes == 0  # an embedded gateway (Gateway.open) runs none
+    served = serving_defaults(settings)
+    assert served.pipeline.analysis_processes == expected
+    assert served.pipeline.workers == settings.pipeline.workers  # nothing else changes
+    which = f"{expected} process" if expected else "a thread of this process"
+    assert f"analysis      {which} (pipeline.analysis_processes)" in served.banner()
+
+
+@pytest.mark.parametrize("source", ["file", "environment"])
+@pytest.mark.parametrize("value", [0, 3])
+def test_serve_keeps_an_analysis_process_count_that_was_given(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, source: str, value: int
+) -> None:
+    from gateway.config import serving_defaults
+
+    monkeypatch.delenv("EDIGATE_PIPELINE__ANALYSIS_PROCESSES", raising=False)
+    monkeypatch.setattr(os, "cpu_count", lambda: 8)
+    config = tmp_path / "edigate.yaml"
+    if source == "file":
+        config.write_text(yaml.safe_dump({"pipeline": {"analysis_processes": value}}))
+    else:
+        config.write_text(yaml.safe_dump({"pipeline": {"workers": 3}}))
+        monkeypatch.setenv("EDIGATE_PIPELINE__ANALYSIS_PROCESSES", str(value))
+    assert serving_defaults(load_settings(config)).pipeline.analysis_processes == value

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import aiohttp
 
+from tests.gateway.runtime.helpers import alive, analysis_workers
+
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -57,6 +59,9 @@ async def test_serve_runs_the_embedded_default_and_answers_http(tmp_path: Path) 
             assert "var/spool" in banner
             assert "admin token" in banner
             assert "collector     gc thresholds 10000/" in banner  # gateway.collector's policy is applied
+            cores = os.cpu_count() or 1
+            analysis = "1 process" if cores >= 2 else "a thread of this process"
+            assert f"analysis      {analysis} (pipeline.analysis_processes)" in banner
             token_file = tmp_path / "var" / "admin-token"
             assert oct(token_file.stat().st_mode & 0o777) == "0o600"
             token = token_file.read_text()
@@ -75,9 +80,25 @@ async def test_serve_runs_the_embedded_default_and_answers_http(tmp_path: Path) 
             async with http.post(f"{base}/webhooks/swift-3pl/shipment_confirmation_json", data=b"{}") as r:
                 assert r.status == 401  # the webhook endpoint is mounted and wants a signature
             assert (tmp_path / "var" / "edigate.db").exists()
+            workers = analysis_workers(proc.pid)
+            assert len(workers) == (1 if cores >= 2 else 0)  # the analysis process, spawned
+            sample = str(REPO / "fixtures/x12/sample-850.edi")
+            ingest = subprocess.run(
+                [sys.executable, "-m", "gateway.cli.main", "ingest", sample, "--partner", "acme-retail"],
+                cwd=tmp_path, env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL,
+            )  # fmt: skip
+            assert ingest.returncode == 0, ingest.stdout + ingest.stderr
+            spool = tmp_path / "var" / "spool" / "erp"
+            for _ in range(300):  # the running gateway's pipeline takes it, analyses it and routes it
+                if spool.is_dir() and any(spool.glob("*.json")):
+                    break
+                time.sleep(0.1)
+            else:
+                raise AssertionError(f"nothing routed to {spool}: {log.read_text()}")
     finally:
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(30) == 0, log.read_text()
+    assert not any(alive(w) for w in workers)  # stopped with the gateway
 
 
 async def test_serve_over_https_with_a_configured_server_certificate(tmp_path: Path) -> None:

@@ -12,15 +12,19 @@ analysed with other profiles than the gateway would use.
 What comes back is the :class:`Analysis` with the partner named by ID (profiles hold
 certificates, which do not cross process boundaries); the gateway puts its own profile
 object back. A worker that dies (killed, out of memory) breaks the pool: that batch is
-analysed in a thread and a new pool is started for the next one.
+analysed in a thread and a new pool is started for the next one. A worker ends with the
+gateway's process, even when that is killed with SIGKILL (Linux: the parent-death signal).
 """
 
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import logging
 import multiprocessing
+import os
 import signal
+import sys
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
@@ -38,12 +42,30 @@ log = logging.getLogger("edigate.pipeline")
 _registry: ProfileRegistry | None = None
 _validator: SetValidator | None = None
 
+#: prctl(2) option: the signal this process gets when its parent ends.
+_PR_SET_PDEATHSIG = 1
+
 _Item = tuple[bytes, PayloadRecord]
 _Result = list[tuple[str | None, Analysis]]
 
 
-def _start_worker(directory: Path, mappings_dir: Path | None, validator: SetValidator | None) -> None:
+def _end_with(parent: int) -> None:
+    """End this worker when the gateway's process ends, however it ends (a ``kill -9`` runs no
+    clean-up in the gateway, and a worker blocked on its task queue would wait forever)."""
+    if sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+        except (OSError, AttributeError):  # no prctl: the worker may outlive a killed gateway
+            log.warning("analysis process: no parent-death signal on this system")
+    if os.getppid() != parent:  # the gateway ended before the line above took effect
+        os._exit(0)
+
+
+def _start_worker(
+    directory: Path, mappings_dir: Path | None, validator: SetValidator | None, parent: int
+) -> None:
     global _registry, _validator
+    _end_with(parent)
     # Ctrl-C in a terminal reaches the whole process group: the gateway stops its workers itself,
     # and an interrupted analysis would come back as a KeyboardInterrupt on the event loop
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -89,7 +111,12 @@ class AnalysisPool:
                 self._processes,
                 mp_context=multiprocessing.get_context("spawn"),  # never fork a process with threads
                 initializer=_start_worker,
-                initargs=(self._registry.directory, self._registry.mappings_dir, self._validator),
+                initargs=(
+                    self._registry.directory,
+                    self._registry.mappings_dir,
+                    self._validator,
+                    os.getpid(),
+                ),
             )
         return self._executor
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 import socket
@@ -66,6 +67,26 @@ def serve(env: dict[str, str], log: Path, cwd: Path = REPO) -> subprocess.Popen[
         stdin=subprocess.DEVNULL,
         cwd=str(cwd),
     )
+
+
+def analysis_workers(pid: int) -> list[int]:
+    """The spawned child processes of ``pid`` (its analysis processes; Linux)."""
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            with contextlib.suppress(OSError):
+                if b"spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes():
+                    found.append(int(child))
+    return found
+
+
+def alive(pid: int) -> bool:
+    """Whether ``pid`` runs (a zombie, ended but not reaped by its parent yet, does not)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+    return "\nState:\tZ" not in status
 
 
 def copy_site(tmp_path: Path) -> tuple[Path, Path]:

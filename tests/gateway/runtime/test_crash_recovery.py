@@ -10,6 +10,7 @@ process died) carries the same ``message_id``, so the consumer can tell.
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 from pathlib import Path
 
@@ -25,7 +26,7 @@ from gateway.runtime import rabbit_topology
 from tests.support.services import rabbitmq_url
 
 from .conftest import unique_rabbit
-from .helpers import free_port, serve, serve_env
+from .helpers import alive, analysis_workers, free_port, serve, serve_env
 from .samples import acme_850
 
 pytestmark = pytest.mark.slow
@@ -83,8 +84,15 @@ async def test_kill_minus_nine_mid_batch_loses_nothing(tmp_path: Path, pg_runtim
                 break
             await asyncio.sleep(0.05)
         assert first.poll() is None, log.read_text()[-2000:]
+        workers = analysis_workers(first.pid)
+        assert len(workers) == (1 if (os.cpu_count() or 1) >= 2 else 0)
         first.send_signal(signal.SIGKILL)  # kill -9, mid-batch
         first.wait(10)
+        for _ in range(100):  # its analysis process (edigate serve's default on 2+ cores) ends too
+            if not any(alive(w) for w in workers):
+                break
+            await asyncio.sleep(0.05)
+        assert not any(alive(w) for w in workers), f"analysis processes {workers} outlived the gateway"
         delivered_before = len({m.message_id for m in got})
         assert delivered_before < TOTAL, "the batch finished before the kill: nothing was tested"
         second = serve(env, log)
