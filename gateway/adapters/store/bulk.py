@@ -23,7 +23,7 @@ import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import Table, insert
+from sqlalchemy import DateTime, Table, insert
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import Dialect
@@ -60,6 +60,11 @@ class BulkInserter:
         names = list(rows[0])
         quote = self._dialect.identifier_preparer.quote
         processors = [self._processor(table, name) for name in names]
+        # A batch's timestamps are mostly one object (its ``at``): format each only once.
+        processors = [
+            _memoised(p, {}) if p is not None and isinstance(table.c[n].type, DateTime) else p
+            for n, p in zip(names, processors, strict=True)
+        ]
         per_statement = max(1, _MAX_PARAMS // len(names))
         head = f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) VALUES "
         one = "(" + ", ".join("?" * len(names)) + ")"
@@ -102,6 +107,20 @@ class BulkInserter:
             column_type = table.c[name].type
             self._processors[key] = column_type.dialect_impl(self._dialect).bind_processor(self._dialect)
         return self._processors[key]
+
+
+def _memoised(process: Callable[[Any], Any], memo: dict[int, Any]) -> Callable[[Any], Any]:
+    """``process`` remembering its result per value object (the values outlive the memo:
+    the rows being inserted hold them, so no ID is reused while it is kept)."""
+
+    def run(value: Any) -> Any:
+        key = id(value)
+        if key in memo:
+            return memo[key]
+        memo[key] = out = process(value)
+        return out
+
+    return run
 
 
 _INSERTERS: weakref.WeakKeyDictionary[Dialect, BulkInserter] = weakref.WeakKeyDictionary()

@@ -73,3 +73,17 @@ async def test_rows_with_different_columns_and_rollback(store: SqlStore) -> None
     async with store.engine.connect() as conn:
         got = (await conn.execute(select(e.entity_id, e.state, e.detail).order_by(e.id))).all()
     assert [tuple(r) for r in got] == [("p1", "received", None), ("p1", "parsed", "1 set")]
+
+
+async def test_one_timestamp_object_in_many_rows_and_columns(store: SqlStore) -> None:
+    """The SQLite path formats a shared timestamp once; every row still gets its own values."""
+    later = _AT + timedelta(hours=1)
+    rows = _outbox("shared", 4)
+    for i, row in enumerate(rows):
+        row["created_at"] = _AT  # one object, many rows
+        row["not_before"] = _AT if i % 2 else later
+    async with store.engine.begin() as conn:
+        await insert_rows(conn, t.outbox, rows)
+    got = await _read(store, "shared")
+    assert [r["created_at"].replace(tzinfo=UTC) for r in got] == [_AT] * 4
+    assert [r["not_before"].replace(tzinfo=UTC) for r in got] == [later, _AT, later, _AT]
