@@ -24,13 +24,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import multiprocessing
-import os
 import statistics
 import tempfile
 import time
 import uuid
 from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
 from pathlib import Path
 
 import aio_pika
@@ -114,60 +115,72 @@ async def gateway_end_to_end(
         pipeline={"analysis_processes": analysis_processes},
     )
     gateway = await Gateway.open(settings)
-    await gateway.start()
     spawn = multiprocessing.get_context("spawn")
     ours, theirs = spawn.Pipe()
     args = (f"{rabbit.queue_prefix}erp", len(payloads), consumer_timeout, theirs)
     consumer = spawn.Process(target=_consume, args=args, daemon=True)
-    consumer.start()
-    loop = asyncio.get_running_loop()
-    if await loop.run_in_executor(None, ours.recv) != "ready":
-        raise RuntimeError("the consumer did not start")
-    started = time.perf_counter()
-    for i in range(0, len(payloads), 200):
-        await asyncio.gather(
-            *(gateway.receive(b, ChannelMeta("file", "acme-retail")) for b in payloads[i : i + 200])
-        )
-    outcome = await loop.run_in_executor(None, ours.recv)
-    if outcome != len(payloads):
+    try:
+        await gateway.start()
+        consumer.start()
+        theirs.close()  # the child holds it now: a child that dies unheard is an EOF here
+        if await _hear(ours, consumer) != "ready":
+            raise RuntimeError("the consumer did not start")
+        started = time.perf_counter()
+        for i in range(0, len(payloads), 200):
+            await asyncio.gather(
+                *(gateway.receive(b, ChannelMeta("file", "acme-retail")) for b in payloads[i : i + 200])
+            )
+        outcome = await _hear(ours, consumer)
+        elapsed = time.perf_counter() - started
+        if outcome != len(payloads):
+            raise RuntimeError(f"the consumer saw {outcome!r}, expected {len(payloads)} distinct documents")
+    finally:
         await gateway.stop()
-        raise RuntimeError(f"the consumer saw {outcome!r}, expected {len(payloads)} distinct documents")
-    elapsed = time.perf_counter() - started
-    await gateway.stop()
-    consumer.join(timeout=30)
-    connection = await aio_pika.connect(AMQP)
-    await delete_topology(await connection.channel(), rabbit_topology(settings))
-    await connection.close()
+        consumer.join(timeout=30)
+        if consumer.is_alive():
+            consumer.kill()
+        connection = await aio_pika.connect(AMQP)
+        await delete_topology(await connection.channel(), rabbit_topology(settings))
+        await connection.close()
     return len(payloads) / elapsed
+
+
+async def _hear(pipe: Connection, consumer: BaseProcess) -> object:
+    """The consumer's next message; an error if it ended without one."""
+    try:
+        return await asyncio.get_running_loop().run_in_executor(None, pipe.recv)
+    except EOFError:
+        raise RuntimeError(f"the consumer ended (exit code {consumer.exitcode}) without a word") from None
 
 
 def _consume(queue_name: str, expected: int, timeout: float, pipe: Connection) -> None:
     """In a child process: count distinct ``message_id``s on the ERP queue until all arrived,
-    then send the count (or the error) to the parent."""
+    then send the count (or the error) to the parent, before closing its connection."""
 
-    async def run() -> int:
+    async def run() -> None:
         connection = await aio_pika.connect(AMQP)
-        channel = await connection.channel()
-        queue = await channel.declare_queue(queue_name, passive=True)
-        seen: set[str] = set()
-        done = asyncio.Event()
-
-        async def on_message(message: aio_pika.abc.AbstractIncomingMessage) -> None:
-            await message.ack()
-            seen.add(message.message_id or "")
-            if len(seen) >= expected:
-                done.set()
-
-        await queue.consume(on_message, no_ack=False)
-        pipe.send("ready")
         try:
-            await asyncio.wait_for(done.wait(), timeout=timeout)
+            channel = await connection.channel()
+            queue = await channel.declare_queue(queue_name, passive=True)
+            seen: set[str] = set()
+            done = asyncio.Event()
+
+            async def on_message(message: aio_pika.abc.AbstractIncomingMessage) -> None:
+                await message.ack()
+                seen.add(message.message_id or "")
+                if len(seen) >= expected:
+                    done.set()
+
+            await queue.consume(on_message, no_ack=False)
+            pipe.send("ready")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(done.wait(), timeout=timeout)
+            pipe.send(len(seen))
         finally:
             await connection.close()
-        return len(seen)
 
     try:
-        pipe.send(asyncio.run(run()))
+        asyncio.run(run())
     except Exception as exc:  # the parent reports it
         pipe.send(f"consumer failed: {exc!r}")
 
@@ -197,8 +210,10 @@ def main() -> int:
     processes = args.analysis_processes
     source = "given"
     if processes is None:
-        processes = serving_defaults(Settings()).pipeline.analysis_processes
-        source = f"edigate serve's default on {os.cpu_count()} cores"
+        configured = Settings()
+        processes = serving_defaults(configured).pipeline.analysis_processes
+        chosen = "analysis_processes" in configured.pipeline.model_fields_set
+        source = "from EDIGATE_PIPELINE__ANALYSIS_PROCESSES" if chosen else "edigate serve's default here"
     print(
         f"pipeline: {args.count} small 850s per run, {args.runs} runs, medians, "
         f"analysis processes: {processes} ({source})"

@@ -21,7 +21,7 @@ from aiohttp import web
 from gateway.adapters.http.app import build_admin_app
 from gateway.adapters.metrics import Metrics
 from gateway.collector import tune_collector
-from gateway.config import ApiToken, Role, Settings, serving_defaults
+from gateway.config import ApiToken, Role, Settings
 from gateway.domain.profiles import SecretRef
 from gateway.logging import configure_logging
 from gateway.runtime import Gateway
@@ -72,7 +72,7 @@ def _ssl_context(settings: Settings) -> ssl.SSLContext | None:
 async def serve(settings: Settings, *, ready: asyncio.Event | None = None) -> int:
     configure_logging(settings.log_level)
     collector = tune_collector()  # the process's cycle-collector policy (see gateway.collector)
-    settings = serving_defaults(ensure_admin_token(settings))
+    settings = ensure_admin_token(settings)
     metrics = Metrics()
     gateway = await Gateway.open(settings, observer=metrics)
     runner = web.AppRunner(build_web_app(gateway, metrics), access_log=None)

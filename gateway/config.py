@@ -228,19 +228,29 @@ def serving_defaults(settings: Settings, cores: int | None = None) -> Settings:
     """What ``edigate serve`` runs with where the configuration is silent.
 
     ``pipeline.analysis_processes``: one process on a machine with two or more cores (parse,
-    validate and map then run beside the event loop instead of under its GIL; 20-30% more
-    documents per second in ``scripts/bench pipeline`` on two cores), none on one core. Only
-    the command sets it: processes are spawned, and a script embedding a gateway would need
-    the ``if __name__ == "__main__":`` guard. A value given in the file or the environment,
-    0 included, is kept.
+    validate and map then run beside the event loop instead of under its GIL; 20-40% more
+    documents per second in ``scripts/bench pipeline`` on two cores), none on one core. Cores
+    are those the process may use (its CPU affinity). Only the command applies this (in
+    ``gateway.cli.runtime``): processes are spawned, and a script embedding a gateway would
+    need the ``if __name__ == "__main__":`` guard. A value given in the file or the
+    environment, 0 included, is kept.
     """
     pipeline = settings.pipeline
     if "analysis_processes" in pipeline.model_fields_set:
         return settings
-    count = os.cpu_count() if cores is None else cores
+    count = _usable_cores() if cores is None else cores
     processes = 1 if (count or 1) >= 2 else 0
     chosen = pipeline.model_copy(update={"analysis_processes": processes})
     return settings.model_copy(update={"pipeline": chosen})
+
+
+def _usable_cores() -> int | None:
+    """The cores this process may run on (its CPU affinity, e.g. a container's cpuset), or the
+    machine's count where affinity is unknown."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count()
 
 
 def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:

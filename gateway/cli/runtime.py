@@ -37,8 +37,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def _serve(args: argparse.Namespace) -> int:
     from gateway.app import serve
+    from gateway.config import serving_defaults
 
-    return run_async(lambda: serve(settings_from(args)))
+    return run_async(lambda: serve(serving_defaults(settings_from(args))))
 
 
 def _ingest(args: argparse.Namespace) -> int:

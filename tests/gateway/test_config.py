@@ -121,7 +121,9 @@ def test_serve_runs_one_analysis_process_where_there_are_cores_to_spare(
     from gateway.config import serving_defaults
 
     monkeypatch.delenv("EDIGATE_PIPELINE__ANALYSIS_PROCESSES", raising=False)
-    monkeypatch.setattr(os, "cpu_count", lambda: cores)
+    import gateway.config
+
+    monkeypatch.setattr(gateway.config, "_usable_cores", lambda: cores)
     settings = load_settings()
     assert settings.pipeline.analysis_processes == 0  # an embedded gateway (Gateway.open) runs none
     served = serving_defaults(settings)
@@ -139,7 +141,9 @@ def test_serve_keeps_an_analysis_process_count_that_was_given(
     from gateway.config import serving_defaults
 
     monkeypatch.delenv("EDIGATE_PIPELINE__ANALYSIS_PROCESSES", raising=False)
-    monkeypatch.setattr(os, "cpu_count", lambda: 8)
+    import gateway.config
+
+    monkeypatch.setattr(gateway.config, "_usable_cores", lambda: 8)
     config = tmp_path / "edigate.yaml"
     if source == "file":
         config.write_text(yaml.safe_dump({"pipeline": {"analysis_processes": value}}))
@@ -147,3 +151,9 @@ def test_serve_keeps_an_analysis_process_count_that_was_given(
         config.write_text(yaml.safe_dump({"pipeline": {"workers": 3}}))
         monkeypatch.setenv("EDIGATE_PIPELINE__ANALYSIS_PROCESSES", str(value))
     assert serving_defaults(load_settings(config)).pipeline.analysis_processes == value
+
+
+def test_cores_are_those_this_process_may_use() -> None:
+    from gateway.config import _usable_cores
+
+    assert _usable_cores() == len(os.sched_getaffinity(0))  # a cpuset, not the host's count

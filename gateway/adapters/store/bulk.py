@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import sqlite3
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import Any
 
 from sqlalchemy import DateTime, Table, insert
@@ -58,6 +58,8 @@ class BulkInserter:
         if not self._sqlite:
             return await self._core(conn, table, rows, returning_new_ids)
         names = list(rows[0])
+        if missing := _python_defaults(table, names):
+            raise ValueError(f"rows for {table.name} leave out {missing}, which have Python-side defaults")
         quote = self._dialect.identifier_preparer.quote
         processors = [self._processor(table, name) for name in names]
         # A batch's timestamps are mostly one object (its ``at``): format each only once.
@@ -109,6 +111,12 @@ class BulkInserter:
         return self._processors[key]
 
 
+def _python_defaults(table: Table, names: Collection[str]) -> list[str]:
+    """Columns left out of ``names`` whose default SQLAlchemy computes in Python: only Core
+    fills those in (server defaults the database applies either way)."""
+    return [c.name for c in table.columns if c.default is not None and c.name not in names]
+
+
 def _memoised(process: Callable[[Any], Any], memo: dict[int, Any]) -> Callable[[Any], Any]:
     """``process`` remembering its result per value object (the values outlive the memo:
     the rows being inserted hold them, so no ID is reused while it is kept)."""
@@ -140,7 +148,7 @@ async def insert_rows(conn: AsyncConnection, table: Table, rows: Sequence[dict[s
         while end < len(rows) and rows[end].keys() == names:
             end += 1
         run = rows[start:end]
-        if conn.dialect.name != "sqlite":
+        if conn.dialect.name != "sqlite" or _python_defaults(table, names):
             await conn.execute(insert(table), run)
         else:
             inserter = _INSERTERS.get(conn.dialect)

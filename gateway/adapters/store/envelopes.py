@@ -70,11 +70,16 @@ class Deferred:
 async def _bulk_insert(conn: AsyncConnection, table: Any, rows: list[dict[str, Any]]) -> None:
     """Insert rows of plain columns (text, numbers, timestamps). On PostgreSQL as one
     ``INSERT ... SELECT FROM unnest(arrays)``: a short statement with one array per column,
-    instead of a thousand-row VALUES list built and parsed again for every batch."""
-    if conn.dialect.name != "postgresql":
+    instead of a thousand-row VALUES list built and parsed again for every batch. Rows that
+    name different columns go through :func:`insert_rows` (a statement per run of the same
+    columns), so a column a row leaves out gets its default, as on SQLite."""
+    if not rows:
+        return
+    first = rows[0].keys()
+    if conn.dialect.name != "postgresql" or any(row.keys() != first for row in rows):
         await insert_rows(conn, table, rows)
         return
-    names = sorted({name for row in rows for name in row})
+    names = sorted(first)
     columns = ", ".join(f'"{name}"' for name in names)
     params = ", ".join(f":c{i}" for i in range(len(names)))
     stmt = text(f'INSERT INTO "{table.name}" ({columns}) SELECT * FROM unnest({params})').bindparams(

@@ -54,9 +54,11 @@ def _end_with(parent: int) -> None:
     clean-up in the gateway, and a worker blocked on its task queue would wait forever)."""
     if sys.platform.startswith("linux"):
         try:
-            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+            failed = ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM) != 0
         except (OSError, AttributeError):  # no prctl: the worker may outlive a killed gateway
-            log.warning("analysis process: no parent-death signal on this system")
+            failed = True
+        if failed:
+            log.warning("analysis process: no parent-death signal; it may outlive a killed gateway")
     if os.getppid() != parent:  # the gateway ended before the line above took effect
         os._exit(0)
 
@@ -104,6 +106,7 @@ class AnalysisPool:
         self._validator = validator
         self._processes = max(1, processes)
         self._executor: ProcessPoolExecutor | None = None
+        self.unavailable: str | None = None  # why no process could be started, if none could
 
     def _pool(self) -> ProcessPoolExecutor:
         if self._executor is None:
@@ -121,13 +124,28 @@ class AnalysisPool:
         return self._executor
 
     async def start(self) -> None:
-        """Start the worker processes and wait until each has loaded the profiles."""
+        """Start the worker processes and wait until each has loaded the profiles.
+
+        Where processes cannot be started at all (no ``/dev/shm`` for their queues' semaphores,
+        a process limit, a worker failing as it starts), the gateway still starts: it logs why
+        and analyses in a thread of its own process, as with ``analysis_processes: 0``.
+        """
         loop = asyncio.get_running_loop()
-        pool = self._pool()
-        await asyncio.gather(*(loop.run_in_executor(pool, _ready) for _ in range(self._processes)))
+        try:
+            pool = self._pool()
+            await asyncio.gather(*(loop.run_in_executor(pool, _ready) for _ in range(self._processes)))
+        except (OSError, NotImplementedError, BrokenProcessPool) as exc:
+            self.unavailable = f"{type(exc).__name__}: {exc}"
+            self._discard()
+            log.error(
+                "analysis processes could not be started; analysing in a thread of this process",
+                extra={"reason": self.unavailable},
+            )
 
     async def analyse(self, items: list[_Item]) -> list[Analysis] | None:
         """The analyses of ``items`` in order, or None when the batch must be analysed here."""
+        if self.unavailable is not None:
+            return None
         registry = self._registry
         profiles = registry.current
         loop = asyncio.get_running_loop()

@@ -116,3 +116,31 @@ async def test_worker_processes_leave_ctrl_c_to_the_gateway(pooled: Gateway) -> 
     assert pool is not None
     handler = await asyncio.get_running_loop().run_in_executor(pool._pool(), _sigint_handler)
     assert handler == signal.SIG_IGN
+
+
+async def test_a_gateway_whose_processes_cannot_start_analyses_in_a_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from gateway.domain.usecases.analysis_pool import AnalysisPool
+
+    def no_processes(self: AnalysisPool) -> None:
+        raise OSError(28, "No space left on device: /dev/shm")
+
+    monkeypatch.setattr(AnalysisPool, "_pool", no_processes)
+    settings = make_settings(tmp_path, f"sqlite:///{tmp_path}/gateway.db", pipeline={"analysis_processes": 1})
+    gateway = await Gateway.open(settings)
+    try:
+        pool = gateway.analysis_pool
+        assert pool is not None
+        with caplog.at_level("ERROR", logger="edigate.pipeline"):
+            await pool.start()  # does not raise: the gateway starts
+        assert pool.unavailable is not None
+        assert "/dev/shm" in pool.unavailable
+        assert "analysis processes could not be started" in caplog.text
+        outcome = await gateway.receive(SAMPLE_850, ChannelMeta("file", "acme-retail"))
+        assert await pool.analyse([(SAMPLE_850, outcome.record)]) is None  # not even tried again
+        result = await gateway.process_now(outcome.record.id)
+        assert result is not None
+        assert result.state is State.ROUTED  # analysed here, in a thread
+    finally:
+        await gateway.stop()

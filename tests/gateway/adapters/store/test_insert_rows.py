@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import insert, select
 
 from gateway.adapters.store import SqlStore
@@ -87,3 +88,46 @@ async def test_one_timestamp_object_in_many_rows_and_columns(store: SqlStore) ->
     got = await _read(store, "shared")
     assert [r["created_at"].replace(tzinfo=UTC) for r in got] == [_AT] * 4
     assert [r["not_before"].replace(tzinfo=UTC) for r in got] == [later, _AT, later, _AT]
+
+
+async def test_rows_leaving_out_a_column_get_its_default_on_both_stores(store: SqlStore) -> None:
+    """The deferred writes (PostgreSQL: one ``unnest`` statement for rows naming the same
+    columns) with rows naming different ones: the row without ``attempts`` gets the server
+    default, not NULL."""
+    from gateway.adapters.store.envelopes import _bulk_insert
+
+    rows = _outbox("mixed", 2)
+    rows[1]["attempts"] = 5
+    async with store.engine.begin() as conn:
+        await _bulk_insert(conn, t.outbox, rows)
+    got = await _read(store, "mixed")
+    assert [r["attempts"] for r in got] == [0, 5]
+
+
+async def test_python_side_defaults_are_left_to_core(store: SqlStore) -> None:
+    """A column whose default SQLAlchemy computes in Python is filled in when rows leave it out."""
+    from sqlalchemy import Column, Integer, MetaData, String, Table
+
+    from gateway.adapters.store.bulk import BulkInserter
+
+    metadata = MetaData()
+    table = Table(
+        "bulk_pydefault",
+        metadata,
+        Column("id", Integer, primary_key=True),
+        Column("label", String(20), nullable=False, default="from python"),
+    )
+    async with store.engine.begin() as conn:
+        await conn.run_sync(metadata.create_all)
+    try:
+        async with store.engine.begin() as conn:
+            await insert_rows(conn, table, [{"id": 1}, {"id": 2}])
+            if store.dialect == "sqlite":
+                with pytest.raises(ValueError, match="label"):  # never a silent NULL
+                    await BulkInserter(conn.dialect).insert(conn, table, [{"id": 3}])
+        async with store.engine.connect() as conn:
+            labels = (await conn.execute(select(table.c.label).order_by(table.c.id))).scalars().all()
+        assert labels == ["from python", "from python"]
+    finally:
+        async with store.engine.begin() as conn:
+            await conn.run_sync(metadata.drop_all)
