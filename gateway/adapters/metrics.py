@@ -38,6 +38,8 @@ __all__ = ["CONTENT_TYPE", "Metrics", "Snapshot", "certificate_expiries"]
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 
 _LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0)
+#: Receipt to outcome: queueing behind a backlog (or a store outage) can take minutes to hours.
+_RECEIPT_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0, 900.0, 3600.0, 14400.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +89,14 @@ class Metrics:
             buckets=_LATENCY_BUCKETS,
             registry=r,
         )
+        self.pipeline_latency = Histogram(
+            "edigate_pipeline_latency_seconds",
+            "Time from a payload's receipt (bytes committed) to the end of its processing "
+            "(routed, acknowledged, rejected, failed...), by that state; queueing included",
+            ["state"],
+            buckets=_RECEIPT_BUCKETS,
+            registry=r,
+        )
         self.outbox_backlog = Gauge(
             "edigate_outbox_backlog", "Outbox messages not yet published to a destination", registry=r
         )
@@ -115,6 +125,9 @@ class Metrics:
     # --- Observer ----------------------------------------------------------------------
     def pipeline_finished(self, seconds: float, state: str) -> None:
         self.pipeline_seconds.labels(state=state).observe(seconds)
+
+    def payload_settled(self, seconds_since_receipt: float, state: str) -> None:
+        self.pipeline_latency.labels(state=state).observe(seconds_since_receipt)
 
     def published(self, count: int, destination: str) -> None:
         self.published_total.labels(destination=destination).inc(count)

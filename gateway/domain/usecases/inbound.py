@@ -47,6 +47,11 @@ log = logging.getLogger("edigate.pipeline")
 STORE_RETRY_SECONDS = 1.0
 
 
+def _aware(moment: datetime) -> datetime:
+    """A stored timestamp as UTC (SQLite gives them back without a zone)."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
 class GroupCommit:
     """Batches concurrent ``save_payloads`` calls into one transaction; each caller
     still returns only after its own bytes are committed."""
@@ -158,9 +163,12 @@ class InboundPipeline:
             raise
         if self._observer is not None:
             per_item = (time.perf_counter() - started) / max(1, len(records))
-            for res in results:
+            now = datetime.now(UTC)
+            for record, res in zip(records, results, strict=True):
                 if res.retry_after is None:
                     self._observer.pipeline_finished(per_item, res.state.value)
+                    waited = (now - _aware(record.received_at)).total_seconds()
+                    self._observer.payload_settled(max(0.0, waited), res.state.value)
         return results
 
     async def _complete(

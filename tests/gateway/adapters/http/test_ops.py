@@ -207,10 +207,12 @@ async def test_installs_into_an_existing_application_beside_channel_routes(
 def test_metrics_implement_the_observer_protocol() -> None:
     observer: Observer = Metrics()  # checked by mypy; the calls below by the registry
     observer.pipeline_finished(0.01, "delivered")
+    observer.payload_settled(2.0, "delivered")
     observer.published(3, "wms")
     observer.overdue("acme-retail", 2)
     assert isinstance(observer, Metrics)
     text = observer.render().decode()
     assert 'edigate_published_total{destination="wms"} 3.0' in text
+    assert 'edigate_pipeline_latency_seconds_count{state="delivered"} 1.0' in text
     assert 'edigate_acks_overdue_detected_total{partner="acme-retail"} 2.0' in text
     assert 'edigate_pipeline_seconds_count{state="delivered"} 1.0' in text
