@@ -12,6 +12,7 @@ API) and answered with :class:`BrokerAction.REJECT`, which dead-letters them.
 
 from __future__ import annotations
 
+import json
 import logging
 import uuid
 from collections.abc import Callable
@@ -90,7 +91,7 @@ class OutboundService:
                         request.body,
                         ChannelMeta(
                             "broker",
-                            _partner_hint(request),
+                            self._partner_hint(request),
                             correlation_id=request.correlation_id,
                             idempotency_key=None,
                             headers=dict(request.headers),
@@ -105,6 +106,15 @@ class OutboundService:
             log.warning("outbound request rejected", extra={"reason": exc.message})
             raise
         return BrokerAction.ACK
+
+    def _partner_hint(self, request: OutboundRequest) -> str | None:
+        """Whom a rejected request was for, so support finds it under that partner: the
+        ``partner``/``partner_id`` header, else the partner the body names, if it is one of ours."""
+        hinted = request.headers.get("partner") or request.headers.get("partner_id")
+        if hinted:
+            return hinted
+        named = _body_partner(request.body)
+        return named if named is not None and self._profiles.current.get(named) is not None else None
 
     async def submit(self, request: OutboundRequest, *, resend_of: str | None = None) -> PayloadRecord:
         try:
@@ -326,8 +336,15 @@ def _renumbered(ts: TransactionSet, control_number: str) -> TransactionSet:
     return build_transaction(ts.set_id, control_number, ts.body, implementation_reference=reference)
 
 
-def _partner_hint(request: OutboundRequest) -> str | None:
-    return request.headers.get("partner") or request.headers.get("partner_id")
+def _body_partner(body: bytes) -> str | None:
+    """``header.partner_id`` of a JSON body, however invalid the rest of it is."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return None
+    header = data.get("header") if isinstance(data, dict) else None
+    partner = header.get("partner_id") if isinstance(header, dict) else None
+    return partner if isinstance(partner, str) else None
 
 
 def _first_errors(exc: Exception) -> str:

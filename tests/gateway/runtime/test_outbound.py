@@ -253,3 +253,24 @@ async def test_a_spool_file_name_used_again_for_other_content_is_a_new_request(g
         for p in _sent(gateway)
     )
     assert numbers == ["SH-5001", "SH-5002"]
+
+
+async def test_a_rejected_request_is_found_under_the_partner_its_body_names(gateway: Gateway) -> None:
+    """No ``partner`` header: the rejected request is still listed under the partner the body
+    names (if it is one of ours), so support finds it with the partner filter."""
+    import pytest
+
+    from gateway.domain.runtime.errors import InvalidDocument
+
+    good = json.loads(_ship_notice("SH-4001"))
+    del good["shipment_id"]  # a required field: the request is invalid
+    stranger = json.loads(_ship_notice("SH-4002"))
+    stranger["header"]["partner_id"] = "nobody-we-know"
+    for body in (good, stranger, b"not json at all"):
+        raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+        with pytest.raises(InvalidDocument):
+            await gateway.outbound.handle(OutboundRequest(raw))
+    rejected = await gateway.store.list_payloads(MessageFilter(state=State.REJECTED, limit=10))
+    assert sorted(str(r.partner_id) for r in rejected) == ["None", "None", "acme-retail"]
+    [acme] = await gateway.store.list_payloads(MessageFilter(partner_id="acme-retail", state=State.REJECTED))
+    assert "shipment_id" in (acme.reason or "")
