@@ -182,6 +182,7 @@ class RabbitOutboundSource:
             headers={key: _text(value) for key, value in (message.headers or {}).items()},
             message_id=message.message_id,
             correlation_id=message.correlation_id,
+            redelivered=bool(message.redelivered) or _retries(message) > 0,  # a retry copy was seen too
         )
         try:
             action = BrokerAction(await handler(request))

@@ -245,6 +245,22 @@ class PayloadOps:
             row = (await conn.execute(_by_idempotency_key(partner_id, channel, idempotency_key))).first()
         return payload_from_row(row) if row is not None else None
 
+    async def find_by_key(
+        self, partner_id: str, direction: Direction, kind: str, value: str
+    ) -> PayloadRecord | None:
+        k, p = t.correlation_keys.c, t.payloads.c
+        stmt = (
+            select(*PAYLOAD_COLUMNS)
+            .join(t.correlation_keys, k.payload_id == p.id)
+            .where(k.kind == kind, k.value == value)
+            .where(p.partner_id == partner_id, p.direction == direction.value)
+            .order_by(p.received_at.desc())
+            .limit(1)
+        )
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(stmt)).first()
+        return payload_from_row(row) if row is not None else None
+
     async def find_duplicates(self, candidates: Sequence[tuple[str, str, str]]) -> dict[str, str]:
         """(payload id, partner, sha256) candidates -> {payload id: its original, if any}."""
         if not candidates:

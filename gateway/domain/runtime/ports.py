@@ -63,6 +63,9 @@ class OutboundRequest:
     headers: dict[str, str] = field(default_factory=dict)
     message_id: str | None = None
     correlation_id: str | None = None
+    #: Delivered before (the broker's redelivered flag, or a retry copy): without a
+    #: ``message_id``, a stored request with the same body is taken to be this one.
+    redelivered: bool = False
 
 
 OutboundHandler = Callable[[OutboundRequest], Awaitable[BrokerAction]]

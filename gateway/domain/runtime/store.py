@@ -159,6 +159,12 @@ class Store(Protocol):
         """The payload stored earlier under this key, if any (checked before allocating anything)."""
         ...
 
+    async def find_by_key(
+        self, partner_id: str, direction: Direction, kind: str, value: str
+    ) -> PayloadRecord | None:
+        """The latest payload of the partner, in that direction, with this correlation key."""
+        ...
+
     async def reset_for_replay(self, payload_id: str, *, reason: str, actor: str) -> PayloadRecord:
         """Put a payload back to ``received`` (replay from raw), with an audit event."""
         ...

@@ -12,6 +12,7 @@ API) and answered with :class:`BrokerAction.REJECT`, which dead-letters them.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import uuid
@@ -187,7 +188,9 @@ class OutboundService:
             events=events,
             direction=Direction.OUTBOUND,
         )
-        keys = (("resend_of", resend_of),) if resend_of is not None else ()
+        keys: tuple[tuple[str, str], ...] = (("resend_of", resend_of),) if resend_of is not None else ()
+        if request.message_id is None:  # how a redelivery of this request is recognised
+            keys += ((REQUEST_KEY, _request_digest(request.body)),)
         new = NewPayload(content, meta, Direction.OUTBOUND, payload_id=payload_id, keys=keys)
         outcome = await self._store.record_outbound(new, result)
         if outcome.created:
@@ -195,13 +198,20 @@ class OutboundService:
         return outcome.record
 
     async def _earlier(self, request: OutboundRequest, partner_id: str) -> PayloadRecord | None:
-        """The payload stored for this request's message ID before (a broker redelivery)."""
+        """The payload stored for this request before (a broker redelivery): by its message ID;
+        without one, a redelivered request by its body (a first delivery is always new, so an
+        ERP may send the same document twice on purpose)."""
         partner = self._profiles.current.get(partner_id)
-        if request.message_id is None or partner is None:
+        if partner is None:
             return None
-        return await self._store.find_by_idempotency_key(
-            partner.partner_id, self._channel_for(partner), request.message_id
-        )
+        if request.message_id is not None:
+            return await self._store.find_by_idempotency_key(
+                partner.partner_id, self._channel_for(partner), request.message_id
+            )
+        if not request.redelivered:
+            return None
+        digest = _request_digest(request.body)
+        return await self._store.find_by_key(partner.partner_id, Direction.OUTBOUND, REQUEST_KEY, digest)
 
     async def _x12(
         self,
@@ -334,6 +344,14 @@ def _renumbered(ts: TransactionSet, control_number: str) -> TransactionSet:
     st = ts.header.elements
     reference = st[2] if len(st) > 2 and st[2] else None
     return build_transaction(ts.set_id, control_number, ts.body, implementation_reference=reference)
+
+
+#: Correlation key of an outbound request without a message ID: the SHA-256 of its body.
+REQUEST_KEY = "request_sha256"
+
+
+def _request_digest(body: bytes) -> str:
+    return hashlib.sha256(body).hexdigest()
 
 
 def _body_partner(body: bytes) -> str | None:

@@ -93,6 +93,10 @@ async def test_each_broker_action_settles_the_message(
     assert ok.correlation_id == "corr-ok"
     assert ok.headers == {"partner": "acme", "test": "true"}
     assert requests["flaky"].headers[RETRIES_HEADER] == "1"  # the retry came back through the TTL queue
+    # seen before: a message the broker redelivers, and a retry copy; first deliveries are not
+    assert not ok.redelivered
+    assert requests["later"].redelivered
+    assert requests["flaky"].redelivered
 
     dead = {m.message_id: m for m in await collect(inspect_channel, topology.dead_letter_queue, 2)}
     assert set(dead) == {"msg-invalid", "msg-refused"}

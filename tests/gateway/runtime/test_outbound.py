@@ -274,3 +274,23 @@ async def test_a_rejected_request_is_found_under_the_partner_its_body_names(gate
     assert sorted(str(r.partner_id) for r in rejected) == ["None", "None", "acme-retail"]
     [acme] = await gateway.store.list_payloads(MessageFilter(partner_id="acme-retail", state=State.REJECTED))
     assert "shipment_id" in (acme.reason or "")
+
+
+async def test_a_redelivered_request_without_a_message_id_is_recognised_by_its_body(gateway: Gateway) -> None:
+    """An ERP that sets no message ID: a redelivery (after a crash before the broker ack) is the
+    request stored before, not a second send with new control numbers; a first delivery of the
+    same body is a deliberate second send."""
+    body = _ship_notice("SH-5001")
+    first = await gateway.outbound.submit(OutboundRequest(body))
+    again = await gateway.outbound.submit(OutboundRequest(body, redelivered=True))
+    assert again.id == first.id
+    on_purpose = await gateway.outbound.submit(OutboundRequest(body))
+    assert on_purpose.id != first.id
+    latest = await gateway.outbound.submit(OutboundRequest(body, redelivered=True))
+    assert latest.id == on_purpose.id  # the latest of them
+    other = await gateway.outbound.submit(OutboundRequest(_ship_notice("SH-5002"), redelivered=True))
+    assert other.id not in (first.id, on_purpose.id)  # a redelivery of something never stored is new
+    stored = await gateway.store.list_payloads(MessageFilter(direction=Direction.OUTBOUND, limit=10))
+    assert len(stored) == 3
+    numbers = await gateway.store.control_numbers("acme-retail")
+    assert len([n for n in numbers if n.kind == "isa"]) == 3  # no numbers spent on redeliveries
