@@ -368,6 +368,37 @@ class TrackingOps:
             st02s.setdefault(group_id, []).append(st02)
         return [_sent(r, tuple(st02s.get(r.id, ()))) for r in rows]
 
+    async def stop_awaiting_acks(
+        self, payload_id: str, detail: str, *, actor: str | None = None, reason: str | None = None
+    ) -> int:
+        g = t.groups.c
+        at = now()
+        waiting = [AckStatus.PENDING.value, AckStatus.OVERDUE.value]
+        async with self.engine.begin() as conn:
+            ids = (
+                (
+                    await conn.execute(
+                        update(t.groups)
+                        .where(g.payload_id == payload_id, g.superseded_at.is_(None))
+                        .where(g.ack_status.in_(waiting))
+                        .values(ack_status=AckStatus.NOT_EXPECTED.value, ack_due_at=None)
+                        .returning(g.id)
+                    )
+                )
+                .scalars()
+                .all()
+            )
+            if ids:
+                await conn.execute(
+                    insert(t.audit_events),
+                    [
+                        {"entity_type": "group", "entity_id": str(i), "state": State.REPLAYED.value, "at": at,
+                         "detail": detail, "actor": actor, "reason": reason}
+                        for i in ids
+                    ],
+                )  # fmt: skip
+        return len(ids)
+
     async def try_lock(self, name: str, owner: str, ttl_seconds: float) -> bool:
         lk = t.locks.c
         at = now()

@@ -293,6 +293,14 @@ class Store(Protocol):
 
     async def audit_trail(self, entity_type: str, entity_id: str) -> list[AuditEvent]: ...
 
+    async def stop_awaiting_acks(
+        self, payload_id: str, detail: str, *, actor: str | None = None, reason: str | None = None
+    ) -> int:
+        """The partner's acknowledgement of a payload we sent is no longer awaited (it was sent
+        again with new control numbers): its pending or overdue groups become ``not-expected``
+        and leave the overdue list, with an audit event each. A late ack still reconciles."""
+        ...
+
     async def add_audit(
         self,
         entity_type: str,

@@ -322,9 +322,16 @@ class OutboundService:
         body = await self._store.document_body(docs[0]["id"]) if docs else None
         if body is None:
             raise InvalidDocument(f"payload {payload_id} has no stored canonical document to re-envelope")
+        # the original request's headers (e.g. ``document_type``: an 855 or the partner's JSON)
+        kept = record.meta.get("headers")
+        headers = {str(k): str(v) for k, v in kept.items()} if isinstance(kept, dict) else {}
         new = await self.submit(
-            OutboundRequest(body, correlation_id=record.correlation_id), resend_of=payload_id
+            OutboundRequest(body, headers=headers, correlation_id=record.correlation_id), resend_of=payload_id
         )
+        await self._store.stop_awaiting_acks(
+            payload_id, f"acknowledgement no longer awaited: resent with new control numbers as {new.id}",
+            actor=actor, reason=reason,
+        )  # fmt: skip
         await self._store.add_audit(
             "payload",
             payload_id,

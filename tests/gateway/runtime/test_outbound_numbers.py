@@ -18,7 +18,7 @@ from gateway.adapters.http import build_admin_app
 from gateway.adapters.metrics import Metrics
 from gateway.app import ensure_admin_token
 from gateway.domain.runtime.errors import InvalidDocument
-from gateway.domain.runtime.lifecycle import Direction, State
+from gateway.domain.runtime.lifecycle import AckStatus, Direction, State
 from gateway.domain.runtime.ports import OutboundRequest
 from gateway.domain.runtime.records import ChannelMeta
 from gateway.domain.runtime.store import MessageFilter
@@ -170,3 +170,41 @@ async def test_numbers_stay_unique_across_a_restart_and_two_instances(
     finally:
         for gw in instances:
             await gw.stop()
+
+
+async def test_a_renewed_resend_keeps_the_request_headers_and_stops_awaiting_the_originals_ack(
+    gateway: Gateway,
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import update
+
+    from gateway.adapters.store import tables
+
+    request = OutboundRequest(_ship_notice(21), headers={"x-erp-batch": "B-21"}, message_id="erp-msg-21")
+    original = await gateway.outbound.submit(request)
+    await gateway.send_pending()
+    async with gateway.store.engine.begin() as conn:  # the partner never acknowledged it
+        await conn.execute(
+            update(tables.groups)
+            .where(tables.groups.c.payload_id == original.id)
+            .values(ack_due_at=datetime.now(UTC) - timedelta(minutes=1))
+        )
+    assert [g.payload_id for g in await gateway.store.overdue_groups(datetime.now(UTC))] == [original.id]
+
+    renewed = await gateway.outbound.resend(original.id, True, "partner lost it", "support")
+
+    record = await gateway.store.get_payload(renewed)
+    assert record is not None
+    assert record.meta["headers"]["x-erp-batch"] == "B-21"  # the request as the ERP sent it
+    assert await gateway.store.list_overdue() == []  # the original no longer waits for its 997
+    group = await gateway.store.find_sent_group("acme-retail", "1", "SH")
+    assert group is not None
+    assert group.payload_id == original.id
+    assert group.ack_status is AckStatus.NOT_EXPECTED
+    new_group = await gateway.store.find_sent_group("acme-retail", "2", "SH")
+    assert new_group is not None
+    assert new_group.payload_id == renewed
+    assert new_group.ack_status is AckStatus.PENDING  # the resend's ack is what is awaited now
+    later = await gateway.store.overdue_groups(datetime.now(UTC) + timedelta(days=30))
+    assert [g.payload_id for g in later] == [renewed]  # only the resend can still become overdue
