@@ -5,24 +5,51 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
-from datetime import datetime
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import TextIO
 
 from gateway.cli.common import add_config_argument, dump, run_async, settings_from
 from gateway.domain.runtime.lifecycle import Direction, State
 from gateway.domain.runtime.store import MessageFilter
-from gateway.domain.usecases.replay import ReplayMode, ReplayRequest
+from gateway.domain.usecases.replay import ReplayJob, ReplayMode, ReplayRequest
 
-__all__ = ["register"]
+__all__ = ["ProgressLines", "register"]
+
+
+def _instant(text: str) -> datetime:
+    """An ISO 8601 time; one without an offset is UTC, like the API's and the stored times.
+
+    Left naive, it would mean UTC on SQLite but the machine's local time on PostgreSQL
+    (asyncpg's reading), so the same command would select different messages per database.
+    """
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not an ISO 8601 time (e.g. 2025-01-31T14:00:00Z or 2025-01-31)"
+        ) from None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
 def _filters(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--partner")
-    parser.add_argument("--type", dest="document_type", help="canonical type, e.g. purchase_order")
+    parser.add_argument(
+        "--type",
+        dest="document_type",
+        help="canonical type (purchase_order) or X12 set ID (850); matches payloads whose documents "
+        "or transaction sets have it, so also those that failed before becoming a document",
+    )
     parser.add_argument("--state", choices=[s.value for s in State])
     parser.add_argument("--direction", choices=[d.value for d in Direction])
     parser.add_argument("--channel")
-    parser.add_argument("--since", type=datetime.fromisoformat, help="ISO 8601")
-    parser.add_argument("--until", type=datetime.fromisoformat, help="ISO 8601")
+    parser.add_argument(
+        "--since", type=_instant, help="received at or after; ISO 8601, UTC unless it has an offset"
+    )
+    parser.add_argument(
+        "--until", type=_instant, help="received before; ISO 8601, UTC unless it has an offset"
+    )
     parser.add_argument("--business-number", help="PO, shipment or invoice number, or ISA13/GS06/ST02")
     parser.add_argument("--correlation-id")
 
@@ -44,18 +71,13 @@ def _filter(args: argparse.Namespace, limit: int = 50, offset: int = 0) -> Messa
 
 
 def _has_filter(args: argparse.Namespace) -> bool:
-    names = (
-        "partner",
-        "document_type",
-        "state",
-        "direction",
-        "channel",
-        "since",
-        "until",
-        "business_number",
-        "correlation_id",
-    )
-    return any(getattr(args, n) for n in names)
+    return not _filter(args).empty
+
+
+def _window_problem(args: argparse.Namespace) -> str | None:
+    if args.since is not None and args.until is not None and args.since >= args.until:
+        return "edigate: --until must be after --since"
+    return None
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -90,6 +112,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def _list(args: argparse.Namespace) -> int:
+    problem = _window_problem(args)
+    if problem:
+        print(problem, file=sys.stderr)
+        return 2
+
     async def work() -> int:
         from gateway.adapters.store import open_store
 
@@ -135,6 +162,10 @@ def _replay(args: argparse.Namespace) -> int:
     if not args.ids and not _has_filter(args):
         print("edigate: give IDs or a filter (--partner, --state, --since, ...)", file=sys.stderr)
         return 2
+    problem = _window_problem(args)
+    if problem:
+        print(problem, file=sys.stderr)
+        return 2
     if args.documents and mode is not ReplayMode.CANONICAL:
         print(f"edigate: --documents replays canonical documents; mode {mode.value} takes payload IDs",
               file=sys.stderr)  # fmt: skip
@@ -155,7 +186,7 @@ def _replay(args: argparse.Namespace) -> int:
                 filter=_filter(args, limit=500) if _has_filter(args) else None,
                 renew_control_numbers=args.renew_control_numbers,
             )
-            job = await gateway.replay.run(request)
+            job = await gateway.replay.run(request, ProgressLines(sys.stderr))
             dump(job.summary())
             print("a running gateway picks replayed messages up from the store", file=sys.stderr)
             return 0 if not job.failed else 1
@@ -163,3 +194,36 @@ def _replay(args: argparse.Namespace) -> int:
             await gateway.stop()
 
     return run_async(work)
+
+
+class ProgressLines:
+    """Progress of a replay the CLI waits for, as lines on stderr (stdout keeps the summary).
+
+    A line when the targets are counted, then one every ``step`` items (about twenty lines
+    for a large replay, at most every 100 items), one at least every ``seconds`` while items
+    are slow, and one for the last item.
+    """
+
+    def __init__(
+        self, stream: TextIO, *, seconds: float = 5.0, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._stream = stream
+        self._seconds = seconds
+        self._clock = clock
+        self._last_done = 0
+        self._last_at = clock()
+
+    def __call__(self, job: ReplayJob) -> None:
+        if job.done == 0:
+            what = "documents" if job.request.mode is ReplayMode.CANONICAL else "payloads"
+            self._line(f"replay {job.id} ({job.request.mode.value}): {job.total} {what} to replay")
+            return
+        step = min(100, max(1, job.total // 20))
+        due = job.done - self._last_done >= step or self._clock() - self._last_at >= self._seconds
+        if due or job.done >= job.total:
+            self._line(f"replayed {job.done}/{job.total} ({job.succeeded} ok, {len(job.failed)} failed)")
+            self._last_done = job.done
+
+    def _line(self, text: str) -> None:
+        print(text, file=self._stream, flush=True)
+        self._last_at = self._clock()

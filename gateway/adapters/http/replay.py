@@ -102,7 +102,8 @@ ENDPOINTS = [
             422: Reply("invalid request; details name each invalid field", ErrorOut),
         },
         body=ReplayBody,
-        description="Select payloads by ID, documents by ID (canonical mode) or a filter. "
+        description="Select payloads by ID, documents by ID (canonical mode) or a filter; a filter needs at "
+        "least one criterion (an empty one would replay everything, and is refused). "
         "The reason is required and, with the token's name as actor, goes to the audit trail. "
         "Items that cannot be replayed (unknown ID, wrong direction) are listed in the job's 'failed'. "
         f"Example body: {_EXAMPLE}",

@@ -67,12 +67,16 @@ class MessageFilterIn(_In):
     """Which stored messages: every given criterion must match."""
 
     partner: Text | None = None
-    document_type: Text | None = None
+    document_type: Text | None = Field(
+        None,
+        description="canonical type (purchase_order) or X12 set ID (850): matches payloads whose documents "
+        "or transaction sets have it, so also those that failed before becoming a document",
+    )
     state: State | None = None
     direction: Direction | None = None
     channel: Text | None = None
-    since: Instant | None = Field(None, description="received at or after (ISO 8601)")
-    until: Instant | None = Field(None, description="received before (ISO 8601)")
+    since: Instant | None = Field(None, description="received at or after (ISO 8601; UTC without an offset)")
+    until: Instant | None = Field(None, description="received before (ISO 8601; UTC without an offset)")
     business_number: Text | None = Field(
         None, description="a business number (PO, invoice, ...) or an ISA13/GS06/ST02/AS2 Message-ID"
     )

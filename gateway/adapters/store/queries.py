@@ -4,20 +4,49 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import ColumnElement, and_, exists, func, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gateway.adapters.store import tables as t
 from gateway.adapters.store.payloads import PAYLOAD_COLUMNS
-from gateway.adapters.store.rows import aware, now, payload_from_row
+from gateway.adapters.store.rows import aware, now, payload_from_row, utc
 from gateway.domain.runtime.records import PayloadRecord
 from gateway.domain.runtime.store import AuditEvent, MessageFilter
+from gateway.domain.runtime.type_filter import type_selection
 
 __all__ = ["SEARCHABLE_KEYS", "QueryOps"]
 
 #: Correlation keys the "business number" filter searches (PO/shipment/invoice numbers,
 #: control numbers, AS2 Message-IDs in and out, channels' references for what we sent).
 SEARCHABLE_KEYS = ["business_number", "isa13", "gs06", "st02", "as2_message_id", "remote_reference"]
+
+
+def _of_type(value: str) -> ColumnElement[bool]:
+    """Payloads with a canonical document of the type, or a transaction set of the set ID.
+
+    Transaction sets count as a payload's envelopes were last read: its current rows or, when
+    it has none (its latest run, a replay, failed before reading any envelope; a run
+    supersedes the earlier rows when it finishes), the rows of its latest superseded run.
+    Every run reads the same bytes, so set IDs rarely differ between runs; when a parser fix
+    does change them, the latest reading is the one that should count.
+    """
+    wanted = type_selection(value)
+    p, d, s = t.payloads.c, t.documents.c, t.transaction_sets.c
+    later = t.transaction_sets.alias("later")
+    current = t.transaction_sets.alias("current")
+    latest_run = or_(
+        s.superseded_at.is_(None),
+        and_(
+            ~exists().where(current.c.payload_id == s.payload_id, current.c.superseded_at.is_(None)),
+            ~exists().where(later.c.payload_id == s.payload_id, later.c.superseded_at > s.superseded_at),
+        ),
+    )
+    matches: list[ColumnElement[bool]] = []
+    if wanted.document_types:
+        matches.append(p.id.in_(select(d.payload_id).where(d.document_type.in_(wanted.document_types))))
+    if wanted.set_ids:
+        matches.append(p.id.in_(select(s.payload_id).where(s.set_id.in_(wanted.set_ids), latest_run)))
+    return or_(*matches)
 
 
 class QueryOps:
@@ -35,13 +64,13 @@ class QueryOps:
         if flt.channel:
             stmt = stmt.where(p.channel == flt.channel)
         if flt.since:
-            stmt = stmt.where(p.received_at >= flt.since)
+            stmt = stmt.where(p.received_at >= utc(flt.since))
         if flt.until:
-            stmt = stmt.where(p.received_at < flt.until)
+            stmt = stmt.where(p.received_at < utc(flt.until))
         if flt.correlation_id:
             stmt = stmt.where(p.correlation_id == flt.correlation_id)
         if flt.document_type:
-            stmt = stmt.where(p.id.in_(select(d.payload_id).where(d.document_type == flt.document_type)))
+            stmt = stmt.where(_of_type(flt.document_type))
         if flt.business_number:
             stmt = stmt.where(
                 p.id.in_(

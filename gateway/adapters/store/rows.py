@@ -8,7 +8,7 @@ from typing import Any
 from gateway.domain.runtime.lifecycle import Direction, OutboxState, State, Step
 from gateway.domain.runtime.records import OutboxMessage, PayloadRecord
 
-__all__ = ["aware", "now", "outbox_from_row", "payload_from_row"]
+__all__ = ["aware", "now", "outbox_from_row", "payload_from_row", "utc"]
 
 
 def now() -> datetime:
@@ -20,6 +20,16 @@ def aware(value: datetime | None) -> datetime | None:
     if value is None:
         return None
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def utc(value: datetime) -> datetime:
+    """A time to compare with stored ones: in UTC, and a naive one taken as UTC already.
+
+    Both matter: SQLite compares the text of the wall-clock time, offset dropped, so
+    ``02:00+02:00`` must become ``00:00``; asyncpg reads a naive time as the machine's
+    local time, so a naive one must be made UTC before it gets there.
+    """
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def payload_from_row(row: Any, business_numbers: tuple[str, ...] = ()) -> PayloadRecord:

@@ -50,6 +50,14 @@ class MessageFilter:
     limit: int = 50
     offset: int = 0
 
+    @property
+    def empty(self) -> bool:
+        """No criterion given (paging aside): such a filter selects every stored payload."""
+        return not any(getattr(self, name) not in (None, "") for name in _CRITERIA)
+
+
+_CRITERIA = tuple(n for n in MessageFilter.__dataclass_fields__ if n not in ("limit", "offset"))
+
 
 @dataclass(frozen=True, slots=True)
 class SentGroup:

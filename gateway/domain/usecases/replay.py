@@ -36,9 +36,12 @@ from gateway.domain.runtime.store import MessageFilter, Store
 from gateway.domain.usecases.registry import ProfileRegistry
 from gateway.domain.usecases.routing import outbox_messages
 
-__all__ = ["ReplayJob", "ReplayMode", "ReplayRequest", "ReplayService"]
+__all__ = ["Progress", "ReplayJob", "ReplayMode", "ReplayRequest", "ReplayService"]
 
 log = logging.getLogger("edigate.replay")
+
+#: Hears a replay job's progress: once its targets are counted, then after every item.
+Progress = Callable[["ReplayJob"], None]
 
 #: Resends an outbound payload: (payload id, renew control numbers, reason, actor) -> new payload id.
 Resender = Callable[[str, bool, str, str], Awaitable[str]]
@@ -64,6 +67,13 @@ class ReplayRequest:
         if not self.reason.strip():
             raise InvalidDocument(
                 "a replay needs a reason", details=[{"field": "reason", "error": "required"}]
+            )
+        if self.filter is not None and self.filter.empty:
+            # Checked here as well as by the API and CLI: whatever the caller, an empty filter
+            # would replay every stored payload, which nobody asks for by leaving fields out.
+            raise InvalidDocument(
+                "a replay filter needs at least one criterion (an empty one would replay everything)",
+                details=[{"field": "filter", "error": "no criterion"}],
             )
         if not (self.payload_ids or self.document_ids or self.filter):
             raise InvalidDocument(
@@ -135,20 +145,24 @@ class ReplayService:
     def jobs(self) -> list[ReplayJob]:
         return sorted(self._jobs.values(), key=lambda j: j.started_at, reverse=True)
 
-    async def start(self, request: ReplayRequest) -> ReplayJob:
-        """Begin a replay in the background and return its job (poll it for progress)."""
+    async def start(self, request: ReplayRequest, progress: Progress | None = None) -> ReplayJob:
+        """Begin a replay in the background and return its job (poll it for progress).
+
+        ``progress``, if given, hears the job once its targets are counted and again after
+        every item; it is how a caller that waits (the CLI) shows a long replay moving.
+        """
         job = ReplayJob(str(uuid.uuid4()), request, datetime.now(UTC))
         self._jobs[job.id] = job
         targets = await self._targets(request)
         job.total = len(targets)
-        task = asyncio.create_task(self._run(job, targets))
+        task = asyncio.create_task(self._run(job, targets, progress))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return job
 
-    async def run(self, request: ReplayRequest) -> ReplayJob:
+    async def run(self, request: ReplayRequest, progress: Progress | None = None) -> ReplayJob:
         """Replay and wait for the summary (the CLI's way)."""
-        job = await self.start(request)
+        job = await self.start(request, progress)
         while job.running:
             await asyncio.sleep(0.02)
         return job
@@ -177,9 +191,10 @@ class ReplayService:
             return docs
         return ids
 
-    async def _run(self, job: ReplayJob, targets: list[str]) -> None:
+    async def _run(self, job: ReplayJob, targets: list[str], progress: Progress | None) -> None:
         req = job.request
         try:
+            _tell(progress, job)
             for target in targets:
                 try:
                     await self._one(req, target)
@@ -192,6 +207,7 @@ class ReplayService:
                         {"id": target, "error": f"unexpected error: {type(exc).__name__}: {exc}"}
                     )
                 job.done += 1
+                _tell(progress, job)
         finally:
             job.finished_at = datetime.now(UTC)
             self._wake()
@@ -241,6 +257,16 @@ class ReplayService:
                 f"current profile: nothing was published"
             )
         await self._store.requeue_documents(messages, reason=req.reason, actor=req.actor)
+
+
+def _tell(progress: Progress | None, job: ReplayJob) -> None:
+    """Report to the observer; one that fails is logged and must not end the replay."""
+    if progress is None:
+        return
+    try:
+        progress(job)
+    except Exception:
+        log.exception("replay progress report failed", extra={"job": job.id})
 
 
 def _routing_key(doc: DocumentRecord) -> str:

@@ -23,7 +23,17 @@ from gateway.domain.runtime.records import (
 )
 from gateway.domain.runtime.store import Store
 
-__all__ = ["ACTORS", "REPO", "TOKENS", "bearer", "envelope", "seed_failed", "seed_overdue", "seed_routed"]
+__all__ = [
+    "ACTORS",
+    "REPO",
+    "TOKENS",
+    "bearer",
+    "envelope",
+    "seed_failed",
+    "seed_overdue",
+    "seed_rejected",
+    "seed_routed",
+]
 
 #: The repository root (example profiles, test-only keys, fixtures).
 REPO = Path(__file__).resolve().parents[4]
@@ -42,12 +52,22 @@ def bearer(role: Role) -> dict[str, str]:
     return {"Authorization": f"Bearer {TOKENS[role]}"}
 
 
+#: GS01 by set ID, for the envelopes seeded here.
+_FUNCTIONAL = {"850": "PO", "855": "PR", "856": "SH", "810": "IN", "997": "FA", "999": "FA"}
+
+
 def envelope(
-    s: int = 0, *, gs06: str = "7", ack: str | None = None, due: datetime | None = None
+    s: int = 0,
+    *,
+    gs06: str = "7",
+    ack: str | None = None,
+    due: datetime | None = None,
+    set_id: str = "850",
+    valid: bool = True,
 ) -> EnvelopeRecord:
     return EnvelopeRecord(
         0, 0, s, "ZZ", "ACMERETAIL", "ZZ", "EDIGATE", "000000007", gs06, f"{s + 1:04d}",
-        "PO", "850", "004010", "P", True, ack, due,
+        _FUNCTIONAL.get(set_id, "ZZ"), set_id, "004010", "P", valid, ack, due,
     )  # fmt: skip
 
 
@@ -63,6 +83,7 @@ async def seed_routed(
     partner: str = "acme-retail",
     business_numbers: tuple[str, ...] = ("PO-1",),
     document_type: str = "purchase_order",
+    set_id: str = "850",
     channel: str = "as2",
     filename: str | None = "po.edi",
     content_type: str | None = "application/edi-x12",
@@ -82,7 +103,7 @@ async def seed_routed(
         docs.append(
             DocumentRecord(
                 doc_id, record.id, partner, document_type, Direction.INBOUND, "1.0", number,
-                record.correlation_id, False, body, State.ROUTED, envelope(s),
+                record.correlation_id, False, body, State.ROUTED, envelope(s, set_id=set_id),
             )
         )  # fmt: skip
         outbox.append(
@@ -94,7 +115,7 @@ async def seed_routed(
     result = ProcessingResult(
         State.ROUTED,
         partner,
-        envelopes=[envelope(s) for s in range(len(business_numbers))],
+        envelopes=[envelope(s, set_id=set_id) for s in range(len(business_numbers))],
         documents=docs,
         outbox=outbox,
         findings=[{"code": "element_too_long", "segment_id": "BEG", "element": 3}],
@@ -108,6 +129,25 @@ async def seed_failed(store: Store, content: bytes, *, partner: str = "acme-reta
     """An inbound payload that failed to parse (nothing claimed it afterwards)."""
     record = await _stored(store, content, ChannelMeta("sftp", partner), Direction.INBOUND)
     await store.set_payload_state(record.id, State.FAILED, detail="parse: no ISA segment", step=Step.PARSE)
+    return record
+
+
+async def seed_rejected(
+    store: Store, content: bytes, *, set_id: str = "850", partner: str = "acme-retail"
+) -> PayloadRecord:
+    """An inbound payload whose envelopes were read but whose one set failed validation: it has a
+    transaction set record and no canonical document."""
+    record = await _stored(store, content, ChannelMeta("as2", partner), Direction.INBOUND)
+    [claimed] = await store.claim_payloads("seed", 1, 60)
+    assert claimed.id == record.id
+    result = ProcessingResult(
+        State.REJECTED,
+        partner,
+        envelopes=[envelope(set_id=set_id, valid=False)],
+        failed_step=Step.VALIDATE,
+        reason="set 0001: mandatory element BEG03 missing",
+    )
+    assert await store.finish_processing(record.id, "seed", result)
     return record
 
 

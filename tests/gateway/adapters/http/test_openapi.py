@@ -96,7 +96,8 @@ async def test_operations_are_fully_described(client: Client) -> None:
         "offset",
     }
     assert (query["limit"]["schema"]["maximum"], query["limit"]["required"]) == (500, False)
-    assert query["since"]["description"] == "received at or after (ISO 8601)"
+    assert query["since"]["description"] == "received at or after (ISO 8601; UTC without an offset)"
+    assert "X12 set ID (850)" in query["document_type"]["description"]
 
     replay = doc["paths"]["/api/v1/replays"]["post"]
     assert replay["requestBody"]["required"] is True
