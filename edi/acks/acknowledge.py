@@ -54,11 +54,14 @@ AckKind = Literal["auto", "997", "999", "ta1"]
 
 
 class ControlNumbers(Protocol):
-    """Where ack control numbers come from (the gateway backs this with its sequences)."""
+    """Where ack control numbers come from (the gateway backs this with its sequences).
+
+    ``next_transaction`` may give ST02 as digits already padded to the width a partner wants;
+    a number (or shorter digits) is padded to the minimum of four."""
 
     def next_interchange(self) -> int: ...
     def next_group(self) -> int: ...
-    def next_transaction(self) -> int: ...
+    def next_transaction(self) -> int | str: ...
 
 
 @dataclass(slots=True)

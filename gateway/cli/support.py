@@ -1,4 +1,5 @@
-"""What support staff run: ``edigate messages list|show`` and ``edigate replay``."""
+"""What support staff run: ``edigate messages list|show``, ``edigate replay`` and
+``edigate sequences reset`` (for a control-number sequence without wrap that reached its max)."""
 
 from __future__ import annotations
 
@@ -109,6 +110,20 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     _filters(replay)
     add_config_argument(replay)
     replay.set_defaults(handler=_replay)
+
+    sequences = subparsers.add_parser("sequences", help="the control-number sequences of what we send")
+    ssub = sequences.add_subparsers(dest="sequences_command", required=True, metavar="SUBCOMMAND")
+    reset = ssub.add_parser("reset", help="restart a partner's sequence at its start (needs --reason)")
+    reset.add_argument("partner")
+    reset.add_argument("sequence", choices=list(_KINDS), help="ISA13, GS06 or ST02")
+    reset.add_argument("--reason", required=True)
+    reset.add_argument("--actor", default=None, help="who asks (default: the login name)")
+    add_config_argument(reset)
+    reset.set_defaults(handler=_reset_sequence)
+
+
+#: The profile's sequence names and the store's kinds.
+_KINDS = {"interchange": "isa", "group": "gs", "transaction": "st"}
 
 
 def _list(args: argparse.Namespace) -> int:
@@ -227,3 +242,30 @@ class ProgressLines:
     def _line(self, text: str) -> None:
         print(text, file=self._stream, flush=True)
         self._last_at = self._clock()
+
+
+def _reset_sequence(args: argparse.Namespace) -> int:
+    if not args.reason.strip():
+        print("edigate: a reset needs a reason", file=sys.stderr)
+        return 2
+    actor = args.actor or getpass.getuser()
+
+    async def work() -> int:
+        from gateway.adapters.store import open_store
+        from gateway.domain.profiles import load_profiles
+
+        settings = settings_from(args)
+        if args.partner not in load_profiles(settings.partners_dir):
+            print(f"edigate: no partner profile {args.partner!r}", file=sys.stderr)
+            return 2
+        store = await open_store(settings.database_url)
+        try:
+            await store.reset_control_sequence(
+                args.partner, _KINDS[args.sequence], actor=actor, reason=args.reason
+            )
+        finally:
+            await store.close()
+        print(f"{args.partner}: the {args.sequence} sequence restarts at its start with the next number")
+        return 0
+
+    return run_async(work)

@@ -261,7 +261,8 @@ class FinishOps(PayloadOps):
         return out
 
     async def record_outbound(self, new: NewPayload, result: ProcessingResult) -> StoreOutcome:
-        """Store a payload to send with its envelopes and documents, ready to send."""
+        """Store a payload to send with its envelopes and documents, ready to send (or, stored
+        ``failed`` with its step and reason, kept for support and never sent)."""
         async with self.engine.begin() as conn:
             if new.meta.idempotency_key:
                 existing = await self._existing(conn, new)
@@ -272,8 +273,13 @@ class FinishOps(PayloadOps):
             at = row["received_at"]
             await write_results(conn, self.engine.dialect.name, [(row["id"], result)], at)
             await insert_keys(conn, [(row["id"], kind, value) for kind, value in new.keys])
-            events = [(State.RECEIVED.value, f"{row['size']} bytes to send via {new.meta.channel}")]
-            events += [(s.value, d) for s, d in result.events]
+            events = [(s.value, d) for s, d in result.events]
+            if new.state is State.FAILED:  # kept for support, never sent
+                step = f"{new.failed_step.value}: " if new.failed_step else ""
+                events.append((State.FAILED.value, f"{step}{new.reason}; not sent"))
+            else:
+                sending = f"{row['size']} bytes to send via {new.meta.channel}"
+                events.insert(0, (State.RECEIVED.value, sending))
             await conn.execute(
                 insert(t.audit_events), audit_rows("payload", [(row["id"], s, d) for s, d in events], at)
             )

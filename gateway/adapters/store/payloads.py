@@ -81,6 +81,7 @@ class PayloadOps:
             "idempotency_key": new.meta.idempotency_key,
             "state": new.state.value,
             "reason": new.reason,
+            "failed_step": new.failed_step.value if new.failed_step else None,
             "replay_count": 0,
             "attempts": 0,
         }

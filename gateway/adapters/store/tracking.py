@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from gateway.adapters.store import tables as t
 from gateway.adapters.store.envelopes import audit_rows
 from gateway.adapters.store.rows import aware, now
+from gateway.domain.runtime.errors import SEQUENCE_NAMES, SequenceExhausted
 from gateway.domain.runtime.lifecycle import AckStatus, State, Step
 from gateway.domain.runtime.store import IssuedNumber, NumberRequest, SentGroup
 
@@ -35,8 +36,8 @@ class TrackingOps:
     ) -> list[int]:
         """Monotonic per (partner, kind) across restarts and instances.
 
-        The stored counter only ever grows (one atomic UPDATE ... RETURNING); the
-        numbers handed out wrap into ``[start, maximum]``. Every number issued is
+        The stored counter only ever grows (one atomic UPDATE ... RETURNING) until an operator
+        resets it; the numbers handed out wrap into ``[start, maximum]``. Every number issued is
         recorded under ``allocation``; storing the payload that uses it links the two,
         so gaps (issued but never used, e.g. after a crash) show in :meth:`control_numbers`.
         """
@@ -46,7 +47,11 @@ class TrackingOps:
         return numbers
 
     async def allocate_control_numbers(self, requests: Sequence[NumberRequest]) -> list[list[int]]:
-        """Several :meth:`next_control_numbers` allocations in one transaction, in order."""
+        """Several :meth:`next_control_numbers` allocations in one transaction, in order.
+
+        A request without ``wrap`` whose numbers would cross from ``maximum`` back to ``start``
+        raises :class:`SequenceExhausted` inside the transaction, which rolls back: no counter
+        moves and nothing is recorded as issued, for any request of the call."""
         out: list[list[int]] = [[] for _ in requests]
         wanted = [(i, r) for i, r in enumerate(requests) if r.count >= 1]
         if not wanted:
@@ -71,6 +76,8 @@ class TrackingOps:
                     )
                 ).scalar_one()
                 span = r.maximum - r.start + 1
+                if not r.wrap and _cycle(top, r.start, span) > max(0, _cycle(top - r.count, r.start, span)):
+                    raise SequenceExhausted(r.partner_id, r.kind, r.maximum)
                 out[i] = [r.start + ((n - r.start) % span) for n in range(top - r.count + 1, top + 1)]
                 issued += [
                     {"partner_id": r.partner_id, "kind": r.kind, "value": n, "issued_at": at,
@@ -79,6 +86,28 @@ class TrackingOps:
                 ]  # fmt: skip
             await conn.execute(insert(t.control_numbers_issued), issued)
         return out
+
+    async def reset_control_sequence(self, partner_id: str, kind: str, *, actor: str, reason: str) -> bool:
+        """Forget the counter: the next allocation starts it again at ``start - 1``, so it hands
+        out ``start`` and, without wrap, runs up to ``max`` once more. Issued numbers stay listed."""
+        s = t.control_sequences.c
+        async with self.engine.begin() as conn:
+            gone = await conn.execute(
+                delete(t.control_sequences).where(s.partner_id == partner_id, s.kind == kind)
+            )
+            name = SEQUENCE_NAMES.get(kind, kind)
+            await conn.execute(
+                insert(t.audit_events).values(
+                    entity_type="sequence",
+                    entity_id=f"{partner_id}/{kind}",
+                    state="reset",
+                    at=now(),
+                    detail=f"{name} sequence restarts at its start with the next number",
+                    actor=actor,
+                    reason=reason,
+                )
+            )
+        return bool(gone.rowcount)
 
     async def control_numbers(
         self, partner_id: str, *, kind: str | None = None, unused_only: bool = False, limit: int = 100
@@ -424,6 +453,15 @@ class TrackingOps:
     async def release_lock(self, name: str, owner: str) -> None:
         async with self.engine.begin() as conn:
             await conn.execute(delete(t.locks).where(t.locks.c.name == name, t.locks.c.owner == owner))
+
+
+def _cycle(counter: int, start: int, span: int) -> int:
+    """How many times the sequence had wrapped when the stored counter was at ``counter``.
+
+    The counter keeps growing across wraps (``start + span`` hands out ``start`` again), so
+    numbers crossing into a later cycle are the ones a sequence without wrap must refuse;
+    ``start - 1`` (never used, or just reset) is cycle -1, and the first cycle is 0."""
+    return (counter - start) // span
 
 
 def _sent_groups() -> Select[Any]:

@@ -1,7 +1,9 @@
 """Control-number sequence settings for the envelopes we send a partner (ISA13, GS06, ST02).
 
 Only the settings live here; the runtime stores and advances the counters. Widths follow
-X12: ISA13 is exactly nine digits, GS06 is one to nine, ST02 is four to nine.
+X12: ISA13 is exactly nine digits, GS06 is one to nine, ST02 is four to nine. ST02 is
+zero-padded to its width (in acks too); GS06 is written without leading zeros, so the group
+width only bounds ``max``.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ __all__ = ["ControlNumbers", "Sequence"]
 
 
 class Sequence(StrictModel):
-    """One counter: first value, last value before it wraps (or fails), zero-padded width."""
+    """One counter: first value, last value before it wraps (or, without wrap, refuses), width."""
 
     start: int = Field(default=1, ge=1)
     max: int = Field(default=999_999_999, ge=1)
@@ -38,7 +40,9 @@ class Sequence(StrictModel):
         return str(number).zfill(self.width)
 
     def after(self, number: int) -> int | None:
-        """The number following ``number``: wraps to ``start`` or, without wrap, ``None`` when exhausted."""
+        """The number following ``number``: wraps to ``start`` or, without wrap, ``None`` when exhausted.
+
+        The rule the store applies atomically when it allocates (``NumberRequest.wrap``)."""
         if number < self.max:
             return max(number + 1, self.start)
         return self.start if self.wrap else None

@@ -12,6 +12,7 @@
     +-- InvalidDocument                422    unexpected-processing-error        reject (dead-letter)
     +-- NotFound                       404    unexpected-processing-error        reject
     +-- Conflict                       409    unexpected-processing-error        reject
+    |   +-- SequenceExhausted          409    unexpected-processing-error        reject
     +-- TransientFailure               503    unexpected-processing-error        requeue (retry later)
 
 Adapters translate library exceptions (aiohttp, aio-pika, SQLAlchemy, paramiko)
@@ -25,6 +26,7 @@ from enum import StrEnum
 from typing import Any, ClassVar
 
 __all__ = [
+    "SEQUENCE_NAMES",
     "AuthenticationFailed",
     "BrokerAction",
     "Conflict",
@@ -35,6 +37,7 @@ __all__ = [
     "InvalidDocument",
     "NotFound",
     "PayloadTooLarge",
+    "SequenceExhausted",
     "TransientFailure",
     "UnknownPartner",
 ]
@@ -110,3 +113,26 @@ class Conflict(GatewayError):
 class TransientFailure(GatewayError):
     http_status = 503
     broker_action = BrokerAction.REQUEUE
+
+
+#: The profile's name (and the X12 element) of each stored control-number sequence kind.
+SEQUENCE_NAMES = {"isa": "interchange (ISA13)", "gs": "group (GS06)", "st": "transaction (ST02)"}
+
+
+class SequenceExhausted(Conflict):
+    """A partner's control-number sequence with ``wrap: false`` would pass its ``max``.
+
+    Raised before any number is handed out or the counter moves: with ``wrap: false`` the
+    partner must never see a number again, so sending stops until an operator acts."""
+
+    def __init__(self, partner_id: str, kind: str, maximum: int) -> None:
+        name = SEQUENCE_NAMES.get(kind, kind)
+        super().__init__(
+            f"control-number sequence {name} of partner {partner_id} would pass its max {maximum} "
+            "and does not wrap (wrap: false): no number was issued and nothing was sent; an operator "
+            "must reset the sequence or raise its max in the profile",
+            details=[{"field": f"control_numbers.{name.split()[0]}.max", "error": "exhausted"}],
+        )
+        self.partner_id = partner_id
+        self.kind = kind
+        self.maximum = maximum

@@ -63,6 +63,7 @@ class NewPayload:
     direction: Direction = Direction.INBOUND
     state: State = State.RECEIVED
     reason: str | None = None  # why it was rejected at the door, for support
+    failed_step: Step | None = None  # with state failed: the step it failed in (e.g. envelope)
     #: The ID to store it under; None: the store assigns one. Outbound use cases name it up
     #: front so what they derive from it (canonical document IDs) is stable and unique.
     payload_id: str | None = None

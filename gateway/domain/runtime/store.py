@@ -90,7 +90,10 @@ class IssuedNumber:
 
 @dataclass(frozen=True, slots=True)
 class NumberRequest:
-    """``count`` control numbers of one (partner, kind) sequence, wrapping in ``[start, maximum]``."""
+    """``count`` control numbers of one (partner, kind) sequence in ``[start, maximum]``.
+
+    ``wrap``: after ``maximum`` the sequence restarts at ``start``; without it, a request that
+    would pass ``maximum`` gets nothing (:class:`SequenceExhausted`), so a number is never reused."""
 
     partner_id: str
     kind: str
@@ -98,6 +101,7 @@ class NumberRequest:
     start: int = 1
     maximum: int = 999_999_999
     allocation: str | None = None
+    wrap: bool = True
 
 
 class Store(Protocol):
@@ -253,11 +257,21 @@ class Store(Protocol):
     ) -> list[int]:
         """Allocate numbers atomically across instances; each issue is recorded under
         ``allocation``, and linked to the payload that uses it when that payload is stored
-        (an :class:`EnvelopeRecord` naming the allocation)."""
+        (an :class:`EnvelopeRecord` naming the allocation). Always wraps (see ``NumberRequest``)."""
         ...
 
     async def allocate_control_numbers(self, requests: Sequence[NumberRequest]) -> list[list[int]]:
-        """Several :meth:`next_control_numbers` allocations in one transaction (one list each)."""
+        """Several :meth:`next_control_numbers` allocations in one transaction (one list each).
+
+        All or nothing: when a request with ``wrap=False`` would pass its maximum, raise
+        :class:`SequenceExhausted` (naming that partner and sequence); no number of the call is
+        issued and no counter moves."""
+        ...
+
+    async def reset_control_sequence(self, partner_id: str, kind: str, *, actor: str, reason: str) -> bool:
+        """Restart one (partner, kind) sequence at its ``start`` with the next allocation (what an
+        operator does for a sequence without wrap at its max, once the partner agrees); recorded
+        in the audit trail (entity ``sequence``, ``<partner>/<kind>``). False: it was never used."""
         ...
 
     async def control_numbers(

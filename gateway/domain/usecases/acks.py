@@ -2,9 +2,12 @@
 
 Outgoing acks are generated with :func:`edi.acks.acknowledge` using control
 numbers from the partner's persistent sequences, then stored as outbound
-payloads in the same transaction as the inbound result. Incoming acks are
-matched to the groups we sent (by GS06 and functional ID, or ISA13 for TA1)
-and mark them accepted, accepted with errors, or rejected.
+payloads in the same transaction as the inbound result. When a partner's
+sequence has ``wrap: false`` and too few numbers left, that partner gets none
+(its :class:`_Numbers` carries the refusal, for the pipeline to fail the
+payloads that owe an ack); the other partners of the batch are numbered as
+usual. Incoming acks are matched to the groups we sent (by GS06 and functional
+ID, or ISA13 for TA1) and mark them accepted, accepted with errors, or rejected.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from edi.model import Interchange
 from edi.writer import write
 from gateway.domain.profiles import AckType, PartnerProfile
 from gateway.domain.profiles import Direction as ProfileDirection
+from gateway.domain.runtime.errors import SequenceExhausted
 from gateway.domain.runtime.lifecycle import AckStatus, Direction
 from gateway.domain.runtime.records import ChannelMeta, EnvelopeRecord, NewPayload, PayloadRecord
 from gateway.domain.runtime.store import NumberRequest, Store
@@ -30,11 +34,22 @@ log = logging.getLogger("edigate.acks")
 
 
 class _Numbers:
-    """Pre-allocated control numbers handed to the synchronous ack generator."""
+    """Pre-allocated control numbers handed to the synchronous ack generator (or, in
+    ``refused``, why the partner's sequences gave none)."""
 
-    def __init__(self, isa: list[int], gs: list[int], st: list[int], allocation: str | None = None) -> None:
+    def __init__(
+        self,
+        isa: list[int],
+        gs: list[int],
+        st: list[int],
+        allocation: str | None = None,
+        refused: SequenceExhausted | None = None,
+        st_width: int = 4,
+    ) -> None:
         self._isa, self._gs, self._st = isa, gs, st
         self.allocation = allocation
+        self.refused = refused
+        self._st_width = st_width  # the profile's transaction width, as in the sets we send
 
     def next_interchange(self) -> int:
         return self._isa.pop(0)
@@ -42,8 +57,8 @@ class _Numbers:
     def next_group(self) -> int:
         return self._gs.pop(0)
 
-    def next_transaction(self) -> int:
-        return self._st.pop(0)
+    def next_transaction(self) -> str:
+        return str(self._st.pop(0)).zfill(self._st_width)
 
 
 def _ack_kind(partner: PartnerProfile, parsed: ParseResult) -> AckKind | None:
@@ -96,7 +111,10 @@ class AckService:
         self._store = store
 
     async def allocate(self, wanted: list[tuple[PartnerProfile, ParseResult]]) -> dict[str, _Numbers]:
-        """Control numbers for every ack a batch owes: one allocation per partner and counter."""
+        """Control numbers for every ack a batch owes: one allocation per partner and counter.
+
+        All in one transaction; a partner whose sequence refuses (``wrap: false`` at ``max``)
+        is left out and the rest allocated again, so its refusal costs the others nothing."""
         need: dict[str, tuple[PartnerProfile, int, int]] = {}
         for partner, parsed in wanted:
             if _ack_kind(partner, parsed) is None:
@@ -105,21 +123,36 @@ class AckService:
             n_groups = max(1, sum(len(s.groups) for s in parsed.summaries))
             _, a, b = need.get(partner.partner_id, (partner, 0, 0))
             need[partner.partner_id] = (partner, a + n_ix, b + n_groups)
-        requests: list[NumberRequest] = []
-        allocations: dict[str, str] = {}
-        for pid, (partner, n_ix, n_groups) in need.items():
-            seq = partner.control_numbers
-            alloc = allocations[pid] = str(uuid.uuid4())
-            requests += [
-                NumberRequest(pid, "isa", n_ix, seq.interchange.start, seq.interchange.max, alloc),
-                NumberRequest(pid, "gs", n_groups, seq.group.start, seq.group.max, alloc),
-                NumberRequest(pid, "st", n_groups, seq.transaction.start, seq.transaction.max, alloc),
-            ]
-        numbers = await self._store.allocate_control_numbers(requests) if requests else []
         out: dict[str, _Numbers] = {}
-        for n, pid in enumerate(need):  # one transaction for the whole batch, three lists per partner
-            isa, gs, st = numbers[3 * n : 3 * n + 3]
-            out[pid] = _Numbers(isa, gs, st, allocations[pid])
+        while need:
+            requests: list[NumberRequest] = []
+            allocations: dict[str, str] = {}
+            for pid, (partner, n_ix, n_groups) in need.items():
+                seq = partner.control_numbers
+                alloc = allocations[pid] = str(uuid.uuid4())
+                requests += [
+                    NumberRequest(pid, kind, n, s.start, s.max, alloc, wrap=s.wrap)
+                    for kind, n, s in (
+                        ("isa", n_ix, seq.interchange),
+                        ("gs", n_groups, seq.group),
+                        ("st", n_groups, seq.transaction),
+                    )
+                ]
+            try:
+                numbers = await self._store.allocate_control_numbers(requests)
+            except SequenceExhausted as exc:  # nothing was issued: again without that partner
+                log.error(
+                    "no control numbers for acknowledgements",
+                    extra={"partner": exc.partner_id, "reason": exc.message},
+                )
+                out[exc.partner_id] = _Numbers([], [], [], refused=exc)
+                del need[exc.partner_id]
+                continue
+            for n, (pid, (partner, _, _)) in enumerate(need.items()):  # three lists per partner
+                isa, gs, st = numbers[3 * n : 3 * n + 3]
+                width = partner.control_numbers.transaction.width
+                out[pid] = _Numbers(isa, gs, st, allocations[pid], st_width=width)
+            break
         for partner, _ in wanted:
             out.setdefault(partner.partner_id, _Numbers([], [], []))
         return out
@@ -133,10 +166,15 @@ class AckService:
         when: datetime,
         numbers: _Numbers,
     ) -> list[NewPayload]:
-        """The ack payloads owed for one parsed payload, numbered from ``numbers``."""
+        """The ack payloads owed for one parsed payload, numbered from ``numbers``.
+
+        Raises the partner's :class:`SequenceExhausted` when an ack is owed and its sequences
+        refused to number it."""
         kind = _ack_kind(partner, parsed)
         if kind is None:
             return []
+        if numbers.refused is not None:
+            raise numbers.refused
         acks = acknowledge(parsed, kind=kind, control_numbers=numbers, when=when)
         out: list[NewPayload] = []
         for ack in acks:

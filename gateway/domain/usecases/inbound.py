@@ -21,7 +21,7 @@ from edi.reader import SetValidator
 from gateway.domain.mapping import Mapper
 from gateway.domain.profiles import PartnerProfile, ProfileSet
 from gateway.domain.runtime.correlation import correlation_scope, current_correlation_id
-from gateway.domain.runtime.errors import TransientFailure
+from gateway.domain.runtime.errors import SequenceExhausted, TransientFailure
 from gateway.domain.runtime.lifecycle import State, Step
 from gateway.domain.runtime.records import (
     ChannelMeta,
@@ -291,6 +291,8 @@ class InboundPipeline:
             plans.append((record, analysis, result, partner))
         await self._acknowledge(plans)
         for record, analysis, result, partner in plans:
+            if result.failed_step is Step.ACKNOWLEDGE:  # held whole: replayed from raw once numbered
+                continue
             if analysis.inbound_acks:
                 with correlation_scope(record.correlation_id):
                     notes = await self._acks.reconcile(partner, analysis.inbound_acks, record.id)
@@ -322,9 +324,14 @@ class InboundPipeline:
         now = datetime.now(UTC)
         for record, analysis, result, partner in wanted:
             assert analysis.parsed is not None
-            result.outbound = self._acks.build(
-                partner, analysis.parsed, record, self._ack_channel(partner), now, numbers[partner.partner_id]
-            )
+            channel, owned = self._ack_channel(partner), numbers[partner.partner_id]
+            try:
+                result.outbound = self._acks.build(partner, analysis.parsed, record, channel, now, owned)
+            except SequenceExhausted as exc:
+                # The ack we owe cannot be numbered: nothing of the payload is routed either, so a
+                # replay from raw (after the sequence is reset or raised) does everything once.
+                result.state, result.failed_step, result.reason = State.FAILED, Step.ACKNOWLEDGE, exc.message
+                continue
             if result.outbound:
                 result.events.append(
                     (State.ACKNOWLEDGED, f"{len(result.outbound)} acknowledgement(s) to send")

@@ -8,6 +8,13 @@ payload that exhausts its retries stays ``failed`` and can be resent.
 
 Invalid requests are stored too (state ``rejected``, visible in the admin
 API) and answered with :class:`BrokerAction.REJECT`, which dead-letters them.
+
+A request that cannot be numbered because a control-number sequence with
+``wrap: false`` is at its ``max`` is stored ``failed`` at step ``envelope``
+with the reason and its canonical document, and never sent; the broker message
+is acknowledged (the stored payload is the one copy to act on). Once an
+operator resets or raises the sequence, a resend of that payload envelopes it
+with new numbers.
 """
 
 from __future__ import annotations
@@ -17,7 +24,7 @@ import json
 import logging
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from pydantic import ValidationError
@@ -30,8 +37,8 @@ from gateway.domain.mapping import Mapper, MappingError, functional_id_for
 from gateway.domain.profiles import AckType, DocumentFormat, PartnerProfile
 from gateway.domain.profiles import Direction as ProfileDirection
 from gateway.domain.runtime.correlation import correlation_scope
-from gateway.domain.runtime.errors import BrokerAction, InvalidDocument, NotFound
-from gateway.domain.runtime.lifecycle import Direction, State
+from gateway.domain.runtime.errors import BrokerAction, InvalidDocument, NotFound, SequenceExhausted
+from gateway.domain.runtime.lifecycle import Direction, State, Step
 from gateway.domain.runtime.ports import OutboundRequest
 from gateway.domain.runtime.records import (
     ChannelMeta,
@@ -118,6 +125,13 @@ class OutboundService:
         return named if named is not None and self._profiles.current.get(named) is not None else None
 
     async def submit(self, request: OutboundRequest, *, resend_of: str | None = None) -> PayloadRecord:
+        """Map, envelope and store a request; a redelivery returns the payload stored before.
+
+        Raises :class:`InvalidDocument` for a request that cannot be sent as it is. A request
+        whose numbers a sequence without wrap refuses is stored ``failed`` (step ``envelope``)
+        and returned; a resend (``resend_of``) refused that way raises :class:`SequenceExhausted`
+        and stores nothing, leaving the payload it resends as it was.
+        """
         try:
             doc = parse_document(request.body)
         except (ValidationError, ValueError) as exc:
@@ -139,15 +153,22 @@ class OutboundService:
             raise InvalidDocument(f"no outbound {wanted or doc.type} is agreed with {partner.partner_id}")
         set_id = policy.type
         envelopes: list[EnvelopeRecord] = []
+        refused: SequenceExhausted | None = None
+        content: bytes
         if policy.format is DocumentFormat.JSON:
             try:
                 content = self._mapper.canonical_to_json(doc, profile=partner, policy=policy)
             except MappingError as exc:
                 raise InvalidDocument(f"cannot map to {set_id}: {exc}") from exc
         else:
-            content, envelopes = await self._x12(
-                doc, partner, policy.version, set_id, policy.ack.type, policy.ack.overdue_hours
-            )
+            try:
+                content, envelopes = await self._x12(
+                    doc, partner, policy.version, set_id, policy.ack.type, policy.ack.overdue_hours
+                )
+            except SequenceExhausted as exc:
+                if resend_of is not None:
+                    raise  # the payload being resent stays as it is; the resend reports why
+                content, refused = request.body, exc  # kept as the ERP sent it, with the reason
         correlation = request.correlation_id or header.correlation_id
         channel = self._channel_for(partner)
         payload_id = str(uuid.uuid4())
@@ -192,8 +213,15 @@ class OutboundService:
         if request.message_id is None:  # how a redelivery of this request is recognised
             keys += ((REQUEST_KEY, _request_digest(request.body)),)
         new = NewPayload(content, meta, Direction.OUTBOUND, payload_id=payload_id, keys=keys)
+        if refused is not None:
+            new = replace(new, state=State.FAILED, reason=refused.message, failed_step=Step.ENVELOPE)
         outcome = await self._store.record_outbound(new, result)
-        if outcome.created:
+        if refused is not None:
+            log.error(
+                "outbound document not sent: control numbers exhausted",
+                extra={"partner": partner.partner_id, "payload_id": outcome.record.id, "reason": new.reason},
+            )
+        elif outcome.created:
             self._wake()
         return outcome.record
 
@@ -247,7 +275,7 @@ class OutboundService:
         allocation = str(uuid.uuid4())
         numbers = await self._store.allocate_control_numbers(
             [
-                NumberRequest(partner.partner_id, kind, 1, s.start, s.max, allocation)
+                NumberRequest(partner.partner_id, kind, 1, s.start, s.max, allocation, wrap=s.wrap)
                 for kind, s in (("isa", seq.interchange), ("gs", seq.group), ("st", seq.transaction))
             ]
         )  # one transaction for the three
@@ -309,11 +337,16 @@ class OutboundService:
         )
 
     async def resend(self, payload_id: str, renew: bool, reason: str, actor: str) -> str:
-        """Send a stored outbound payload again, with the same or with new control numbers."""
+        """Send a stored outbound payload again, with the same or with new control numbers.
+
+        A payload that was never enveloped (failed at step ``envelope``: its sequence was
+        exhausted) has no numbers to keep, so it always gets new ones. A renewal the sequence
+        still refuses raises :class:`SequenceExhausted` and is noted in the payload's trail."""
         record = await self._store.get_payload(payload_id)
         if record is None or record.direction is not Direction.OUTBOUND:
             raise NotFound(f"no outbound payload {payload_id}")
-        if not renew or record.meta.get("content_type") != "application/edi-x12":
+        unnumbered = record.state is State.FAILED and record.failed_step is Step.ENVELOPE
+        if not unnumbered and (not renew or record.meta.get("content_type") != "application/edi-x12"):
             await self._store.reset_for_replay(payload_id, reason=reason, actor=actor)
             self._wake()
             return payload_id
@@ -325,9 +358,21 @@ class OutboundService:
         # the original request's headers (e.g. ``document_type``: an 855 or the partner's JSON)
         kept = record.meta.get("headers")
         headers = {str(k): str(v) for k, v in kept.items()} if isinstance(kept, dict) else {}
-        new = await self.submit(
-            OutboundRequest(body, headers=headers, correlation_id=record.correlation_id), resend_of=payload_id
-        )
+        try:
+            new = await self.submit(
+                OutboundRequest(body, headers=headers, correlation_id=record.correlation_id),
+                resend_of=payload_id,
+            )
+        except SequenceExhausted as exc:
+            await self._store.add_audit(
+                "payload",
+                payload_id,
+                State.REPLAYED.value,
+                detail=f"resend with new control numbers refused: {exc.message}",
+                actor=actor,
+                reason=reason,
+            )
+            raise
         await self._store.stop_awaiting_acks(
             payload_id, f"acknowledgement no longer awaited: resent with new control numbers as {new.id}",
             actor=actor, reason=reason,

@@ -23,7 +23,7 @@ from gateway.config import load_settings
 from gateway.domain.runtime.ports import OutboundRequest
 from gateway.runtime import Gateway, rabbit_topology
 from tests.gateway.runtime.conftest import unique_rabbit
-from tests.gateway.runtime.helpers import REPO, canonical_from_x12
+from tests.gateway.runtime.helpers import REPO, canonical_from_x12, copy_site
 from tests.support.services import rabbitmq_url
 
 SAMPLE_850 = REPO / "fixtures/x12/sample-850.edi"
@@ -216,6 +216,50 @@ def test_replay_outbound_with_renewed_control_numbers(
     code, out, _ = _run(capsys, "messages", "show", renewed["id"], "--config", str(config))
     [env] = json.loads(out)["envelopes"]
     assert (env["isa13"], env["gs06"], env["st02"]) == ("000000002", "2", "0002")
+
+
+def test_sequences_reset_lets_a_document_refused_at_max_be_resent(
+    config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    partners, _ = copy_site(tmp_path)
+    acme = partners / "acme-retail.yaml"
+    line = "transaction: {start: 1, max: 9999, width: 4}"
+    acme.write_text(acme.read_text().replace(line, "transaction: {start: 1, max: 1, width: 4, wrap: false}"))
+    settings = yaml.safe_load(config.read_text())
+    config.write_text(yaml.safe_dump({**settings, "partners_dir": str(partners)}))
+
+    async def submit(n: int) -> str:
+        body = canonical_from_x12(
+            "856-004010.x12", "acme-retail", "ship_notice", f"erp-{n}", shipment_id=f"SH-{n}"
+        )
+        gateway = await Gateway.open(load_settings(config))
+        try:
+            record = await gateway.outbound.submit(OutboundRequest(body))
+            await gateway.send_pending()
+            return record.id
+        finally:
+            await gateway.stop()
+
+    asyncio.run(submit(1))
+    refused = asyncio.run(submit(2))
+    cfg = ["--config", str(config)]
+    code, out, _ = _run(capsys, "messages", "show", refused, *cfg)
+    assert "would pass its max 1" in json.loads(out)["payload"]["reason"]
+    code, _, err = _run(capsys, "sequences", "reset", "acme-retial", "transaction", "--reason", "x", *cfg)
+    assert (code, err.strip()) == (2, "edigate: no partner profile 'acme-retial'")
+    code, out, err = _run(
+        capsys, "sequences", "reset", "acme-retail", "transaction", "--reason", "agreed", *cfg
+    )
+    assert code == 0, err
+    assert "transaction sequence restarts at its start" in out
+    code, out, err = _run(capsys, "replay", "outbound", refused, "--reason", "sequence reset", *cfg)
+    assert code == 0, err
+    assert json.loads(out)["succeeded"] == 1
+    code, out, _ = _run(capsys, "messages", "list", "--state", "received", "--format", "json", *cfg)
+    [resent] = json.loads(out)
+    code, out, _ = _run(capsys, "messages", "show", resent["id"], *cfg)
+    [env] = json.loads(out)["envelopes"]
+    assert (env["isa13"], env["st02"]) == ("000000002", "0001")
 
 
 def test_ingest_of_an_850_reaches_a_consumer_on_the_erp_queue(

@@ -6,7 +6,10 @@ import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from gateway.adapters.store import SqlStore
+from gateway.domain.runtime.errors import SequenceExhausted
 from gateway.domain.runtime.lifecycle import AckStatus, Direction, State, Step
 from gateway.domain.runtime.records import (
     ChannelMeta,
@@ -260,6 +263,44 @@ async def test_control_numbers_are_unique_under_concurrency_and_wrap(store: SqlS
     assert await store.next_control_numbers("acme", "isa", 3) == [31, 32, 33]
     assert await store.next_control_numbers("other", "isa") == [1]
     assert await store.next_control_numbers("acme", "st", 4, start=1, maximum=3) == [1, 2, 3, 1]
+
+
+async def test_a_sequence_without_wrap_refuses_to_pass_its_max_and_moves_nothing(store: SqlStore) -> None:
+    def st(count: int = 1, wrap: bool = False, allocation: str = "a") -> NumberRequest:
+        return NumberRequest("acme", "st", count, start=1, maximum=2, allocation=allocation, wrap=wrap)
+
+    assert await store.allocate_control_numbers([st()]) == [[1]]
+    assert await store.allocate_control_numbers([st()]) == [[2]]
+    for count in (1, 2):
+        with pytest.raises(SequenceExhausted) as raised:
+            await store.allocate_control_numbers([NumberRequest("acme", "isa", allocation="b"), st(count)])
+        message = raised.value.message
+        assert "transaction (ST02) of partner acme would pass its max 2" in message
+        assert "reset the sequence or raise its max" in message
+        assert (raised.value.partner_id, raised.value.kind, raised.value.maximum) == ("acme", "st", 2)
+    # nothing of the refused calls was issued, and no counter moved (not even the other request's)
+    assert sorted((n.kind, n.value) for n in await store.control_numbers("acme")) == [("st", 1), ("st", 2)]
+    assert await store.next_control_numbers("acme", "isa") == [1]
+    # a request that would cross max in the middle gets nothing either
+    assert await store.allocate_control_numbers(
+        [NumberRequest("zeta", "gs", 2, start=5, maximum=7, wrap=False)]
+    ) == [[5, 6]]
+    with pytest.raises(SequenceExhausted, match="group \\(GS06\\) of partner zeta would pass its max 7"):
+        await store.allocate_control_numbers([NumberRequest("zeta", "gs", 2, start=5, maximum=7, wrap=False)])
+    assert await store.allocate_control_numbers([NumberRequest("zeta", "gs", 1, start=5, maximum=7)]) == [[7]]
+    # with wrap (the default) the same sequence restarts at start, as it always did
+    assert await store.allocate_control_numbers([st(wrap=True)]) == [[1]]
+    assert await store.allocate_control_numbers([st()]) == [[2]]  # wrap off again: on to max ...
+    with pytest.raises(SequenceExhausted):
+        await store.allocate_control_numbers([st()])  # ... and not past it a second time
+    # an operator resets it: it runs from start to max once more, and the reset is on record
+    assert await store.reset_control_sequence("acme", "st", actor="bob", reason="partner agreed")
+    assert await store.allocate_control_numbers([st(2)]) == [[1, 2]]
+    with pytest.raises(SequenceExhausted):
+        await store.allocate_control_numbers([st()])
+    [event] = await store.audit_trail("sequence", "acme/st")
+    assert (event.state, event.actor, event.reason) == ("reset", "bob", "partner agreed")
+    assert not await store.reset_control_sequence("nobody", "st", actor="bob", reason="typo")
 
 
 async def test_several_allocations_in_one_call_keep_their_order_and_sequences(store: SqlStore) -> None:
