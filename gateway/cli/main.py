@@ -29,6 +29,7 @@ COMMANDS: dict[str, str] = {
     "db": "runtime",
     "messages": "support",
     "replay": "support",
+    "sequences": "support",
     "certs": "certs",
 }
 
