@@ -176,6 +176,8 @@ transaction_sets = Table(
     Column("superseded_at", TS, nullable=True),
 )
 
+Index("ix_transaction_sets_set_id", transaction_sets.c.set_id, transaction_sets.c.payload_id)  # by type
+
 documents = Table(
     "documents",
     metadata,
@@ -198,6 +200,7 @@ documents = Table(
     Column("failed_step", String(16), nullable=True),
 )
 Index("ix_documents_partner", documents.c.partner_id, documents.c.document_type, documents.c.state)
+Index("ix_documents_type", documents.c.document_type, documents.c.payload_id)  # search by type
 
 outbox = Table(
     "outbox",
