@@ -28,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from datetime import UTC, datetime
 from typing import Any
 
 import aio_pika
@@ -61,6 +62,13 @@ def _text(value: Any) -> str:
     if isinstance(value, str | int | float):
         return str(value)
     return json.dumps(value, default=str, sort_keys=True)
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    """The AMQP timestamp (whole seconds, UTC) as an aware datetime."""
+    if moment is None:
+        return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _retries(message: AbstractIncomingMessage) -> int:
@@ -182,7 +190,9 @@ class RabbitOutboundSource:
             headers={key: _text(value) for key, value in (message.headers or {}).items()},
             message_id=message.message_id,
             correlation_id=message.correlation_id,
-            redelivered=bool(message.redelivered) or _retries(message) > 0,  # a retry copy was seen too
+            # a retry copy is not a redelivery: it exists because handling failed (nothing stored)
+            redelivered=bool(message.redelivered),
+            first_seen=_aware(message.timestamp),
         )
         try:
             action = BrokerAction(await handler(request))

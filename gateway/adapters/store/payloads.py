@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, delete, insert, or_, select, update
+from sqlalchemy import Select, and_, bindparam, delete, insert, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from gateway.adapters.store import tables as t
@@ -247,7 +247,7 @@ class PayloadOps:
         return payload_from_row(row) if row is not None else None
 
     async def find_by_key(
-        self, partner_id: str, direction: Direction, kind: str, value: str
+        self, partner_id: str, direction: Direction, kind: str, value: str, *, since: datetime | None = None
     ) -> PayloadRecord | None:
         k, p = t.correlation_keys.c, t.payloads.c
         stmt = (
@@ -255,6 +255,7 @@ class PayloadOps:
             .join(t.correlation_keys, k.payload_id == p.id)
             .where(k.kind == kind, k.value == value)
             .where(p.partner_id == partner_id, p.direction == direction.value)
+            .where(p.received_at >= since if since is not None else true())
             .order_by(p.received_at.desc())
             .limit(1)
         )

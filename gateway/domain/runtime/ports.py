@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 from gateway.domain.profiles import RetryPolicy
@@ -63,9 +64,11 @@ class OutboundRequest:
     headers: dict[str, str] = field(default_factory=dict)
     message_id: str | None = None
     correlation_id: str | None = None
-    #: Delivered before (the broker's redelivered flag, or a retry copy): without a
-    #: ``message_id``, a stored request with the same body is taken to be this one.
+    #: Delivered before (the broker's redelivered flag): without a ``message_id``, a request
+    #: with the same body stored since ``first_seen`` is taken to be this one.
     redelivered: bool = False
+    #: When the request was first published (the AMQP timestamp), if known.
+    first_seen: datetime | None = None
 
 
 OutboundHandler = Callable[[OutboundRequest], Awaitable[BrokerAction]]

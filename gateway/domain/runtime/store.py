@@ -172,9 +172,10 @@ class Store(Protocol):
         ...
 
     async def find_by_key(
-        self, partner_id: str, direction: Direction, kind: str, value: str
+        self, partner_id: str, direction: Direction, kind: str, value: str, *, since: datetime | None = None
     ) -> PayloadRecord | None:
-        """The latest payload of the partner, in that direction, with this correlation key."""
+        """The latest payload of the partner, in that direction, with this correlation key
+        (received at or after ``since``, when given)."""
         ...
 
     async def reset_for_replay(self, payload_id: str, *, reason: str, actor: str) -> PayloadRecord:

@@ -167,8 +167,9 @@ class InboundPipeline:
             for record, res in zip(records, results, strict=True):
                 if res.retry_after is None:
                     self._observer.pipeline_finished(per_item, res.state.value)
-                    waited = (now - _aware(record.received_at)).total_seconds()
-                    self._observer.payload_settled(max(0.0, waited), res.state.value)
+                    if not record.replay_count:  # a replay's receipt may be days old
+                        waited = (now - _aware(record.received_at)).total_seconds()
+                        self._observer.payload_settled(max(0.0, waited), res.state.value)
         return results
 
     async def _complete(

@@ -37,7 +37,13 @@ from gateway.domain.mapping import Mapper, MappingError, functional_id_for
 from gateway.domain.profiles import AckType, DocumentFormat, PartnerProfile
 from gateway.domain.profiles import Direction as ProfileDirection
 from gateway.domain.runtime.correlation import correlation_scope
-from gateway.domain.runtime.errors import BrokerAction, InvalidDocument, NotFound, SequenceExhausted
+from gateway.domain.runtime.errors import (
+    BrokerAction,
+    Conflict,
+    InvalidDocument,
+    NotFound,
+    SequenceExhausted,
+)
 from gateway.domain.runtime.lifecycle import Direction, State, Step
 from gateway.domain.runtime.ports import OutboundRequest
 from gateway.domain.runtime.records import (
@@ -238,8 +244,14 @@ class OutboundService:
             )
         if not request.redelivered:
             return None
+        # only what was stored since the message was first published (or, when the publisher
+        # set no timestamp, within the last REDELIVERY_WINDOW): an older payload with the same
+        # body is an earlier, deliberate send
+        since = request.first_seen or datetime.now(UTC) - REDELIVERY_WINDOW
         digest = _request_digest(request.body)
-        return await self._store.find_by_key(partner.partner_id, Direction.OUTBOUND, REQUEST_KEY, digest)
+        return await self._store.find_by_key(
+            partner.partner_id, Direction.OUTBOUND, REQUEST_KEY, digest, since=since - timedelta(seconds=1)
+        )
 
     async def _x12(
         self,
@@ -346,6 +358,13 @@ class OutboundService:
         if record is None or record.direction is not Direction.OUTBOUND:
             raise NotFound(f"no outbound payload {payload_id}")
         unnumbered = record.state is State.FAILED and record.failed_step is Step.ENVELOPE
+        if record.state is State.REPLAYED and record.failed_step is Step.ENVELOPE:
+            # never enveloped, and already sent as a new payload: resend that one instead
+            sent_as = await self._store.find_by_key(
+                record.partner_id or "", Direction.OUTBOUND, "resend_of", payload_id
+            )
+            which = sent_as.id if sent_as is not None else "a later payload"
+            raise Conflict(f"payload {payload_id} was never enveloped; it was sent as {which}: resend that")
         if not unnumbered and (not renew or record.meta.get("content_type") != "application/edi-x12"):
             await self._store.reset_for_replay(payload_id, reason=reason, actor=actor)
             self._wake()
@@ -373,6 +392,10 @@ class OutboundService:
                 reason=reason,
             )
             raise
+        if unnumbered:  # done: no later resend or bulk replay of failures picks it up again
+            await self._store.set_payload_state(
+                payload_id, State.REPLAYED, detail=f"sent as {new.id} with new control numbers", actor=actor
+            )
         await self._store.stop_awaiting_acks(
             payload_id, f"acknowledgement no longer awaited: resent with new control numbers as {new.id}",
             actor=actor, reason=reason,
@@ -400,6 +423,8 @@ def _renumbered(ts: TransactionSet, control_number: str) -> TransactionSet:
 
 #: Correlation key of an outbound request without a message ID: the SHA-256 of its body.
 REQUEST_KEY = "request_sha256"
+#: How far back a redelivered request without a message ID or timestamp is looked for.
+REDELIVERY_WINDOW = timedelta(hours=1)
 
 
 def _request_digest(body: bytes) -> str:

@@ -93,10 +93,11 @@ async def test_each_broker_action_settles_the_message(
     assert ok.correlation_id == "corr-ok"
     assert ok.headers == {"partner": "acme", "test": "true"}
     assert requests["flaky"].headers[RETRIES_HEADER] == "1"  # the retry came back through the TTL queue
-    # seen before: a message the broker redelivers, and a retry copy; first deliveries are not
+    # first deliveries and delayed copies (handling failed or was put off: nothing was stored)
+    # are not redeliveries
     assert not ok.redelivered
-    assert requests["later"].redelivered
-    assert requests["flaky"].redelivered
+    assert not requests["later"].redelivered
+    assert not requests["flaky"].redelivered
 
     dead = {m.message_id: m for m in await collect(inspect_channel, topology.dead_letter_queue, 2)}
     assert set(dead) == {"msg-invalid", "msg-refused"}
@@ -182,3 +183,35 @@ async def test_health_follows_the_lifecycle(settings: RabbitSettings) -> None:
     await src.close()
     await asyncio.wait_for(runner, 5)  # run() returns once closed
     assert not (await src.health()).ready
+
+
+async def test_a_message_the_broker_redelivers_is_flagged_with_when_it_was_published(
+    source: RabbitOutboundSource, topology: RabbitTopology, amqp: aio_pika.abc.AbstractRobustConnection
+) -> None:
+    """A consumer that took a message and went away without settling it (a crash): the broker
+    delivers it again, flagged; its AMQP timestamp says since when it may have been stored."""
+    from datetime import UTC, datetime
+
+    published = datetime(2026, 12, 5, 9, 30, 0, tzinfo=UTC)
+    crashing = await amqp.channel()
+    await crashing.default_exchange.publish(
+        aio_pika.Message(b'{"name": "taken"}', timestamp=published, delivery_mode=aio_pika.DeliveryMode(2)),
+        routing_key=topology.outbound_queue,
+    )
+    queue = await crashing.declare_queue(topology.outbound_queue, passive=True)
+    taken = await queue.get(no_ack=False, timeout=5)
+    assert taken is not None
+    assert not taken.redelivered
+    await crashing.close()  # without an ack: back to the queue
+    got: list[OutboundRequest] = []
+    done = asyncio.Event()
+
+    async def handler(request: OutboundRequest) -> BrokerAction:
+        got.append(request)
+        done.set()
+        return BrokerAction.ACK
+
+    await run_until(source, handler, done)
+    [request] = got
+    assert request.redelivered
+    assert request.first_seen == published

@@ -36,10 +36,14 @@ async def test_processing_and_publishing_reach_the_metrics(tmp_path: Path) -> No
         assert refused is not None
         assert refused.state is not State.ROUTED
         assert await gateway.flush_outbox() == 0
+        # a replay from raw is processed again, but its receipt is not a new wait
+        await gateway.store.reset_for_replay(good.record.id, reason="test", actor="test")
+        again = await gateway.process_now(good.record.id)
+        assert again is not None
     finally:
         await gateway.stop()
 
-    assert _sample(metrics, "edigate_pipeline_seconds_count", state="routed") == 1
+    assert _sample(metrics, "edigate_pipeline_seconds_count", state="routed") == 2  # the replay too
     assert _sample(metrics, "edigate_pipeline_latency_seconds_count", state="routed") == 1
     assert _sample(metrics, "edigate_pipeline_latency_seconds_count", state=refused.state.value) == 1
     # at least the 0.2 s the payload waited, and not some absurd clock difference

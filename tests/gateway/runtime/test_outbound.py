@@ -294,3 +294,17 @@ async def test_a_redelivered_request_without_a_message_id_is_recognised_by_its_b
     assert len(stored) == 3
     numbers = await gateway.store.control_numbers("acme-retail")
     assert len([n for n in numbers if n.kind == "isa"]) == 3  # no numbers spent on redeliveries
+
+    # only what was stored since the message was first published counts (an earlier payload with
+    # the same body was a deliberate send): by the AMQP timestamp, or else within the last hour
+    after = datetime.now(UTC) + timedelta(seconds=5)
+    late = await gateway.outbound.submit(OutboundRequest(body, redelivered=True, first_seen=after))
+    assert late.id not in (first.id, on_purpose.id)
+    async with gateway.store.engine.begin() as conn:
+        await conn.execute(
+            update(tables.payloads)
+            .where(tables.payloads.c.direction == "outbound")
+            .values(received_at=datetime.now(UTC) - timedelta(hours=2))
+        )
+    old_news = await gateway.outbound.submit(OutboundRequest(body, redelivered=True))
+    assert old_news.id not in (first.id, on_purpose.id, late.id)

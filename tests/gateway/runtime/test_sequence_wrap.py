@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from edi import parse
-from gateway.domain.runtime.errors import BrokerAction, SequenceExhausted
+from gateway.domain.runtime.errors import BrokerAction, Conflict, SequenceExhausted
 from gateway.domain.runtime.lifecycle import Direction, State, Step
 from gateway.domain.runtime.ports import OutboundRequest
 from gateway.domain.runtime.records import ChannelMeta, PayloadRecord
@@ -150,6 +150,13 @@ async def test_outbound_documents_stop_at_max_without_wrap_and_are_sent_once_it_
     await gateway.send_pending()
     assert (await _payload(gateway, resent)).state is State.SENT
     assert await _st02_and_bsn(gateway, resent) == ("0003", "SH-3")
+    # the original is done: neither a second resend nor a bulk replay of failures sends it again
+    assert (await _payload(gateway, third.id)).state is State.REPLAYED
+    with pytest.raises(Conflict, match=f"sent as {resent}"):
+        await gateway.outbound.resend(third.id, True, "once more", "support")
+    outbound_failures = MessageFilter(direction=Direction.OUTBOUND, state=State.FAILED)
+    assert await gateway.store.list_payloads(outbound_failures) == []
+    assert len(list((gateway.settings.filedrop_dir).rglob("*.x12"))) == 3
 
 
 async def test_outbound_numbers_restart_at_start_with_wrap(site: Site) -> None:
