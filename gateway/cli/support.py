@@ -118,6 +118,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     reset.add_argument("sequence", choices=list(_KINDS), help="ISA13, GS06 or ST02")
     reset.add_argument("--reason", required=True)
     reset.add_argument("--actor", default=None, help="who asks (default: the login name)")
+    reset.add_argument(
+        "--force",
+        action="store_true",
+        help="reset a sequence that wraps (it re-issues numbers the partner has already seen)",
+    )
     add_config_argument(reset)
     reset.set_defaults(handler=_reset_sequence)
 
@@ -255,17 +260,31 @@ def _reset_sequence(args: argparse.Namespace) -> int:
         from gateway.domain.profiles import load_profiles
 
         settings = settings_from(args)
-        if args.partner not in load_profiles(settings.partners_dir):
+        profile = load_profiles(settings.partners_dir).get(args.partner)
+        if profile is None:
             print(f"edigate: no partner profile {args.partner!r}", file=sys.stderr)
+            return 2
+        sequence = getattr(profile.control_numbers, args.sequence)
+        if sequence.wrap and not args.force:
+            print(
+                f"edigate: the {args.sequence} sequence of {args.partner} wraps, so it never stops at its"
+                f" max; a reset now would send numbers from {sequence.start} again, which the partner"
+                " has seen (add --force if that is what you want)",
+                file=sys.stderr,
+            )
             return 2
         store = await open_store(settings.database_url)
         try:
-            await store.reset_control_sequence(
+            used = await store.reset_control_sequence(
                 args.partner, _KINDS[args.sequence], actor=actor, reason=args.reason
             )
         finally:
             await store.close()
-        print(f"{args.partner}: the {args.sequence} sequence restarts at its start with the next number")
+        which = f"{args.partner}: the {args.sequence} sequence"
+        if not used:
+            print(f"{which} was never used; it starts at {sequence.start}")
+        else:
+            print(f"{which} restarts at {sequence.start} with the next number")
         return 0
 
     return run_async(work)

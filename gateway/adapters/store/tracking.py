@@ -66,15 +66,17 @@ class TrackingOps:
                 ins = dialect.insert(t.control_sequences).values(
                     partner_id=r.partner_id, kind=r.kind, value=r.start - 1
                 )
-                await conn.execute(ins.on_conflict_do_nothing(index_elements=["partner_id", "kind"]))
-                top = (
-                    await conn.execute(
-                        update(t.control_sequences)
-                        .where(s.partner_id == r.partner_id, s.kind == r.kind)
-                        .values(value=s.value + r.count)
-                        .returning(s.value)
-                    )
-                ).scalar_one()
+                top: int | None = None
+                while top is None:  # again if a reset deleted the counter between the two statements
+                    await conn.execute(ins.on_conflict_do_nothing(index_elements=["partner_id", "kind"]))
+                    top = (
+                        await conn.execute(
+                            update(t.control_sequences)
+                            .where(s.partner_id == r.partner_id, s.kind == r.kind)
+                            .values(value=s.value + r.count)
+                            .returning(s.value)
+                        )
+                    ).scalar_one_or_none()
                 span = r.maximum - r.start + 1
                 if not r.wrap and _cycle(top, r.start, span) > max(0, _cycle(top - r.count, r.start, span)):
                     raise SequenceExhausted(r.partner_id, r.kind, r.maximum)

@@ -251,7 +251,22 @@ def test_sequences_reset_lets_a_document_refused_at_max_be_resent(
         capsys, "sequences", "reset", "acme-retail", "transaction", "--reason", "agreed", *cfg
     )
     assert code == 0, err
-    assert "transaction sequence restarts at its start" in out
+    assert "acme-retail: the transaction sequence restarts at 1 with the next number" in out
+    # a sequence that wraps is not reset without --force (it would repeat numbers already sent);
+    # one never used has nothing to reset
+    code, _, err = _run(capsys, "sequences", "reset", "acme-retail", "interchange", "--reason", "x", *cfg)
+    assert code == 2
+    assert "wraps" in err
+    assert "--force" in err
+    code, out, err = _run(
+        capsys, "sequences", "reset", "acme-retail", "group", "--reason", "x", "--force", *cfg
+    )
+    assert code == 0, err
+    assert "restarts at 1" in out
+    code, out, err = _run(
+        capsys, "sequences", "reset", "acme-retail", "group", "--reason", "x", "--force", *cfg
+    )
+    assert "was never used; it starts at 1" in out  # the previous reset removed the counter
     code, out, err = _run(capsys, "replay", "outbound", refused, "--reason", "sequence reset", *cfg)
     assert code == 0, err
     assert json.loads(out)["succeeded"] == 1
