@@ -170,15 +170,18 @@ class ReplayService:
     async def _targets(self, request: ReplayRequest) -> list[str]:
         if request.mode is ReplayMode.CANONICAL and request.document_ids:
             return list(request.document_ids)
-        ids = list(request.payload_ids)
+        ids = list(dict.fromkeys(request.payload_ids))
         if request.filter is not None:
             flt = request.filter
+            seen = set(ids)  # a set: a bulk replay may select hundreds of thousands
             offset = 0
             while True:
                 page = await self._store.list_payloads(
                     MessageFilter(**{**_filter_fields(flt), "limit": 500, "offset": offset})
                 )
-                ids += [p.id for p in page if p.id not in ids]
+                fresh = [p.id for p in page if p.id not in seen]
+                seen.update(fresh)
+                ids += fresh
                 if len(page) < 500:
                     break
                 offset += 500
