@@ -72,12 +72,13 @@ async def start_replay(request: web.Request) -> web.StreamResponse:
 
 
 async def show_replay(request: web.Request) -> web.StreamResponse:
-    return model_response(job_out(request.app[SERVICES].replay.job(request.match_info["id"])))
+    summary = await request.app[SERVICES].replay.job_summary(request.match_info["id"])
+    return model_response(ReplayJobOut.model_validate(summary))
 
 
 async def list_replays(request: web.Request) -> web.StreamResponse:
-    jobs = request.app[SERVICES].replay.jobs()
-    return model_response(ReplayJobList(items=[job_out(j) for j in jobs]))
+    jobs = await request.app[SERVICES].replay.job_summaries()
+    return model_response(ReplayJobList(items=[ReplayJobOut.model_validate(j) for j in jobs]))
 
 
 _EXAMPLE: dict[str, Any] = {
@@ -113,7 +114,7 @@ ENDPOINTS = [
         f"{API_PREFIX}/replays",
         list_replays,
         "listReplays",
-        "Replay jobs of this process, newest first",
+        "Replay jobs of every instance (kept in the store), newest first",
         "replays",
         READ_MESSAGES,
         {200: Reply("the jobs", ReplayJobList)},

@@ -220,6 +220,8 @@ class ReplayJobOut(BaseModel):
     started_at: datetime
     finished_at: datetime | None
     running: bool
+    #: not finished, and its instance stopped saving it (stopped or crashed) for over a minute
+    interrupted: bool = False
     total: int
     done: int
     succeeded: int

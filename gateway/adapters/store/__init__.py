@@ -10,13 +10,14 @@ from gateway.adapters.store.errors import translating
 from gateway.adapters.store.finishing import FinishOps
 from gateway.adapters.store.outbox import OutboxOps
 from gateway.adapters.store.queries import QueryOps
+from gateway.adapters.store.replay_jobs import ReplayJobOps
 from gateway.adapters.store.tracking import TrackingOps
 
 __all__ = ["SqlStore", "create_engine", "normalise_url", "open_store", "upgrade"]
 
 
 @translating
-class SqlStore(FinishOps, OutboxOps, TrackingOps, QueryOps):
+class SqlStore(FinishOps, OutboxOps, TrackingOps, QueryOps, ReplayJobOps):
     """Implements :class:`gateway.domain.runtime.store.Store` on one engine.
 
     Every public method is one transaction; a database that is unreachable surfaces as

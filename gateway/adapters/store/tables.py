@@ -281,3 +281,15 @@ locks = Table(
     Column("owner", String(64), nullable=False),
     Column("until", TS, nullable=False),
 )
+
+#: Replay jobs, so any instance (and a restarted one) shows their progress and summary. A
+#: job's summary is one JSON document; ``updated_at`` is its heartbeat while it runs.
+replay_jobs = Table(
+    "replay_jobs",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("started_at", TS, nullable=False, index=True),
+    Column("updated_at", TS, nullable=False),
+    Column("finished_at", TS, nullable=True),
+    Column("summary", JSON, nullable=False),
+)

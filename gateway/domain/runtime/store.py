@@ -22,7 +22,15 @@ from gateway.domain.runtime.records import (
     StoreOutcome,
 )
 
-__all__ = ["AuditEvent", "IssuedNumber", "MessageFilter", "NumberRequest", "SentGroup", "Store"]
+__all__ = [
+    "AuditEvent",
+    "IssuedNumber",
+    "MessageFilter",
+    "NumberRequest",
+    "SentGroup",
+    "Store",
+    "StoredReplayJob",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +65,14 @@ class MessageFilter:
 
 
 _CRITERIA = tuple(n for n in MessageFilter.__dataclass_fields__ if n not in ("limit", "offset"))
+
+
+@dataclass(frozen=True, slots=True)
+class StoredReplayJob:
+    """A replay job's summary as last saved, and when (its heartbeat while it runs)."""
+
+    summary: dict[str, Any]
+    updated_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -322,6 +338,19 @@ class Store(Protocol):
         """The partner's acknowledgement of a payload we sent is no longer awaited (it was sent
         again with new control numbers): its pending or overdue groups become ``not-expected``
         and leave the overdue list, with an audit event each. A late ack still reconciles."""
+        ...
+
+    # --- replay jobs ------------------------------------------------------------
+    async def save_replay_job(
+        self, job_id: str, summary: dict[str, Any], *, started_at: datetime, finished_at: datetime | None
+    ) -> None:
+        """Create or update a replay job's summary (only the instance running it writes it)."""
+        ...
+
+    async def replay_job(self, job_id: str) -> StoredReplayJob | None: ...
+
+    async def replay_jobs(self, limit: int = 100) -> list[StoredReplayJob]:
+        """The latest jobs, newest first."""
         ...
 
     async def add_audit(

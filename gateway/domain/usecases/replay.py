@@ -32,7 +32,7 @@ from gateway.domain.mapping import MappingError, set_id_for
 from gateway.domain.runtime.errors import GatewayError, InvalidDocument, NotFound
 from gateway.domain.runtime.lifecycle import Direction
 from gateway.domain.runtime.records import DocumentRecord
-from gateway.domain.runtime.store import MessageFilter, Store
+from gateway.domain.runtime.store import MessageFilter, Store, StoredReplayJob
 from gateway.domain.usecases.registry import ProfileRegistry
 from gateway.domain.usecases.routing import outbox_messages
 
@@ -104,6 +104,7 @@ class ReplayJob:
 
     def summary(self) -> dict[str, Any]:
         return {
+            "interrupted": False,
             "id": self.id,
             "mode": self.request.mode.value,
             "reason": self.request.reason,
@@ -133,17 +134,43 @@ class ReplayService:
         self._wake = wake or (lambda: None)
         self._profiles = profiles
         self._destinations = list(destinations)
-        self._jobs: dict[str, ReplayJob] = {}
+        self._jobs: dict[str, ReplayJob] = {}  # running here (and finished ones not saved)
         self._tasks: set[asyncio.Task[None]] = set()
 
-    def job(self, job_id: str) -> ReplayJob:
-        try:
-            return self._jobs[job_id]
-        except KeyError:
-            raise NotFound(f"no replay job {job_id}") from None
+    async def job_summary(self, job_id: str) -> dict[str, Any]:
+        """A job's summary, from any instance: this process's own copy while it runs here,
+        else the store's. A job whose instance stopped beating is shown ``interrupted``."""
+        live = self._jobs.get(job_id)
+        if live is not None:
+            return live.summary()
+        stored = await self._store.replay_job(job_id)
+        if stored is None:
+            raise NotFound(f"no replay job {job_id}")
+        return _as_of_now(stored)
 
-    def jobs(self) -> list[ReplayJob]:
-        return sorted(self._jobs.values(), key=lambda j: j.started_at, reverse=True)
+    async def job_summaries(self, limit: int = 100) -> list[dict[str, Any]]:
+        """The latest jobs of every instance, newest first."""
+        found = {s.summary["id"]: _as_of_now(s) for s in await self._store.replay_jobs(limit)}
+        found.update({job.id: job.summary() for job in self._jobs.values()})
+        return sorted(found.values(), key=lambda j: str(j["started_at"]), reverse=True)[:limit]
+
+    async def _save(self, job: ReplayJob) -> bool:
+        """Write the job's summary to the store; a store outage does not stop the replay."""
+        try:
+            await self._store.save_replay_job(
+                job.id, job.summary(), started_at=job.started_at, finished_at=job.finished_at
+            )
+        except Exception as exc:  # the job goes on; its summary stays in this process
+            log.warning("replay job %s: summary not saved", job.id, extra={"reason": str(exc)})
+            return False
+        return True
+
+    async def _heartbeat(self, job: ReplayJob) -> None:
+        """Save the job now and then while it runs, even while one item takes long."""
+        while job.running:
+            await asyncio.sleep(HEARTBEAT_SECONDS)
+            if job.running:
+                await self._save(job)
 
     async def start(self, request: ReplayRequest, progress: Progress | None = None) -> ReplayJob:
         """Begin a replay in the background and return its job (poll it for progress).
@@ -152,9 +179,10 @@ class ReplayService:
         every item; it is how a caller that waits (the CLI) shows a long replay moving.
         """
         job = ReplayJob(str(uuid.uuid4()), request, datetime.now(UTC))
-        self._jobs[job.id] = job
         targets = await self._targets(request)
         job.total = len(targets)
+        self._jobs[job.id] = job
+        await self._save(job)
         task = asyncio.create_task(self._run(job, targets, progress))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -196,6 +224,7 @@ class ReplayService:
 
     async def _run(self, job: ReplayJob, targets: list[str], progress: Progress | None) -> None:
         req = job.request
+        beat = asyncio.create_task(self._heartbeat(job))
         try:
             _tell(progress, job)
             for target in targets:
@@ -213,6 +242,9 @@ class ReplayService:
                 _tell(progress, job)
         finally:
             job.finished_at = datetime.now(UTC)
+            beat.cancel()
+            if await self._save(job):
+                self._jobs.pop(job.id, None)  # the store has it now
             self._wake()
 
     async def _one(self, req: ReplayRequest, target: str) -> None:
@@ -260,6 +292,20 @@ class ReplayService:
                 f"current profile: nothing was published"
             )
         await self._store.requeue_documents(messages, reason=req.reason, actor=req.actor)
+
+
+#: How often a running job's summary is saved (its heartbeat), and after how long without one
+#: a job that is not finished is shown as interrupted (its instance stopped).
+HEARTBEAT_SECONDS = 5.0
+STALE_SECONDS = 60.0
+
+
+def _as_of_now(stored: StoredReplayJob) -> dict[str, Any]:
+    summary = dict(stored.summary)
+    silent = (datetime.now(UTC) - stored.updated_at).total_seconds()
+    if summary.get("running") and silent > STALE_SECONDS:
+        summary.update(running=False, interrupted=True)
+    return summary
 
 
 def _tell(progress: Progress | None, job: ReplayJob) -> None:

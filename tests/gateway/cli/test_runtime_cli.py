@@ -80,7 +80,7 @@ def test_db_upgrade_creates_the_schema_and_is_idempotent(
 
     names, head = asyncio.run(schema())
     assert {t.name for t in tables.metadata.sorted_tables} <= names
-    assert head == "0003"
+    assert head == "0004"
 
 
 def test_ingest_stores_processes_routes_and_acknowledges(

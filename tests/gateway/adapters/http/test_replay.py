@@ -125,3 +125,54 @@ async def test_unknown_job_is_404(client: Client) -> None:
     response = await client.get("/api/v1/replays/no-such-job", headers=SUPPORT)
     assert response.status == 404
     assert (await response.json())["error"] == "NotFound"
+
+
+async def test_jobs_are_kept_in_the_store_for_every_instance_and_a_silent_one_is_interrupted(
+    client: Client, store: SqlStore
+) -> None:
+    """Another instance (a second ReplayService on the same store) and a restarted process see
+    a job's summary; a job whose instance stopped saving it shows as interrupted."""
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import update
+
+    from gateway.adapters.store import tables
+    from gateway.domain.usecases.replay import ReplayService
+
+    failed = [await seed_failed(store, b"bad %d" % i) for i in range(2)]
+    body = {"mode": "raw", "reason": "fixed", "payload_ids": [r.id for r in failed]}
+    started = await (await client.post("/api/v1/replays", json=body, headers=SUPPORT)).json()
+    assert await store.replay_job(started["id"]) is not None  # saved before the 202 is answered
+    job = await _finished(client, started["id"])
+    for _ in range(100):  # the final summary is saved as the job ends
+        saved = await store.replay_job(started["id"])
+        if saved is not None and not saved.summary["running"]:
+            break
+        await asyncio.sleep(0.02)
+
+    from gateway.adapters.http.schemas import ReplayJobOut
+
+    elsewhere = ReplayService(store)  # nothing in its memory
+    seen_there = ReplayJobOut.model_validate(await elsewhere.job_summary(started["id"]))
+    assert seen_there.model_dump(mode="json") == job
+    assert [j["id"] for j in await elsewhere.job_summaries()] == [started["id"]]
+    listed = await (await client.get("/api/v1/replays", headers=SUPPORT)).json()
+    assert [j["id"] for j in listed["items"]] == [started["id"]]
+
+    # a job left running by an instance that died: no heartbeat for over a minute
+    ghost = dict(job, id="00000000-0000-0000-0000-00000000dead", running=True, finished_at=None, done=1)
+    await store.save_replay_job(ghost["id"], ghost, started_at=datetime.now(UTC), finished_at=None)
+    shown = await elsewhere.job_summary(ghost["id"])
+    assert (shown["running"], shown["interrupted"]) == (True, False)  # it beat just now
+    async with store.engine.begin() as conn:
+        await conn.execute(
+            update(tables.replay_jobs)
+            .where(tables.replay_jobs.c.id == ghost["id"])
+            .values(updated_at=datetime.now(UTC) - timedelta(minutes=5))
+        )
+    response = await client.get(f"/api/v1/replays/{ghost['id']}", headers=SUPPORT)
+    assert response.status == 200
+    interrupted = await response.json()
+    assert (interrupted["running"], interrupted["interrupted"], interrupted["done"]) == (False, True, 1)
+    missing = await client.get("/api/v1/replays/no-such-job", headers=SUPPORT)
+    assert missing.status == 404

@@ -39,7 +39,7 @@ async def test_instances_starting_together_on_an_empty_database_both_come_up(emp
         for store in stores:
             async with store.engine.connect() as conn:
                 head = (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalars().all()
-            assert head == ["0003"]
+            assert head == ["0004"]
         [outcome] = await stores[1].save_payloads([NewPayload(b"ISA*x", ChannelMeta("file", "acme"))])
         assert await stores[2].payload_content(outcome.record.id) == b"ISA*x"
     finally:
