@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, func, insert, or_, select
+from sqlalchemy import ColumnElement, and_, exists, false, func, insert, or_, select, union
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gateway.adapters.store import tables as t
@@ -41,12 +41,16 @@ def _of_type(value: str) -> ColumnElement[bool]:
             ~exists().where(later.c.payload_id == s.payload_id, later.c.superseded_at > s.superseded_at),
         ),
     )
-    matches: list[ColumnElement[bool]] = []
+    # one IN over a UNION (not an OR of two INs): PostgreSQL can then hash the matching IDs once
+    # instead of probing both subqueries for every payload row
+    selects = []
     if wanted.document_types:
-        matches.append(p.id.in_(select(d.payload_id).where(d.document_type.in_(wanted.document_types))))
+        selects.append(select(d.payload_id).where(d.document_type.in_(wanted.document_types)))
     if wanted.set_ids:
-        matches.append(p.id.in_(select(s.payload_id).where(s.set_id.in_(wanted.set_ids), latest_run)))
-    return or_(*matches)
+        selects.append(select(s.payload_id).where(s.set_id.in_(wanted.set_ids), latest_run))
+    if not selects:
+        return false()
+    return p.id.in_(union(*selects) if len(selects) > 1 else selects[0])
 
 
 class QueryOps:
