@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, false, func, insert, or_, select, union
+from sqlalchemy import ColumnElement, Select, and_, exists, false, func, insert, or_, select, union
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gateway.adapters.store import tables as t
@@ -53,37 +53,43 @@ def _of_type(value: str) -> ColumnElement[bool]:
     return p.id.in_(union(*selects) if len(selects) > 1 else selects[0])
 
 
+def _filtered(stmt: Select[Any], flt: MessageFilter) -> Select[Any]:
+    """``stmt`` narrowed to the payloads ``flt`` selects."""
+    p, k = t.payloads.c, t.correlation_keys.c
+    if flt.partner_id:
+        stmt = stmt.where(p.partner_id == flt.partner_id)
+    if flt.state:
+        stmt = stmt.where(p.state == flt.state.value)
+    if flt.direction:
+        stmt = stmt.where(p.direction == flt.direction.value)
+    if flt.channel:
+        stmt = stmt.where(p.channel == flt.channel)
+    if flt.since:
+        stmt = stmt.where(p.received_at >= utc(flt.since))
+    if flt.until:
+        stmt = stmt.where(p.received_at < utc(flt.until))
+    if flt.correlation_id:
+        stmt = stmt.where(p.correlation_id == flt.correlation_id)
+    if flt.document_type:
+        stmt = stmt.where(_of_type(flt.document_type))
+    if flt.business_number:
+        stmt = stmt.where(
+            p.id.in_(
+                select(k.payload_id).where(
+                    k.value == flt.business_number,
+                    k.kind.in_(SEARCHABLE_KEYS),
+                )
+            )
+        )
+    return stmt
+
+
 class QueryOps:
     engine: AsyncEngine
 
     async def list_payloads(self, flt: MessageFilter) -> list[PayloadRecord]:
-        p, d, k = t.payloads.c, t.documents.c, t.correlation_keys.c
-        stmt = select(*PAYLOAD_COLUMNS)
-        if flt.partner_id:
-            stmt = stmt.where(p.partner_id == flt.partner_id)
-        if flt.state:
-            stmt = stmt.where(p.state == flt.state.value)
-        if flt.direction:
-            stmt = stmt.where(p.direction == flt.direction.value)
-        if flt.channel:
-            stmt = stmt.where(p.channel == flt.channel)
-        if flt.since:
-            stmt = stmt.where(p.received_at >= utc(flt.since))
-        if flt.until:
-            stmt = stmt.where(p.received_at < utc(flt.until))
-        if flt.correlation_id:
-            stmt = stmt.where(p.correlation_id == flt.correlation_id)
-        if flt.document_type:
-            stmt = stmt.where(_of_type(flt.document_type))
-        if flt.business_number:
-            stmt = stmt.where(
-                p.id.in_(
-                    select(k.payload_id).where(
-                        k.value == flt.business_number,
-                        k.kind.in_(SEARCHABLE_KEYS),
-                    )
-                )
-            )
+        p, d = t.payloads.c, t.documents.c
+        stmt = _filtered(select(*PAYLOAD_COLUMNS), flt)
         stmt = stmt.order_by(p.received_at.desc(), p.id).limit(flt.limit).offset(flt.offset)
         async with self.engine.connect() as conn:
             rows = (await conn.execute(stmt)).all()
@@ -97,6 +103,14 @@ class QueryOps:
                 for payload_id, number in found.all():
                     numbers.setdefault(payload_id, []).append(number)
         return [payload_from_row(r, tuple(numbers.get(r.id, ()))) for r in rows]
+
+    async def payload_ids(self, flt: MessageFilter) -> list[str]:
+        """Every payload the filter selects (its limit and offset aside), oldest first: one
+        query, however many (what a bulk replay works through)."""
+        p = t.payloads.c
+        stmt = _filtered(select(p.id), flt).order_by(p.received_at, p.id)
+        async with self.engine.connect() as conn:
+            return list((await conn.execute(stmt)).scalars().all())
 
     async def payload_detail(self, payload_id: str) -> dict[str, Any] | None:
         p, d, s, g, i = t.payloads.c, t.documents.c, t.transaction_sets.c, t.groups.c, t.interchanges.c

@@ -341,6 +341,10 @@ class Store(Protocol):
         ...
 
     # --- replay jobs ------------------------------------------------------------
+    async def payload_ids(self, flt: MessageFilter) -> list[str]:
+        """Every payload ID ``flt`` selects (its limit and offset aside), oldest first."""
+        ...
+
     async def save_replay_job(
         self, job_id: str, summary: dict[str, Any], *, started_at: datetime, finished_at: datetime | None
     ) -> None:

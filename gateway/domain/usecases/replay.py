@@ -199,20 +199,9 @@ class ReplayService:
         if request.mode is ReplayMode.CANONICAL and request.document_ids:
             return list(request.document_ids)
         ids = list(dict.fromkeys(request.payload_ids))
-        if request.filter is not None:
-            flt = request.filter
-            seen = set(ids)  # a set: a bulk replay may select hundreds of thousands
-            offset = 0
-            while True:
-                page = await self._store.list_payloads(
-                    MessageFilter(**{**_filter_fields(flt), "limit": 500, "offset": offset})
-                )
-                fresh = [p.id for p in page if p.id not in seen]
-                seen.update(fresh)
-                ids += fresh
-                if len(page) < 500:
-                    break
-                offset += 500
+        if request.filter is not None:  # one query, oldest first, however many it selects
+            seen = set(ids)
+            ids += [pid for pid in await self._store.payload_ids(request.filter) if pid not in seen]
         if request.mode is ReplayMode.CANONICAL:
             docs: list[str] = []
             for pid in ids:
@@ -327,6 +316,3 @@ def _routing_key(doc: DocumentRecord) -> str:
     except MappingError:
         return doc.document_type
 
-
-def _filter_fields(flt: MessageFilter) -> dict[str, Any]:
-    return {name: getattr(flt, name) for name in MessageFilter.__dataclass_fields__}

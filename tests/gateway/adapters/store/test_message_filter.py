@@ -190,3 +190,20 @@ async def test_times_with_an_offset_or_none_are_compared_in_utc(store: SqlStore)
         assert await _ids(store, until=since) == {first.id}, since
     until = third.received_at.astimezone(timezone(timedelta(hours=5, minutes=30)))
     assert await _ids(store, since=at.replace(tzinfo=None), until=until) == {second.id}
+
+
+async def test_payload_ids_select_what_list_selects_all_at_once_oldest_first(store: SqlStore) -> None:
+    """What a bulk replay works through: every match in one query, limit and offset aside."""
+    from gateway.domain.runtime.records import ChannelMeta, NewPayload
+
+    outcomes = []
+    for n in range(7):
+        [o] = await store.save_payloads([NewPayload(b"ISA*%d" % n, ChannelMeta("file", "acme-retail"))])
+        outcomes.append(o.record.id)
+    [other] = await store.save_payloads([NewPayload(b"ISA*x", ChannelMeta("file", "northwind-supply"))])
+    flt = MessageFilter(partner_id="acme-retail", limit=2, offset=1)
+    ids = await store.payload_ids(flt)
+    assert sorted(ids) == sorted(outcomes)  # the limit and offset do not apply
+    assert other.record.id not in ids
+    listed = await store.list_payloads(MessageFilter(partner_id="acme-retail", limit=100))
+    assert ids == [r.id for r in reversed(listed)]  # the same selection, oldest first
