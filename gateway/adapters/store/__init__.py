@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from gateway.adapters.store.bulk import BulkInserter
+from gateway.adapters.store.bulk import bulk_inserter
 from gateway.adapters.store.engine import create_engine, normalise_url, upgrade
 from gateway.adapters.store.errors import translating
 from gateway.adapters.store.finishing import FinishOps
@@ -26,7 +26,7 @@ class SqlStore(FinishOps, OutboxOps, TrackingOps, QueryOps, ReplayJobOps):
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
-        self.bulk = BulkInserter(engine.dialect)
+        self.bulk = bulk_inserter(engine.dialect)
 
     @property
     def dialect(self) -> str:

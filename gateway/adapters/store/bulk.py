@@ -29,7 +29,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-__all__ = ["BulkInserter", "insert_rows"]
+__all__ = ["BulkInserter", "bulk_inserter", "insert_rows"]
 
 #: Bound parameters per statement, under SQLite's limit of 32,766.
 _MAX_PARAMS = 30_000
@@ -134,6 +134,14 @@ def _memoised(process: Callable[[Any], Any], memo: dict[int, Any]) -> Callable[[
 _INSERTERS: weakref.WeakKeyDictionary[Dialect, BulkInserter] = weakref.WeakKeyDictionary()
 
 
+def bulk_inserter(dialect: Dialect) -> BulkInserter:
+    """The engine's one inserter (its bind processors are looked up once per column)."""
+    inserter = _INSERTERS.get(dialect)
+    if inserter is None:
+        inserter = _INSERTERS[dialect] = BulkInserter(dialect)
+    return inserter
+
+
 async def insert_rows(conn: AsyncConnection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
     """Insert ``rows`` in the connection's transaction, in their order: multi-row statements on
     SQLite, SQLAlchemy Core's ``executemany`` otherwise.
@@ -151,8 +159,5 @@ async def insert_rows(conn: AsyncConnection, table: Table, rows: Sequence[dict[s
         if conn.dialect.name != "sqlite" or _python_defaults(table, names):
             await conn.execute(insert(table), run)
         else:
-            inserter = _INSERTERS.get(conn.dialect)
-            if inserter is None:
-                inserter = _INSERTERS[conn.dialect] = BulkInserter(conn.dialect)
-            await inserter.insert(conn, table, run)
+            await bulk_inserter(conn.dialect).insert(conn, table, run)
         start = end

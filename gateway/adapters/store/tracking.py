@@ -420,14 +420,9 @@ class TrackingOps:
                 .all()
             )
             if ids:
-                await conn.execute(
-                    insert(t.audit_events),
-                    [
-                        {"entity_type": "group", "entity_id": str(i), "state": State.REPLAYED.value, "at": at,
-                         "detail": detail, "actor": actor, "reason": reason}
-                        for i in ids
-                    ],
-                )  # fmt: skip
+                events = audit_rows("group", [(i, State.REPLAYED.value, detail) for i in ids], at)
+                by_whom = [dict(e, actor=actor, reason=reason) for e in events]
+                await conn.execute(insert(t.audit_events), by_whom)
         return len(ids)
 
     async def try_lock(self, name: str, owner: str, ttl_seconds: float) -> bool:

@@ -47,11 +47,6 @@ log = logging.getLogger("edigate.pipeline")
 STORE_RETRY_SECONDS = 1.0
 
 
-def _aware(moment: datetime) -> datetime:
-    """A stored timestamp as UTC (SQLite gives them back without a zone)."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
 class GroupCommit:
     """Batches concurrent ``save_payloads`` calls into one transaction; each caller
     still returns only after its own bytes are committed."""
@@ -168,7 +163,7 @@ class InboundPipeline:
                 if res.retry_after is None:
                     self._observer.pipeline_finished(per_item, res.state.value)
                     if not record.replay_count:  # a replay's receipt may be days old
-                        waited = (now - _aware(record.received_at)).total_seconds()
+                        waited = (now - record.received_at).total_seconds()  # stored times are UTC
                         self._observer.payload_settled(max(0.0, waited), res.state.value)
         return results
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,22 +33,6 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     url = create_database()
     yield url
     drop_database(url)
-
-
-@pytest.fixture
-def local_time_five_hours_behind_utc() -> Iterator[None]:
-    """Naive times must mean UTC even where local time is not UTC (asyncpg reads them as local)."""
-    before = os.environ.get("TZ")
-    os.environ["TZ"] = "EDG+05"
-    time.tzset()
-    try:
-        yield
-    finally:
-        if before is None:
-            del os.environ["TZ"]
-        else:
-            os.environ["TZ"] = before
-        time.tzset()
 
 
 @pytest.fixture

@@ -5,10 +5,8 @@ envelope records, and times with an offset or without one."""
 from __future__ import annotations
 
 import asyncio
-import os
 import time
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, timedelta, timezone
 
 import pytest
@@ -154,22 +152,6 @@ async def test_type_counts_the_sets_a_payload_was_last_read_into(store: SqlStore
     assert await _ids(store, document_type="810") == {record.id}
     assert await _ids(store, document_type="invoice") == {record.id}
     assert await _ids(store, document_type="850") == set()
-
-
-@pytest.fixture
-def local_time_five_hours_behind_utc() -> Iterator[None]:
-    """asyncpg reads a naive time as local time: make local time differ from UTC."""
-    before = os.environ.get("TZ")
-    os.environ["TZ"] = "EDG+05"
-    time.tzset()
-    try:
-        yield
-    finally:
-        if before is None:
-            del os.environ["TZ"]
-        else:
-            os.environ["TZ"] = before
-        time.tzset()
 
 
 @pytest.mark.usefixtures("local_time_five_hours_behind_utc")
